@@ -1,0 +1,3 @@
+"""Camera calibration (intrinsics, undistortion, bird's-eye homography) and INT8 calibration sets."""
+
+__all__ = []

@@ -1,0 +1,73 @@
+"""The ``lanecam`` command line: one entry point, one module per subcommand.
+
+Each subcommand module in ``pipeline/cli/`` (or ``tools/...`` for offline work) defines
+``add_arguments(parser)`` and ``run(args) -> int`` and imports nothing heavy at module level,
+so ``lanecam --help`` works without TensorFlow, TensorRT or even ONNX Runtime. The first line
+of the module docstring is the subcommand's help; the whole docstring is its description.
+"""
+
+import argparse
+import importlib
+import sys
+
+from pipeline.errors import LanecamError
+
+__all__ = ["main", "SUBCOMMANDS"]
+
+# name -> module path. Keep alphabetical; each module is imported only to build the parser,
+# and must therefore be light.
+SUBCOMMANDS = {
+    "bench": "pipeline.cli.bench",
+    "calibrate": "pipeline.cli.calibrate",
+    "convolutionalize": "tools.convolutionalize.cli",
+    "evaluate": "tools.evaluate.cli",
+    "export": "tools.export.cli",
+    "run": "pipeline.cli.run",
+    "train": "tools.train.cli",
+}
+
+
+def _build_parser():
+    parser = argparse.ArgumentParser(
+        prog="lanecam",
+        description="Real-time lane detection on video with a fully convolutional network.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, modpath in SUBCOMMANDS.items():
+        try:
+            mod = importlib.import_module(modpath)
+        except ModuleNotFoundError as exc:
+            if exc.name and modpath.startswith(exc.name):
+                continue  # subcommand not built yet in this checkout
+            raise
+        doc = (mod.__doc__ or "").strip()
+        p = sub.add_parser(
+            name,
+            help=doc.splitlines()[0] if doc else None,
+            description=doc or None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Parse ``argv`` and run the subcommand; returns the process exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except LanecamError as exc:
+        print(f"lanecam {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"lanecam {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

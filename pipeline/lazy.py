@@ -1,0 +1,15 @@
+"""Lazy imports of heavy optional libraries with an error that names the extra to install."""
+
+import importlib
+
+from pipeline.errors import MissingDependencyError
+
+__all__ = ["require"]
+
+
+def require(module: str, extra: str, purpose: str = ""):
+    """Import ``module`` or raise ``MissingDependencyError`` naming ``lanecam[extra]``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(module, extra, purpose) from exc
