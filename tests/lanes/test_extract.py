@@ -1,0 +1,234 @@
+"""Lane extraction on hand-made probability maps with known lines."""
+
+import numpy as np
+import pytest
+
+from engines.modelspec import ModelSpec
+from pipeline.errors import InputError
+from pipeline.lanes import Lane, LaneExtractor, tusimple_xs
+
+W, H = 1280, 720
+SPEC = ModelSpec(input_height=128, input_width=320, crop_top=0.35, crop_bottom=0.05)
+SLOTS = SPEC.slot_names  # L2 L1 R1 R2
+
+
+def model_rows_to_frame_y(spec=SPEC, h=H):
+    top, bottom = spec.crop_rows(h)
+    return top + (np.arange(spec.input_height) + 0.5) * (bottom - top) / spec.input_height - 0.5
+
+
+def render(lines, spec=SPEC, peak=0.9, sigma=0.8, rows=None):
+    """A softmax-like NHWC map (1, h, w, 1 + K) with slot k along frame-space curve lines[k].
+
+    lines: slot name -> function y_frame -> x_frame. ``rows`` limits the model rows drawn.
+    """
+    h, w = spec.input_height, spec.input_width
+    out = np.zeros((1, h, w, spec.num_classes), np.float32)
+    fy = model_rows_to_frame_y(spec)
+    cols = np.arange(w)[None, :]
+    sel = np.zeros(h, bool)
+    sel[rows if rows is not None else slice(None)] = True
+    for slot, f in lines.items():
+        k = 1 + SLOTS.index(slot)
+        xm = (f(fy) + 0.5) * w / W - 0.5                # frame x -> model column
+        blob = peak * np.exp(-0.5 * ((cols - xm[:, None]) / sigma) ** 2)
+        out[0, :, :, k] = np.where(sel[:, None], blob, 0)
+    out[0, :, :, 0] = np.clip(1 - out[0, :, :, 1:].sum(axis=2), 0, 1)
+    return out
+
+
+def line(slope, curve=0.0, vx=640.0, vy=230.0):
+    """x = vx + slope * (y - vy) + curve * (y - vy)^2: lines meet near a vanishing point."""
+    return lambda y: vx + slope * (y - vy) + curve * (y - vy) ** 2
+
+
+def max_error(lane: Lane, f):
+    return float(np.max(np.abs(lane.points[:, 0] - f(lane.points[:, 1].astype(np.float64)))))
+
+
+LINES = {"L2": line(-2.0, 4e-4), "L1": line(-0.8, 4e-4), "R1": line(0.8, 4e-4),
+         "R2": line(2.0, 4e-4)}
+
+
+def test_straight_and_curved_lines_recovered_within_1px():
+    ext = LaneExtractor(SPEC, W, H)
+    res = ext({"lane_prob": render(LINES), "lane_exist": np.full((1, 4), 0.9, np.float32)}, 7)
+    assert res.frame_id == 7
+    assert [lane.slot for lane in res.lanes] == list(SLOTS)
+    for lane in res.lanes:
+        assert max_error(lane, LINES[lane.slot]) < 1.0, lane.slot
+        assert lane.exists == pytest.approx(0.9)
+        assert 0.8 < lane.confidence <= 0.9
+        ys = lane.points[:, 1]
+        assert np.all(np.diff(ys) > 0)
+        assert ys.min() >= SPEC.crop_rows(H)[0] - 1 and ys.max() <= SPEC.crop_rows(H)[1]
+        assert lane.points[:, 0].min() >= 0 and lane.points[:, 0].max() <= W - 1
+
+
+def test_points_clipped_to_the_frame():
+    # L2 leaves the frame on the left near the bottom: the lane keeps only in-frame points
+    ext = LaneExtractor(SPEC, W, H)
+    lane = ext({"lane_prob": render({"L2": LINES["L2"]})}, 0).lane("L2")
+    assert lane is not None
+    assert lane.points[:, 0].min() >= 0
+    y_exit = 230 + (2 - np.sqrt(4 - 4 * 4e-4 * 640)) / (2 * 4e-4)   # where L2's x reaches 0
+    assert lane.points[:, 1].max() == pytest.approx(y_exit, abs=5)
+
+
+def test_missing_slots_are_absent():
+    ext = LaneExtractor(SPEC, W, H)
+    res = ext({"lane_prob": render({"L1": LINES["L1"], "R1": LINES["R1"]}),
+               "lane_exist": np.array([[0.1, 0.9, 0.9, 0.1]])}, 0)
+    assert [lane.slot for lane in res.lanes] == ["L1", "R1"]
+    assert res.ego_polygon is not None and res.ego_polygon.dtype == np.int32
+
+
+def test_exist_gating():
+    prob = render({"L1": LINES["L1"], "R1": LINES["R1"]})
+    exist = np.array([[0.9, 0.3, 0.9, 0.9]], np.float32)
+    res = LaneExtractor(SPEC, W, H)({"lane_prob": prob, "lane_exist": exist}, 0)
+    assert [lane.slot for lane in res.lanes] == ["R1"]
+    assert res.ego_polygon is None
+    res = LaneExtractor(SPEC, W, H, exist_threshold=0.2)({"lane_prob": prob, "lane_exist": exist}, 0)
+    assert [lane.slot for lane in res.lanes] == ["L1", "R1"]
+
+
+def test_without_exist_head_confidence_gates():
+    spec = SPEC.replace(exist_output=None)
+    weak = render({"L1": LINES["L1"]}, peak=0.4)
+    assert LaneExtractor(spec, W, H)({"lane_prob": weak}, 0).lanes == []
+    lanes = LaneExtractor(spec, W, H, exist_threshold=0.3)({"lane_prob": weak}, 0).lanes
+    assert len(lanes) == 1 and lanes[0].exists == lanes[0].confidence
+
+
+def test_too_few_rows_dropped():
+    prob = render({"L1": LINES["L1"], "R1": LINES["R1"]}, rows=np.r_[100:103])
+    prob[0, 50:60, :, 3] = render({"R1": LINES["R1"]})[0, 50:60, :, 3]   # R1: 10 rows
+    res = LaneExtractor(SPEC, W, H)({"lane_prob": prob, "lane_exist": np.full((1, 4), 0.9)}, 0)
+    assert [lane.slot for lane in res.lanes] == ["R1"]
+
+
+def test_partial_line_keeps_observed_extent():
+    prob = render({"R1": LINES["R1"]}, rows=np.r_[40:100])
+    lane = LaneExtractor(SPEC, W, H)({"lane_prob": prob}, 0).lane("R1")
+    fy = model_rows_to_frame_y()
+    assert lane.points[0, 1] == pytest.approx(fy[40], abs=0.01)
+    assert lane.points[-1, 1] == pytest.approx(fy[99], abs=0.01)
+    xs = tusimple_xs(lane, [100, fy[40] + 1, fy[99] - 1, 715])
+    assert xs[0] == -2 and xs[3] == -2
+    assert abs(xs[1] - LINES["R1"](fy[40] + 1)) <= 1 and abs(xs[2] - LINES["R1"](fy[99] - 1)) <= 1
+
+
+def test_outlier_rows_rejected():
+    prob = render({"L1": LINES["L1"]})
+    # a few rows where the slot fires somewhere else entirely (a stray blob, no line there)
+    prob[0, 60:63, :, 2] = 0
+    prob[0, 60:63, 200:204, 2] = 0.95
+    lane = LaneExtractor(SPEC, W, H)({"lane_prob": prob}, 0).lane("L1")
+    assert max_error(lane, LINES["L1"]) < 1.0
+
+
+def test_second_blob_in_row_ignored():
+    prob = render({"R1": LINES["R1"]})
+    prob[0, :, 10:12, 3] = 0.35   # weak leakage far from the line on every row
+    lane = LaneExtractor(SPEC, W, H)({"lane_prob": prob}, 0).lane("R1")
+    assert max_error(lane, LINES["R1"]) < 1.0
+
+
+def test_nchw_output_gives_same_lanes():
+    prob = render(LINES)
+    nhwc = LaneExtractor(SPEC, W, H)({"lane_prob": prob}, 0)
+    spec = SPEC.replace(output_layout="NCHW")
+    nchw = LaneExtractor(spec, W, H)({"lane_prob": np.ascontiguousarray(prob.transpose(0, 3, 1, 2))}, 0)
+    assert [lane.slot for lane in nchw.lanes] == [lane.slot for lane in nhwc.lanes]
+    for a, b in zip(nhwc.lanes, nchw.lanes):
+        np.testing.assert_allclose(a.points, b.points, atol=1e-3)
+
+
+def test_output_of_other_size_and_float16():
+    spec = SPEC.replace(input_height=64, input_width=160)
+    prob = render(LINES, spec=spec, sigma=0.6).astype(np.float16)
+    res = LaneExtractor(SPEC, W, H)({"lane_prob": prob}, 0)   # spec says 128x320, output is 64x160
+    assert len(res.lanes) == 4
+    for lane in res.lanes:
+        assert max_error(lane, LINES[lane.slot]) < 2.0
+
+
+def test_repeated_calls_reuse_buffers_and_agree():
+    ext = LaneExtractor(SPEC, W, H)
+    a = ext({"lane_prob": render(LINES)}, 0)
+    ext({"lane_prob": render({"L1": LINES["L1"]})}, 1)
+    b = ext({"lane_prob": render(LINES)}, 2)
+    for la, lb in zip(a.lanes, b.lanes):
+        np.testing.assert_array_equal(la.points, lb.points)
+
+
+# ---- ego_area -----------------------------------------------------------------------------------
+EGO = ModelSpec(name="mlnd", input_height=80, input_width=160, crop_top=0.0, output_kind="ego_area",
+                seg_output="ego", exist_output=None, class_names=("ego_lane",))
+
+
+def test_ego_area_boundaries_and_polygon():
+    h, w = 80, 160
+    ys = (np.arange(h) + 0.5) * H / h - 0.5
+    left = line(-1.2)(ys)
+    right = line(1.2)(ys)
+    cols = (np.arange(w) + 0.5) * W / w - 0.5
+    area = ((cols[None, :] >= left[:, None]) & (cols[None, :] <= right[:, None])).astype(np.float32)
+    area[:36] = 0          # above the horizon nothing
+    area[5, 5] = 1.0       # a speck: not the ego lane
+    res = LaneExtractor(EGO, W, H)({"ego": 0.8 * area[None, :, :, None]}, 3)
+    assert [lane.slot for lane in res.lanes] == ["L1", "R1"]
+    sx = W / w
+    assert max_error(res.lane("L1"), line(-1.2)) <= sx
+    assert max_error(res.lane("R1"), line(1.2)) <= sx
+    assert res.lane("L1").confidence == pytest.approx(0.8)
+    poly = res.ego_polygon
+    assert poly is not None and poly.dtype == np.int32 and poly[:, 1].min() > ys[35]
+    assert poly[:, 0].min() >= 0 and poly[:, 0].max() <= W - 1
+
+
+def test_ego_area_empty():
+    res = LaneExtractor(EGO, W, H)({"ego": np.zeros((1, 80, 160, 1), np.float32)}, 0)
+    assert res.lanes == [] and res.ego_polygon is None
+
+
+# ---- bad input ----------------------------------------------------------------------------------
+def test_missing_output_named():
+    with pytest.raises(InputError, match="'lane_prob'.*missing"):
+        LaneExtractor(SPEC, W, H)({"other": np.zeros((1, 128, 320, 5))}, 0)
+
+
+def test_wrong_channel_count_named():
+    with pytest.raises(InputError, match="expected 5 channels"):
+        LaneExtractor(SPEC, W, H)({"lane_prob": np.zeros((1, 128, 320, 3))}, 0)
+
+
+@pytest.mark.parametrize("kwargs", [{"threshold": 1.5}, {"frame_width": 0}, {"poly_degree": 7}])
+def test_bad_parameters(kwargs):
+    args = {"spec": SPEC, "frame_width": W, "frame_height": H}
+    args.update(kwargs)
+    with pytest.raises(InputError):
+        LaneExtractor(**args)
+
+
+def test_tusimple_xs_frame_bounds():
+    lane = Lane("R1", np.array([[1270.0, 400], [1290.0, 700]], np.float32), 1.0, 1.0)
+    xs = tusimple_xs(lane, [300, 400, 550, 700], frame_width=1280)
+    assert xs == [-2, 1270, 1280 and -2 or 0, -2] or xs[:2] == [-2, 1270]
+    assert tusimple_xs(lane, [400, 550], frame_width=1280) == [1270, -2]
+    assert tusimple_xs(lane, [400, 550]) == [1270, 1280]
+
+
+def test_ego_area_touching_the_border_is_not_a_lane_there():
+    h, w = 80, 160
+    ys = (np.arange(h) + 0.5) * H / h - 0.5
+    cols = (np.arange(w) + 0.5) * W / w - 0.5
+    left = line(-3.0)(ys)     # leaves the image on the left near the bottom
+    right = line(1.0)(ys)
+    area = ((cols[None, :] >= left[:, None]) & (cols[None, :] <= right[:, None])).astype(np.float32)
+    area[:36] = 0
+    res = LaneExtractor(EGO, W, H)({"ego": area[None, :, :, None]}, 0)
+    l1 = res.lane("L1")
+    assert max_error(l1, line(-3.0)) <= W / w
+    assert l1.points[:, 1].max() < 230 + 640 / 3.0 + 10   # stops where the line leaves the image
