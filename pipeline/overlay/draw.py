@@ -30,12 +30,15 @@ class Overlay:
         show_hud: draw the text HUD (FPS, latency, drops, engine, geometry).
         ego_alpha: opacity of the ego-lane fill.
         show_ego: fill the ego-lane polygon.
+        thickness: lane line thickness in px; None scales it with the frame (4 px at 720p).
 
     ``draw`` keeps one scratch buffer the size of the frame and reuses it.
     """
 
-    def __init__(self, show_hud: bool = True, ego_alpha: float = 0.3, show_ego: bool = True):
+    def __init__(self, show_hud: bool = True, ego_alpha: float = 0.3, show_ego: bool = True,
+                 thickness: Optional[int] = None):
         self.show_hud = show_hud
+        self.line_thickness = thickness
         self.ego_alpha = float(ego_alpha)
         self.show_ego = show_ego
         self._scratch: Optional[np.ndarray] = None
@@ -68,12 +71,13 @@ class Overlay:
         if result is not None:
             if self.show_ego and result.ego_polygon is not None and len(result.ego_polygon) >= 3:
                 self._fill_ego(frame, result.ego_polygon)
+            thickness = self.line_thickness or self._thickness
             for lane in result.lanes:
                 if len(lane.points) < 2:
                     continue
                 pts = np.rint(lane.points).astype(np.int32).reshape(-1, 1, 2)
                 cv2.polylines(frame, [pts], False, SLOT_COLORS.get(lane.slot, _OTHER_COLOR),
-                              self._thickness, cv2.LINE_AA)
+                              thickness, cv2.LINE_AA)
         hud_bottom = 0
         if self.show_hud:
             lines = _hud_lines(hud or {}, geometry)

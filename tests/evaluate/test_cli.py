@@ -1,0 +1,128 @@
+"""``lanecam evaluate`` end to end on a tiny generated ONNX model with known output."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.cli import main
+
+from .conftest import H, ROWS, W, gt_lanes
+
+
+def run(capsys, *argv):
+    code = main(["evaluate", *map(str, argv)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_evaluate_tusimple_folder_report_and_sheet(engine_stack, tiny_model, tusimple_dir,
+                                                   tmp_path, capsys):
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    cv2.imwrite(str(extra / "road.jpg"), np.full((540, 960, 3), 60, np.uint8))
+    report, sheet = tmp_path / "r.json", tmp_path / "s.png"
+    code, out, err = run(capsys, "--model", tiny_model, "--tusimple", tusimple_dir,
+                         "--images", extra, "--report", report, "--sheet", sheet)
+    assert code == 0, err
+    assert "tusimple" in out and "1.0000" in out
+    rep = json.loads(report.read_text())
+    assert rep["tusimple"]["accuracy"] == 1.0
+    assert rep["tusimple"]["fp"] == 0.0 and rep["tusimple"]["fn"] == 0.0
+    assert rep["tusimple"]["frames"] == 2
+    assert rep["spec"]["name"] == "tiny"
+    img = cv2.imread(str(sheet))
+    assert img is not None and img.shape[1] == 3 * 480 + 2 * 4   # 3 tiles in one row
+    # tiles show the predicted lanes in slot colour (L1 magenta) with the GT in white on top
+    magenta = (img[:, :, 0] > 200) & (img[:, :, 1] < 80) & (img[:, :, 2] > 200)
+    white = np.all(img > 220, axis=2)
+    for t in range(3):
+        assert magenta[:, t * 484:t * 484 + 480].sum() > 100, t
+    assert white[40:, :964].sum() > 200 and white[40:, 968:].sum() == 0   # no GT on the extra frame
+
+
+def test_predict_folder_writes_tusimple_lines_and_scores(engine_stack, tiny_model, tusimple_dir,
+                                                         tmp_path, capsys):
+    out = tmp_path / "pred.jsonl"
+    code, stdout, err = run(capsys, "--model", tiny_model, "--predict", tusimple_dir, "--out", out,
+                            "--gt", tusimple_dir / "labels.json")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["raw_file"] for r in rows] == ["images/0000.png", "images/0001.png"]
+    for r in rows:
+        assert r["h_samples"] == ROWS and len(r["lanes"]) == 2
+        assert all(len(lane) == len(ROWS) for lane in r["lanes"])
+        assert r["run_time"] >= 0
+        got = np.array(r["lanes"])
+        want = np.array(gt_lanes())
+        both = (got >= 0) & (want >= 0)
+        assert np.abs(got[both] - want[both]).max() <= 1
+    assert "1.0000" in stdout
+    # the file scores on its own too
+    code, stdout, err = run(capsys, "--gt", tusimple_dir / "labels.json", "--pred", out)
+    assert code == 0 and "1.0000" in stdout
+
+
+def test_predict_custom_h_samples(engine_stack, tiny_model, tusimple_dir, tmp_path, capsys):
+    out = tmp_path / "pred.jsonl"
+    code, _, err = run(capsys, "--model", tiny_model, "--predict", tusimple_dir / "images",
+                       "--out", out, "--h-samples", "200:700:50")
+    assert code == 0, err
+    row = json.loads(out.read_text().splitlines()[0])
+    assert row["raw_file"] == "0000.png" and row["h_samples"] == list(range(200, 700, 50))
+    assert row["lanes"][0][0] == -2     # row 200 is above the model's crop
+
+
+def test_synthetic(engine_stack, tiny_model, tmp_path, capsys):
+    pytest.importorskip("pipeline.roadsim")
+    report = tmp_path / "r.json"
+    code, out, err = run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 2,
+                         "--report", report)
+    assert code == 0, err
+    rep = json.loads(report.read_text())
+    assert rep["synthetic"]["frames"] == 2 and "slot_iou" in rep["synthetic"]
+    assert "per-slot IoU" in out
+
+
+# ---- bad input: one clear line, exit code 2 ------------------------------------------------------
+def _labels_without_images(tmp_path):
+    root = tmp_path / "t"
+    root.mkdir()
+    (root / "labels.json").write_text(json.dumps(
+        {"raw_file": "images/missing.png", "lanes": [], "h_samples": ROWS}) + "\n")
+    return root
+
+
+def _malformed_pred(tmp_path):
+    gt = tmp_path / "gt.json"
+    gt.write_text(json.dumps({"raw_file": "a.png", "lanes": [], "h_samples": ROWS}) + "\n")
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text('{"raw_file": "a.png", "lanes": [], "run_time": 1}\n{"raw_file": \n')
+    return ["--gt", gt, "--pred", pred]
+
+
+CASES = [
+    ("missing predict dir", lambda t, m: ["--model", m, "--predict", t / "nope", "--out", t / "o.jsonl"],
+     "image folder not found"),
+    ("empty predict dir", lambda t, m: ["--model", m, "--predict", t, "--out", t / "o.jsonl"],
+     "no images found"),
+    ("predict without out", lambda t, m: ["--model", m, "--predict", t], "--out"),
+    ("labels without images", lambda t, m: ["--model", m, "--tusimple", _labels_without_images(t)],
+     "missing.png' not found"),
+    ("folder without labels", lambda t, m: ["--model", m, "--tusimple", t], "expected labels.json"),
+    ("malformed JSON line", lambda t, m: _malformed_pred(t), "pred.jsonl:2: not valid JSON"),
+    ("pred without gt", lambda t, m: ["--pred", t / "p.jsonl"], "--gt"),
+    ("bad h-samples", lambda t, m: ["--model", m, "--predict", t, "--out", t / "o.jsonl",
+                                    "--h-samples", "7:x"], "START:STOP:STEP"),
+    ("missing model", lambda t, m: ["--model", t / "none.onnx", "--tusimple", t], ""),
+]
+
+
+@pytest.mark.parametrize("name,argv,message", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_one_line(name, argv, message, engine_stack, tiny_model, tmp_path, capsys):
+    code, out, err = run(capsys, *argv(tmp_path, tiny_model))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lanecam evaluate: error:"), err
+    assert message in lines[0]

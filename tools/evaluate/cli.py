@@ -1,0 +1,184 @@
+"""Score a lane model with the TuSimple metric (real frames, synthetic frames, prediction files).
+
+Modes:
+  lanecam evaluate [--tusimple DIR] [--synthetic N] [--report out.json] [--sheet out.png]
+      run the model on the real TuSimple frames (default ../shared/data/tusimple when present)
+      and/or N synthetic renderer frames; print accuracy / FP / FN (and per-slot IoU).
+  lanecam evaluate --predict DIR --out out.jsonl [--h-samples 160:720:10] [--gt labels.json]
+      write TuSimple-format predictions for every image under DIR (and score them).
+  lanecam evaluate --gt labels.json --pred out.jsonl
+      score an existing prediction file; no model needed.
+"""
+
+import json
+from pathlib import Path
+
+__all__ = ["add_arguments", "run"]
+
+_REPO = Path(__file__).resolve().parents[2]
+DEFAULT_TUSIMPLE = _REPO.parent / "shared" / "data" / "tusimple"
+DEFAULT_IMAGES = _REPO.parent / "shared" / "data" / "images"
+
+
+def add_arguments(parser) -> None:
+    """Options of ``lanecam evaluate``."""
+    parser.add_argument("--model", metavar="PATH", help="model file (default: the bundled LaneFCN)")
+    parser.add_argument("--engine", default="auto", help="engine: auto, onnxruntime, ... (default auto)")
+    parser.add_argument("--tusimple", metavar="DIR",
+                        help="TuSimple folder: labels.json + images (default ../shared/data/tusimple "
+                             "when present)")
+    parser.add_argument("--no-tusimple", action="store_true", help="skip the real TuSimple frames")
+    parser.add_argument("--synthetic", metavar="N", type=int, default=0,
+                        help="also score N synthetic renderer frames (fixed seeds)")
+    parser.add_argument("--seed", type=int, default=None, help="first seed of the synthetic frames")
+    parser.add_argument("--images", metavar="DIR",
+                        help="extra unlabelled frames for the contact sheet (default "
+                             "../shared/data/images when present)")
+    parser.add_argument("--report", metavar="OUT.json", help="write a JSON report")
+    parser.add_argument("--sheet", metavar="OUT.png", help="write a contact sheet of predictions")
+    parser.add_argument("--predict", metavar="DIR", help="predict every image under DIR")
+    parser.add_argument("--out", metavar="OUT.jsonl", help="predictions file written by --predict")
+    parser.add_argument("--h-samples", metavar="START:STOP:STEP",
+                        help="rows of the TuSimple x lists (default 160:720:10)")
+    parser.add_argument("--gt", metavar="LABELS.json", help="TuSimple ground-truth label lines")
+    parser.add_argument("--pred", metavar="PRED.jsonl", help="prediction file to score against --gt")
+    parser.add_argument("--threshold", type=float, default=0.3, help="per-pixel lane threshold")
+    parser.add_argument("--exist-threshold", type=float, default=0.5,
+                        help="minimum lane existence probability")
+
+
+def run(args) -> int:
+    """Run the selected mode; returns the exit code."""
+    from pipeline.errors import InputError
+
+    if args.pred:
+        if not args.gt:
+            raise InputError("--pred: also give --gt LABELS.json to score against")
+        return _score_file(args)
+    if args.predict:
+        if not args.out:
+            raise InputError("--predict: also give --out OUT.jsonl for the predictions")
+        return _predict(args)
+    if args.synthetic < 0:
+        raise InputError(f"--synthetic: expected a number of frames >= 0, got {args.synthetic}")
+    return _evaluate(args)
+
+
+def _predictor(args):
+    from tools.evaluate.predict import Predictor
+
+    return Predictor(args.model, engine=args.engine, threshold=args.threshold,
+                     exist_threshold=args.exist_threshold)
+
+
+def _score_file(args) -> int:
+    from tools.evaluate.tusimple import score_files
+
+    score = score_files(args.pred, args.gt)
+    _print_table([("predictions", len(score.frames), score, None)])
+    _write_report(args.report, {"predictions": str(args.pred), "gt": str(args.gt),
+                                "tusimple": score.to_dict()})
+    return 0
+
+
+def _predict(args) -> int:
+    from tools.evaluate.predict import parse_h_samples, predict_folder
+    from tools.evaluate.tusimple import score_files
+
+    h_samples = parse_h_samples(args.h_samples)
+    with _predictor(args) as predictor:
+        rows = list(predict_folder(predictor, args.predict, args.out, h_samples))
+    times = [r["run_time"] for r in rows]
+    print(f"{len(rows)} images -> {args.out} (mean run_time {sum(times) / len(times):.1f} ms, "
+          f"{predictor.name})")
+    report = {"predict": str(args.predict), "out": str(args.out), "images": len(rows)}
+    if args.gt:
+        score = score_files(args.out, args.gt)
+        _print_table([("predictions", len(score.frames), score, None)])
+        report["tusimple"] = score.to_dict()
+    _write_report(args.report, report)
+    return 0
+
+
+def _evaluate(args) -> int:
+    from pipeline.errors import InputError
+    from tools.evaluate.datasets import SYNTHETIC_SEED, evaluate_synthetic, evaluate_tusimple
+
+    folder = None
+    if not args.no_tusimple:
+        if args.tusimple:
+            folder = Path(args.tusimple)
+        elif DEFAULT_TUSIMPLE.is_dir():
+            folder = DEFAULT_TUSIMPLE
+    if folder is None and args.synthetic == 0:
+        raise InputError("nothing to evaluate: give --tusimple DIR or --synthetic N "
+                         f"({DEFAULT_TUSIMPLE} is absent or skipped)")
+    results = []
+    with _predictor(args) as predictor:
+        if folder is not None:
+            results.append(evaluate_tusimple(predictor, folder))
+        if args.synthetic:
+            seed = SYNTHETIC_SEED if args.seed is None else args.seed
+            results.append(evaluate_synthetic(predictor, args.synthetic, seed))
+        engine_name, spec = predictor.name, predictor.spec
+        if args.sheet:
+            _sheet(args, predictor, results)
+    _print_table([(r.name, len(r.frames), r.score, r.iou) for r in results])
+    print(f"model: {spec.name} v{spec.version} ({args.model or 'bundled'}), engine: {engine_name}")
+    _write_report(args.report, {
+        "model": str(args.model or "bundled"), "spec": spec.to_dict(), "engine": engine_name,
+        **{r.name: r.to_dict() for r in results}})
+    return 0
+
+
+def _sheet(args, predictor, results) -> None:
+    from pipeline.overlay import Overlay
+    from tools.evaluate.predict import list_images, read_image
+    from tools.evaluate.sheet import render_tile, write_contact_sheet
+
+    overlay, tiles, width = Overlay(show_hud=False), [], 480
+    for res in results:
+        if res.name != "tusimple":
+            continue
+        for rec in res.frames:
+            acc = res.score.frames[rec.name].accuracy
+            tiles.append(render_tile(read_image(rec.path), rec.result,
+                                     f"{Path(rec.name).name}  acc {acc:.2f}", width, overlay,
+                                     rec.gt_lanes, rec.h_samples))
+    images = Path(args.images) if args.images else (DEFAULT_IMAGES if DEFAULT_IMAGES.is_dir() else None)
+    if images is not None:
+        for i, path in enumerate(list_images(images)):
+            frame = read_image(path)
+            result, _ = predictor(frame, i)
+            tiles.append(render_tile(frame, result, f"{path.name}  (no GT)", width, overlay))
+    size = write_contact_sheet(tiles, args.sheet)
+    print(f"contact sheet: {args.sheet} ({len(tiles)} frames, {size[0]}x{size[1]})")
+
+
+def _print_table(rows) -> None:
+    print(f"{'dataset':<14}{'frames':>7}{'accuracy':>10}{'FP':>8}{'FN':>8}")
+    for name, n, score, _ in rows:
+        print(f"{name:<14}{n:>7}{score.accuracy:>10.4f}{score.fp:>8.4f}{score.fn:>8.4f}")
+    for name, _, _, iou in rows:
+        if iou:
+            vals = "  ".join(f"{k} {v:.3f}" for k, v in iou.items())
+            print(f"per-slot IoU ({name}): {vals}")
+
+
+def _write_report(path, report: dict) -> None:
+    if not path:
+        return
+    from pipeline.errors import InputError
+
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: output folder {path.parent} does not exist")
+    path.write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
+    print(f"report: {path}")
+
+
+def _json_default(obj):
+    try:
+        return float(obj)
+    except (TypeError, ValueError):
+        return str(obj)

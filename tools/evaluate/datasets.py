@@ -1,0 +1,133 @@
+"""Scoring a model on the real TuSimple frames and on synthetic renderer frames."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from pipeline.errors import InputError, LanecamError
+from pipeline.lanes import LaneResult
+from tools.evaluate.iou import SlotIoU
+from tools.evaluate.predict import Predictor, read_image, tusimple_lanes
+from tools.evaluate.tusimple import TuSimpleScore, load_jsonl, score_frames
+
+__all__ = ["FrameRecord", "DatasetResult", "load_tusimple", "evaluate_tusimple",
+           "evaluate_synthetic", "SYNTHETIC_SEED", "SYNTHETIC_SIZE"]
+
+# the synthetic validation frames: random_frame(SYNTHETIC_SEED + i) at 1280x720, so that the
+# metric's 20 px tolerance means the same as on TuSimple
+SYNTHETIC_SEED = 900_000
+SYNTHETIC_SIZE = (1280, 720)
+
+
+@dataclass
+class FrameRecord:
+    """One evaluated frame, kept for the report and the contact sheet."""
+
+    name: str
+    result: LaneResult
+    run_time_ms: float
+    gt_lanes: List[List[int]]
+    h_samples: List[int]
+    path: Optional[Path] = None          # real frames: re-read for the contact sheet
+
+
+@dataclass
+class DatasetResult:
+    """A dataset's TuSimple score, per-slot IoU (synthetic only) and its frames."""
+
+    name: str
+    score: TuSimpleScore
+    frames: List[FrameRecord]
+    iou: Optional[Dict[str, float]] = None
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        times = np.array([f.run_time_ms for f in self.frames])
+        d = {"name": self.name, **self.score.to_dict(),
+             "run_time_ms": {"mean": float(times.mean()), "p50": float(np.percentile(times, 50)),
+                             "max": float(times.max())}}
+        if self.iou is not None:  # NaN (slot never seen) is not JSON: null
+            d["slot_iou"] = {k: (v if v == v else None) for k, v in self.iou.items()}
+        d.update(self.extra)
+        return d
+
+
+def load_tusimple(folder) -> List[dict]:
+    """Label rows of a TuSimple folder (``labels.json`` + the images it names), checked."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: TuSimple folder not found")
+    labels = folder / "labels.json"
+    if not labels.is_file():
+        raise InputError(f"{folder}: expected labels.json (TuSimple label lines) in this folder")
+    rows = load_jsonl(labels, "TuSimple label file")
+    if not rows:
+        raise InputError(f"{labels}: no labelled frames")
+    for i, row in enumerate(rows, 1):
+        for key in ("raw_file", "lanes", "h_samples"):
+            if key not in row:
+                raise InputError(f"{labels}: line {i}: missing key {key!r}")
+        if not (folder / row["raw_file"]).is_file():
+            raise InputError(f"{labels}: line {i}: image {row['raw_file']!r} not found in {folder}")
+    return rows
+
+
+def evaluate_tusimple(predictor: Predictor, folder) -> DatasetResult:
+    """Predict every labelled frame of a TuSimple folder and score it."""
+    folder = Path(folder)
+    rows = load_tusimple(folder)
+    preds, records = [], []
+    for i, row in enumerate(rows):
+        path = folder / row["raw_file"]
+        img = read_image(path)
+        result, ms = predictor(img, i)
+        lanes = tusimple_lanes(result, row["h_samples"], img.shape[1])
+        preds.append({"raw_file": row["raw_file"], "lanes": lanes, "run_time": ms})
+        records.append(FrameRecord(row["raw_file"], result, ms, row["lanes"],
+                                   list(row["h_samples"]), path))
+    return DatasetResult("tusimple", score_frames(preds, rows), records,
+                         extra={"folder": str(folder)})
+
+
+def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_SEED,
+                       h_samples=range(160, 720, 10)) -> DatasetResult:
+    """Score ``count`` independent renderer frames (seeds ``seed .. seed + count - 1``) with the
+    TuSimple metric and, for lane_slots models, the per-slot IoU of the argmax mask."""
+    try:
+        from pipeline.roadsim import SLOTS, random_frame
+    except ImportError as exc:
+        raise LanecamError(f"--synthetic needs the road renderer (pipeline.roadsim): {exc}") from None
+    spec = predictor.spec
+    slots = spec.slot_names if spec.output_kind == "lane_slots" else ()
+    iou = SlotIoU(slots) if slots else None
+    # renderer slot index -> this model's label value (0 when the model has no such slot)
+    gt_to_model = np.array([0] + [slots.index(s) + 1 if s in slots else 0 for s in SLOTS],
+                           np.uint8)
+    w, h = SYNTHETIC_SIZE
+    rows = [r for r in h_samples if r < h]
+    preds, gts, records = [], [], []
+    for i in range(count):
+        frame, gt = random_frame(seed + i, width=w, height=h)
+        result, ms = predictor(frame, i)
+        name = f"synthetic/{seed + i}"
+        gt_lanes = gt.tusimple_lanes(rows)
+        preds.append({"raw_file": name, "lanes": tusimple_lanes(result, rows, w), "run_time": ms})
+        gts.append({"raw_file": name, "lanes": gt_lanes, "h_samples": rows})
+        records.append(FrameRecord(name, result, ms, gt_lanes, rows))
+        if iou is not None:
+            pred_mask = _argmax_mask(predictor.last_outputs[spec.seg_output], spec.output_layout)
+            gt_mask = gt.slot_mask(pred_mask.shape[0], pred_mask.shape[1],
+                                   crop_top=spec.crop_top, crop_bottom=spec.crop_bottom)
+            iou.add(pred_mask, gt_to_model[gt_mask])
+    return DatasetResult("synthetic", score_frames(preds, gts), records,
+                         iou=iou.result() if iou is not None else None,
+                         extra={"seed": seed, "size": [w, h]})
+
+
+def _argmax_mask(seg: np.ndarray, layout: str) -> np.ndarray:
+    """(H, W) uint8 class map from a batch-1 per-pixel output."""
+    seg = seg[0] if seg.ndim == 4 else seg
+    axis = 2 if layout == "NHWC" else 0
+    return seg.argmax(axis=axis).astype(np.uint8)
