@@ -66,8 +66,10 @@ class LaneExtractor:
         window: half-width in model columns, around the row's peak, of the pixels that count.
             Default: 1/20 of the output width.
 
-    Buffers sized by the output are allocated once (in ``__init__`` for the spec's input size;
-    again only if a model's output has another size). Not thread-safe: one per postprocess stage.
+    Everything that depends only on sizes (coordinate maps, work buffers) is made in
+    ``__init__`` for an output the size of the model input, and made once more on the first
+    call if the model's output has another size (LaneFCN's is half the input). Not thread-safe:
+    one extractor per postprocess stage.
     """
 
     def __init__(self, spec: ModelSpec, frame_width: int, frame_height: int, threshold: float = 0.3,

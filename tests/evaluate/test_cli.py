@@ -126,3 +126,36 @@ def test_bad_input_one_line(name, argv, message, engine_stack, tiny_model, tmp_p
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lanecam evaluate: error:"), err
     assert message in lines[0]
+
+
+def test_synthetic_scoring_with_stand_in_renderer(engine_stack, tiny_model, monkeypatch, capsys,
+                                                   tmp_path):
+    """The synthetic path's metric and IoU against a renderer whose GT equals the model's lines."""
+    import sys
+    import types
+
+    from .conftest import SPEC, _constant_map
+
+    mask = _constant_map()[0].argmax(axis=2).astype(np.uint8)
+
+    class GT:
+        def tusimple_lanes(self, rows):
+            assert list(rows) == ROWS
+            return gt_lanes()
+
+        def slot_mask(self, height, width, thickness=3, crop_top=0.0, crop_bottom=0.0):
+            assert (height, width, crop_top) == (mask.shape[0], mask.shape[1], SPEC.crop_top)
+            return mask
+
+    fake = types.ModuleType("pipeline.roadsim")
+    fake.SLOTS = ("L2", "L1", "R1", "R2")
+    fake.random_frame = lambda seed, width, height: (np.zeros((height, width, 3), np.uint8), GT())
+    monkeypatch.setitem(sys.modules, "pipeline.roadsim", fake)
+    report = tmp_path / "r.json"
+    code, out, err = run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 3,
+                         "--report", report)
+    assert code == 0, err
+    syn = json.loads(report.read_text())["synthetic"]
+    assert syn["frames"] == 3 and syn["accuracy"] == 1.0
+    assert syn["slot_iou"] == {"L2": None, "L1": 1.0, "R1": 1.0, "R2": None, "mean": 1.0}
+    assert "per-slot IoU (synthetic): L2 nan  L1 1.000" in out
