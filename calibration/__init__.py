@@ -1,12 +1,15 @@
 """Camera calibration (intrinsics, undistortion, bird's-eye homography) and INT8 calibration sets."""
 
-from calibration.birdseye import (DASH_LENGTH_M, LANE_WIDTH_M, BirdsEye, birdseye_from_points,
-                                  birdseye_from_pose, pose_ground_to_image)
+from calibration.birdseye import (DASH_LENGTH_M, LANE_WIDTH_M, BirdsEye,
+                                  along_scale_from_intrinsics, birdseye_from_points,
+                                  birdseye_from_pose, pose_from_lines, pose_ground_to_image)
+from calibration.dashes import measure_dash_px
 from calibration.chessboard import CalibrationResult, calibrate_directory, calibrate_images
 from calibration.profile import Profile, bundled_profile, load_profile, save_profile
 
 __all__ = [
     "BirdsEye", "CalibrationResult", "DASH_LENGTH_M", "LANE_WIDTH_M", "Profile",
-    "birdseye_from_points", "birdseye_from_pose", "bundled_profile", "calibrate_directory",
-    "calibrate_images", "load_profile", "pose_ground_to_image", "save_profile",
+    "along_scale_from_intrinsics", "birdseye_from_points", "birdseye_from_pose", "bundled_profile", "calibrate_directory",
+    "calibrate_images", "load_profile", "measure_dash_px", "pose_from_lines",
+    "pose_ground_to_image", "save_profile",
 ]

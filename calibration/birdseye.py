@@ -21,7 +21,7 @@ import numpy as np
 from pipeline.errors import InputError
 
 __all__ = ["BirdsEye", "birdseye_from_points", "birdseye_from_pose", "pose_ground_to_image",
-           "LANE_WIDTH_M", "DASH_LENGTH_M"]
+           "pose_from_lines", "along_scale_from_intrinsics", "LANE_WIDTH_M", "DASH_LENGTH_M"]
 
 LANE_WIDTH_M = 3.7   # US interstate lane width
 DASH_LENGTH_M = 3.0  # US interstate dash (10 ft)
@@ -201,3 +201,52 @@ def birdseye_from_pose(camera_matrix: np.ndarray, image_size: Tuple[int, int],
     pose = {"height_m": float(height_m), "pitch_rad": float(pitch_rad), "roll_rad": float(roll_rad)}
     return BirdsEye(src, dst, (dst_w, dst_h), m_per_px, m_per_px, vehicle,
                     tuple(int(s) for s in image_size), "pose", pose)
+
+
+def _line(p, q) -> np.ndarray:
+    return np.cross([p[0], p[1], 1.0], [q[0], q[1], 1.0])
+
+
+def pose_from_lines(src: Sequence, camera_matrix: np.ndarray,
+                    lane_width_m: float = LANE_WIDTH_M) -> dict:
+    """Road metres of the four ``birdseye_from_points`` points, from the intrinsics alone.
+
+    The two lane lines meet at the road's vanishing point; with the camera matrix that fixes
+    the forward direction, and (assuming no roll) the road plane. The lane width then fixes
+    the scale. Returns {"road_xy": (4, 2) metres, "camera_height_m", "pitch_rad", "yaw_rad"}.
+    This measures the along-road scale without counting on a dash length.
+    """
+    src = np.asarray(src, np.float64).reshape(4, 2)
+    vp = np.cross(_line(src[0], src[1]), _line(src[3], src[2]))
+    if abs(vp[2]) < 1e-9:
+        raise InputError("birdseye points: the two lines are parallel in the image; "
+                         "expected lines converging towards the horizon")
+    kinv = np.linalg.inv(np.asarray(camera_matrix, np.float64))
+    fwd = kinv @ (vp / vp[2])
+    fwd /= np.linalg.norm(fwd)
+    if vp[1] / vp[2] >= src[:, 1].min():
+        raise InputError("birdseye points: the lines meet below the points; expected the "
+                         "bottom points nearer the camera than the top points")
+    right = np.cross([0.0, 1.0, 0.0], fwd)
+    right /= np.linalg.norm(right)
+    down = np.cross(fwd, right)
+    rays = (kinv @ np.c_[src, np.ones(4)].T).T
+    pts = rays / (rays @ down)[:, None]  # on the plane one unit below the camera
+    xy = np.c_[pts @ right, pts @ fwd]
+    width_units = xy[2:, 0].mean() - xy[:2, 0].mean()
+    scale = float(lane_width_m) / width_units
+    return {"road_xy": xy * scale, "camera_height_m": scale,
+            "pitch_rad": float(-math.atan2(fwd[1], fwd[2])),
+            "yaw_rad": float(math.atan2(fwd[0], fwd[2]))}
+
+
+def along_scale_from_intrinsics(bird: BirdsEye, camera_matrix: np.ndarray,
+                                lane_width_m: float = LANE_WIDTH_M) -> Tuple[float, dict]:
+    """Metres per top-view row implied by the intrinsics for a points-made ``bird``.
+
+    Returns (m_per_px_y, the ``pose_from_lines`` dict).
+    """
+    pose = pose_from_lines(bird.src, camera_matrix, lane_width_m)
+    y = pose["road_xy"][:, 1]
+    rows = bird.dst[[0, 3], 1] - bird.dst[[1, 2], 1]
+    return float(np.mean((y[[1, 2]] - y[[0, 3]]) / rows)), pose

@@ -18,6 +18,7 @@ __all__ = ["main", "SUBCOMMANDS"]
 # and must therefore be light.
 SUBCOMMANDS = {
     "bench": "pipeline.cli.bench",
+    "birdseye": "pipeline.cli.birdseye",
     "calibrate": "pipeline.cli.calibrate",
     "convolutionalize": "tools.convolutionalize.cli",
     "evaluate": "tools.evaluate.cli",
