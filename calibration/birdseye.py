@@ -62,8 +62,15 @@ class BirdsEye:
             raise InputError("birdseye.src: expected 4 points spanning an area, got a degenerate set")
 
     def homography(self, frame_width: int, frame_height: int) -> np.ndarray:
-        """3x3 homography from frame pixels (at the given frame size) to top-view pixels."""
+        """3x3 homography from frame pixels (at the given frame size) to top-view pixels.
+
+        Its sign is fixed so that the third homogeneous coordinate is positive on the road and
+        negative above the horizon, which lets callers drop sky points.
+        """
         h = cv2.getPerspectiveTransform(self.src.astype(np.float32), self.dst.astype(np.float32))
+        # Fix the free sign so road points have w > 0 and points beyond the horizon w < 0.
+        if (h @ np.r_[self.src.mean(axis=0), 1.0])[2] < 0:
+            h = -h
         sx = self.image_size[0] / float(frame_width)
         sy = self.image_size[1] / float(frame_height)
         return h @ np.diag([sx, sy, 1.0])
