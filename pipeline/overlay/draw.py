@@ -61,8 +61,10 @@ class Overlay:
         """Draw ``result`` (and ``hud`` values) into ``frame`` (BGR uint8, modified in place).
 
         hud keys used when present: ``fps``, ``latency_ms`` (end to end), ``dropped``, ``engine``.
-        ``result.geometry`` keys used when present: ``curvature_radius_m``, ``lateral_offset_m``,
-        ``departure`` ("left"/"right"/True -> red warning banner; None/False/"" -> none).
+        ``result.geometry`` keys used when present (as ``pipeline.geometry`` writes them):
+        ``curvature_radius_m`` (signed, + = right; beyond 10 km shown as straight), ``offset_m``
+        (or ``lateral_offset_m``), ``lane_width_m``, ``departure`` ("left"/"right"/True -> red
+        warning banner; None/"none"/False -> none).
         Returns the frame.
         """
         if frame.shape[:2] != self._size or self._scratch is None or self._scratch.shape != frame.shape:
@@ -155,9 +157,12 @@ def _hud_lines(hud: dict, geometry: dict):
     if radius is not None:
         geo.append("R straight" if math.isinf(radius) or abs(radius) > 10000
                    else f"R {abs(radius):.0f} m {'right' if radius > 0 else 'left'}")
-    offset = _num(geometry.get("lateral_offset_m"))
+    offset = _num(geometry.get("offset_m", geometry.get("lateral_offset_m")))
     if offset is not None:
         geo.append(f"offset {offset:+.2f} m")
+    width = _num(geometry.get("lane_width_m"))
+    if width is not None:
+        geo.append(f"lane {width:.2f} m")
     if geo:
         lines.append(" | ".join(geo))
     return lines

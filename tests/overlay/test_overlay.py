@@ -80,8 +80,8 @@ def test_hud_with_missing_values(hud):
 
 def test_geometry_values_and_departure_banner():
     frame = blank()
-    res = LaneResult(0, geometry={"curvature_radius_m": 420.0, "lateral_offset_m": 0.4,
-                                  "departure": "right"})
+    res = LaneResult(0, geometry={"curvature_radius_m": 420.0, "offset_m": 0.4,
+                                  "lane_width_m": 3.6, "departure": "right"})
     Overlay().draw(frame, res, {"fps": 25.0})
     # a red full-width banner somewhere in the upper part
     red = (frame[:, :, 2] > 200) & (frame[:, :, 1] < 40) & (frame[:, :, 0] < 40)
@@ -91,7 +91,8 @@ def test_geometry_values_and_departure_banner():
 
 def test_no_banner_without_departure():
     frame = blank()
-    res = LaneResult(0, geometry={"curvature_radius_m": float("inf"), "departure": None})
+    res = LaneResult(0, geometry={"curvature_radius_m": 100000.0, "offset_m": None,
+                                  "departure": "none"})
     Overlay().draw(frame, res, None)
     assert np.all(frame[:, W - 5] == GREY)
 
@@ -102,3 +103,12 @@ def test_none_result_and_frame_size_change():
     big = np.full((720, 1280, 3), GREY, np.uint8)
     ov.draw(big, LaneResult(0, lanes=[lane("R2", 700, 1200, 400, 700)]), None)
     assert tuple(big[550, 950]) == SLOT_COLORS["R2"]
+
+
+def test_hud_geometry_text():
+    from pipeline.overlay.draw import _hud_lines
+
+    lines = _hud_lines({"fps": 25.0}, {"curvature_radius_m": -420.0, "offset_m": 0.4,
+                                       "lane_width_m": 3.6, "valid": True})
+    assert lines == ["25.0 FPS", "R 420 m left | offset +0.40 m | lane 3.60 m"]
+    assert _hud_lines({}, {"curvature_radius_m": 100000.0, "offset_m": None}) == ["R straight"]
