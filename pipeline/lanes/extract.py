@@ -37,6 +37,7 @@ class _Grid:
         self.cols = np.arange(out_w, dtype=np.float32)
         # pixel centres: model (i + 0.5) * s in continuous coordinates, -0.5 back to pixel indices
         self.frame_y = top + (np.arange(out_h) + 0.5) * self.sy - 0.5
+        self.y_min, self.y_max = float(top), float(min(bottom, frame_h) - 1)
         shape = (num_slots, out_h, out_w)
         self.mask = np.empty(shape, bool)
         self.near = np.empty(shape, bool)
@@ -185,10 +186,14 @@ class LaneExtractor:
                                 min_tolerance=max(1.5 * g.sx, 3.0), min_points=self.min_rows)
         if coeffs is None:
             return None
+        # a model row stands for sy frame rows: the observed extent reaches half a row further
+        # each way (never beyond the rows the model saw)
         span = np.arange(rows[0], rows[-1] + 1)
-        ys = g.frame_y[span]
+        ys = g.frame_y[span].copy()
+        ys[0] = max(ys[0] - 0.5 * g.sy, g.y_min)
+        ys[-1] = min(ys[-1] + 0.5 * g.sy, g.y_max)
         xs = np.polyval(coeffs, ys)
-        inside = (xs >= 0) & (xs <= self.frame_width - 1) & (ys >= 0) & (ys <= self.frame_height - 1)
+        inside = (xs >= 0) & (xs <= self.frame_width - 1)
         if np.count_nonzero(inside) < 2:
             return None
         span, ys, xs = span[inside], ys[inside], xs[inside]

@@ -112,8 +112,9 @@ def test_partial_line_keeps_observed_extent():
     prob = render({"R1": LINES["R1"]}, rows=np.r_[40:100])
     lane = LaneExtractor(SPEC, W, H)({"lane_prob": prob}, 0).lane("R1")
     fy = model_rows_to_frame_y()
-    assert lane.points[0, 1] == pytest.approx(fy[40], abs=0.01)
-    assert lane.points[-1, 1] == pytest.approx(fy[99], abs=0.01)
+    half_row = (fy[1] - fy[0]) / 2     # a model row stands for the frame rows around its centre
+    assert lane.points[0, 1] == pytest.approx(fy[40] - half_row, abs=0.01)
+    assert lane.points[-1, 1] == pytest.approx(fy[99] + half_row, abs=0.01)
     xs = tusimple_xs(lane, [100, fy[40] + 1, fy[99] - 1, 715])
     assert xs[0] == -2 and xs[3] == -2
     assert abs(xs[1] - LINES["R1"](fy[40] + 1)) <= 1 and abs(xs[2] - LINES["R1"](fy[99] - 1)) <= 1
