@@ -118,7 +118,8 @@ def birdseye_from_points(src: Sequence, image_size: Tuple[int, int],
                          dst_size: Optional[Tuple[int, int]] = None,
                          lane_width_m: float = LANE_WIDTH_M,
                          m_per_px_y: Optional[float] = None,
-                         vehicle_x: Optional[float] = None) -> BirdsEye:
+                         vehicle_x: Optional[float] = None,
+                         camera_matrix: Optional[np.ndarray] = None) -> BirdsEye:
     """Top view from four points on two straight lane lines of a flat road.
 
     Args:
@@ -127,10 +128,14 @@ def birdseye_from_points(src: Sequence, image_size: Tuple[int, int],
         image_size: (width, height) of that image.
         dst_size: top-view size; default the image size.
         lane_width_m: real distance between the two lines; sets ``m_per_px_x``.
-        m_per_px_y: metres per top-view row; None -> the same as across (fix it afterwards from
-            a dash length with ``measure_dash_px`` in ``calibration.dashes``).
-        vehicle_x: image column of the vehicle centre (default the image centre); the vehicle
-            point is that column on the bottom image row.
+        m_per_px_y: metres per top-view row; None -> from the intrinsics when
+            ``camera_matrix`` is given (``along_scale_from_intrinsics``), else the same as
+            across (then set it from a dash length, see ``calibration.dashes``).
+        vehicle_x: image column of the vehicle centre; the vehicle point is that column on the
+            bottom image row. None -> with ``camera_matrix``, the road point below the camera
+            (so offset and curvature are measured at the vehicle, not several metres ahead);
+            without, the image centre column.
+        camera_matrix: the intrinsics of the (undistorted) image, or None.
     """
     src = np.asarray(src, np.float64).reshape(4, 2)
     if not np.all(np.isfinite(src)):
@@ -147,9 +152,24 @@ def birdseye_from_points(src: Sequence, image_size: Tuple[int, int],
     h = cv2.getPerspectiveTransform(src.astype(np.float32), dst.astype(np.float32))
     vx = image_size[0] / 2.0 if vehicle_x is None else float(vehicle_x)
     v = cv2.perspectiveTransform(np.array([[[vx, image_size[1] - 1.0]]], np.float64), h)[0, 0]
-    return BirdsEye(src, dst, dst_size, m_x, m_y, (float(v[0]), float(v[1])),
+    bird = BirdsEye(src, dst, dst_size, m_x, m_y, (float(v[0]), float(v[1])),
                     tuple(int(s) for s in image_size), "points",
                     {"lane_width_m": float(lane_width_m)})
+    if camera_matrix is None:
+        return bird
+    m_int, pose = along_scale_from_intrinsics(bird, camera_matrix, lane_width_m)
+    bird.pose.update({"camera_height_m": round(pose["camera_height_m"], 4),
+                      "pitch_rad": round(pose["pitch_rad"], 6),
+                      "yaw_rad": round(pose["yaw_rad"], 6), "m_per_px_y_intrinsics": m_int})
+    if not m_per_px_y:
+        bird.m_per_px_y = m_int
+    if vehicle_x is None:
+        # Rows of the top view are linear in road distance, so the camera's foot lies
+        # Y_bottom / m_int rows below the bottom points, and its column follows from X.
+        xy = pose["road_xy"]
+        bird.vehicle_px = (float(dst[0, 0] - xy[:2, 0].mean() / m_x),
+                           float(dst[0, 1] + xy[[0, 3], 1].mean() / m_int))
+    return bird
 
 
 def pose_ground_to_image(camera_matrix: np.ndarray, height_m: float, pitch_rad: float,

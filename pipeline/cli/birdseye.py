@@ -118,7 +118,6 @@ def run(args) -> int:
     import numpy as np
 
     from calibration import birdseye_from_points, birdseye_from_pose, load_profile, save_profile
-    from calibration.birdseye import along_scale_from_intrinsics
     from calibration.dashes import measure_dash_px
     from pipeline.errors import InputError
 
@@ -158,9 +157,10 @@ def run(args) -> int:
             pts = np.array(picked, float)
         dst_size = tuple(_floats(args.dst_size.replace("x", ","), "--dst-size", (2,))) \
             if args.dst_size else None
-        vx = args.vehicle_x if args.vehicle_x is not None else float(k[0, 2])
-        bird = birdseye_from_points(pts, (iw, ih), dst_size, args.lane_width, vehicle_x=vx)
-        m_int, pose = along_scale_from_intrinsics(bird, k, args.lane_width)
+        bird = birdseye_from_points(pts, (iw, ih), dst_size, args.lane_width,
+                                    vehicle_x=args.vehicle_x, camera_matrix=k)
+        m_int = bird.m_per_px_y
+        pose = bird.pose
         m_dash, dash = None, None
         if frame is not None:
             top = cv2.warpPerspective(frame, bird.homography(iw, ih), bird.dst_size)
@@ -168,9 +168,10 @@ def run(args) -> int:
             if dash:
                 m_dash = args.dash_length / dash[0]
         print(f"across: {bird.m_per_px_x:.5f} m/px ({args.lane_width} m lane)")
+        far = bird.to_metric(bird.dst)[:, 1].max()
         print(f"along from intrinsics: {m_int:.5f} m/px (camera {pose['camera_height_m']:.2f} m "
               f"above the road, pitched {_updown(pose['pitch_rad'])}; view "
-              f"reaches {pose['road_xy'][:, 1].max():.1f} m)")
+              f"reaches {far:.1f} m ahead)")
         if dash:
             print(f"along from dashes: {m_dash:.5f} m/px ({dash[2]} dash(es) of {dash[0]:.0f} px "
                   f"= {args.dash_length} m; the intrinsics make them "
@@ -186,15 +187,7 @@ def run(args) -> int:
         else:
             along, why = m_int, "intrinsics"
         bird.m_per_px_y = float(along)
-        if args.vehicle_x is None:
-            # The intrinsics place the camera over the road: make the road point below it the
-            # metric origin, so offset and curvature are measured at the vehicle, not at the
-            # bottom image row (several metres ahead), and across the lane's own direction.
-            xy = pose["road_xy"]
-            bird.vehicle_px = (float(bird.dst[0, 0] - xy[:2, 0].mean() / bird.m_per_px_x),
-                               float(bird.dst[0, 1] + xy[[0, 3], 1].mean() / m_int))
-        bird.pose.update({"along_from": why, "camera_height_m": round(pose["camera_height_m"], 4),
-                          "pitch_rad": round(pose["pitch_rad"], 6)})
+        bird.pose["along_from"] = why
         if dash:
             bird.pose["dash_px"] = dash[0]
         print(f"using along = {along:.5f} m/px ({why})")
