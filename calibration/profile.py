@@ -13,10 +13,11 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
-from calibration.birdseye import BirdsEye
+from calibration.birdseye import BirdsEye, birdseye_from_pose
 from pipeline.errors import InputError
 
-__all__ = ["Profile", "load_profile", "save_profile", "profile_from_dict", "bundled_profile"]
+__all__ = ["Profile", "load_profile", "save_profile", "profile_from_dict", "profile_from_pose",
+           "bundled_profile"]
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -186,3 +187,14 @@ def bundled_profile(name: str) -> Path:
         names = sorted(q.stem for q in PROFILES_DIR.glob("*.json"))
         raise InputError(f"no bundled calibration profile {name!r}; available: {names}")
     return p
+
+
+def profile_from_pose(fx: float, fy: float, cx: float, cy: float, width: int, height: int,
+                      height_m: float, pitch_rad: float, roll_rad: float = 0.0,
+                      **birdseye_kwargs) -> Profile:
+    """Profile of a distortion-free camera at a known pose (e.g. the road renderer's camera):
+    intrinsics plus the bird's-eye view from ``birdseye_from_pose``."""
+    k = np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]], np.float64)
+    bird = birdseye_from_pose(k, (width, height), height_m, pitch_rad, roll_rad,
+                              **birdseye_kwargs)
+    return Profile((int(width), int(height)), k, np.zeros(5), bird)
