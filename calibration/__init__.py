@@ -10,7 +10,8 @@ from calibration.profile import (Profile, bundled_profile, load_profile, profile
 
 __all__ = [
     "BirdsEye", "CalibrationResult", "DASH_LENGTH_M", "LANE_WIDTH_M", "Profile",
-    "along_scale_from_intrinsics", "birdseye_from_points", "birdseye_from_pose", "bundled_profile", "calibrate_directory",
-    "calibrate_images", "load_profile", "measure_dash_px", "pose_from_lines",
-    "pose_ground_to_image", "profile_from_pose", "save_profile",
+    "along_scale_from_intrinsics", "birdseye_from_points", "birdseye_from_pose",
+    "bundled_profile", "calibrate_directory", "calibrate_images", "load_profile",
+    "measure_dash_px", "pose_from_lines", "pose_ground_to_image", "profile_from_pose",
+    "save_profile",
 ]

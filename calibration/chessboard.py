@@ -97,7 +97,8 @@ def find_corners(gray: np.ndarray, board: Tuple[int, int],
         flags = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE
         ok, found = cv2.findChessboardCorners(gray, board, flags=flags)
         if ok:
-            corners = cv2.cornerSubPix(gray, found, (_SUBPIX_HALF, _SUBPIX_HALF), (-1, -1), _SUBPIX_CRITERIA)
+            win = (_SUBPIX_HALF, _SUBPIX_HALF)
+            corners = cv2.cornerSubPix(gray, found, win, (-1, -1), _SUBPIX_CRITERIA)
     if corners is None and detector in ("auto", "sb"):
         flags = cv2.CALIB_CB_EXHAUSTIVE | cv2.CALIB_CB_ACCURACY
         ok, found = cv2.findChessboardCornersSB(gray, board, flags=flags)
