@@ -1,0 +1,148 @@
+"""The ``Source`` contract: open/read/close, a read status, and helpers every source shares."""
+
+import enum
+import time
+from typing import Optional, Tuple
+
+import numpy as np
+
+from pipeline.errors import InputError
+
+__all__ = ["ReadStatus", "Source", "Pacer", "copy_into"]
+
+
+class ReadStatus(enum.Enum):
+    """What ``Source.read`` got.
+
+    OK: a frame. TIMEOUT: nothing new within the timeout (live sources, reconnecting streams).
+    END: the source is exhausted (end of file, ``frames=N`` reached). ERROR: the source failed
+    for good (a stream that gave up reconnecting, a camera that disappeared).
+    """
+
+    OK = "ok"
+    TIMEOUT = "timeout"
+    END = "end"
+    ERROR = "error"
+
+
+ReadResult = Tuple[ReadStatus, Optional[np.ndarray], float]
+
+
+def copy_into(frame: np.ndarray, out: Optional[np.ndarray]) -> np.ndarray:
+    """``frame`` copied into ``out`` when ``out`` has the same shape and dtype, else ``frame``.
+
+    The caller (the pipeline's frame pool) owns ``out``; a size mismatch is not an error here:
+    the caller checks whether it got its own buffer back.
+    """
+    if out is not None and out.shape == frame.shape and out.dtype == frame.dtype:
+        np.copyto(out, frame)
+        return out
+    return frame
+
+
+class Pacer:
+    """Sleeps so that frame ``k`` is released no earlier than ``start + k / fps``.
+
+    A late consumer is not made up for by skipping frames: the pacer just stops sleeping until
+    it is on schedule again, like a camera whose frames are dropped downstream.
+    """
+
+    def __init__(self, fps: float):
+        self.period = 1.0 / fps if fps and fps > 0 else 0.0
+        self._start: Optional[float] = None
+        self._count = 0
+
+    def wait(self) -> float:
+        """Sleep until the next frame is due; returns ``time.monotonic()`` at release."""
+        now = time.monotonic()
+        if self._start is None:
+            self._start = now
+        due = self._start + self._count * self.period
+        if due > now:
+            time.sleep(due - now)
+            now = time.monotonic()
+        elif now - due > 2 * self.period > 0:
+            # far behind: restart the schedule so we do not burst frames to catch up
+            self._start, self._count = now, 0
+        self._count += 1
+        return now
+
+
+class Source:
+    """A frame source opened by URI (see ``open_source``).
+
+    Lifecycle: ``open()`` (or ``with``) acquires the device/file/connection and fills in
+    ``width``, ``height``, ``fps`` and ``frame_count``; ``read()`` returns
+    ``(status, frame, ts)``; ``close()`` releases everything and may be called twice.
+
+    Attributes:
+        uri: what the user asked for.
+        is_live: True for cameras and streams (and paced sources): the pipeline drops frames
+            instead of blocking them.
+        width, height: frame size in pixels (valid after ``open()``).
+        fps: nominal frame rate (float; 0.0 when unknown).
+        frame_count: number of frames when known in advance (files, folders), else None.
+        source_name: name of the frame returned by the last ``read()`` (image folders:
+            the path relative to the folder, for TuSimple ``raw_file``), else None.
+    """
+
+    is_live = False
+
+    def __init__(self, uri: str):
+        self.uri = uri
+        self.width = 0
+        self.height = 0
+        self.fps = 0.0
+        self.frame_count: Optional[int] = None
+        self.source_name: Optional[str] = None
+        self._opened = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def open(self) -> "Source":
+        """Acquire the source; raises ``InputError`` naming the URI when it cannot be read."""
+        if not self._opened:
+            self._open()
+            self._opened = True
+        return self
+
+    def close(self) -> None:
+        """Release the source (idempotent)."""
+        if self._opened:
+            self._opened = False
+            self._close()
+
+    def read(self, out: Optional[np.ndarray] = None, timeout: float = 1.0) -> ReadResult:
+        """Next frame as ``(status, frame, ts)``.
+
+        Args:
+            out: a caller-owned BGR uint8 (height, width, 3) buffer to decode into; used when
+                its shape matches, and the returned frame is then ``out`` itself.
+            timeout: seconds to wait for a frame before returning ``ReadStatus.TIMEOUT``.
+
+        Returns:
+            status, the frame (None unless OK) and its timestamp in seconds: the stream
+            position for files, ``time.monotonic()`` at capture for live sources.
+        """
+        if not self._opened:
+            raise InputError(f"{self.uri}: read() before open()")
+        return self._read(out, timeout)
+
+    def __enter__(self) -> "Source":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        size = f" {self.width}x{self.height}@{self.fps:g}" if self.width else ""
+        return f"<{type(self).__name__} {self.uri!r}{size}>"
+
+    # -- subclasses override these -----------------------------------------------------------
+    def _open(self) -> None:
+        raise NotImplementedError
+
+    def _read(self, out: Optional[np.ndarray], timeout: float) -> ReadResult:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        pass

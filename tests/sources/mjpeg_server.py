@@ -1,0 +1,71 @@
+"""A tiny MJPEG-over-HTTP camera for tests: serves numbered frames on 127.0.0.1 until stopped."""
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import cv2
+import numpy as np
+
+__all__ = ["FakeMjpegCamera"]
+
+BOUNDARY = "lanecamtestframe"
+
+
+class FakeMjpegCamera:
+    """An HTTP server whose ``/video`` is ``multipart/x-mixed-replace`` JPEG at ``fps``.
+
+    Every frame is a flat grey image of brightness ``level`` so a reader can tell which
+    server generation (before or after a restart) produced it. ``stop()`` closes the
+    listening socket and every open stream, like a camera being unplugged.
+    """
+
+    def __init__(self, port=0, level=60, fps=30.0, width=160, height=120):
+        self.level, self.fps = level, fps
+        frame = np.full((height, width, 3), level, np.uint8)
+        self._jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
+        self._stop = threading.Event()
+        self.frames_sent = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+                self.end_headers()
+                try:
+                    while not owner._stop.is_set():
+                        self.wfile.write(
+                            f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                            f"Content-Length: {len(owner._jpeg)}\r\n\r\n".encode()
+                            + owner._jpeg + b"\r\n")
+                        self.wfile.flush()
+                        owner.frames_sent += 1
+                        time.sleep(1.0 / owner.fps)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/video"
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        """Stop accepting, end every open stream and free the port."""
+        self._stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(2.0)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if not self._stop.is_set():
+            self.stop()
