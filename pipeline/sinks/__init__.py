@@ -1,0 +1,16 @@
+"""Where processed frames go: video file, window, image folder, JSON lines, MJPEG preview, null.
+
+Every sink has the same lifecycle: ``open(width, height, fps)``, ``write(frame, result, meta)``
+per frame, ``close()``. Several can run at once; each says what it writes in ``describe()``.
+Heavy optional libraries (PyAV for H.264) are imported only when a sink opens.
+"""
+
+from pipeline.sinks.base import NullSink, Sink
+from pipeline.sinks.images import ImageFolderSink
+from pipeline.sinks.jsonl import JsonLinesSink
+from pipeline.sinks.preview import MjpegPreviewSink
+from pipeline.sinks.video import VideoFileSink
+from pipeline.sinks.window import WindowSink
+
+__all__ = ["Sink", "NullSink", "VideoFileSink", "WindowSink", "ImageFolderSink", "JsonLinesSink",
+           "MjpegPreviewSink"]

@@ -1,0 +1,77 @@
+"""The ``Sink`` contract (open / write / close) and the null sink."""
+
+import numpy as np
+
+__all__ = ["Sink", "NullSink", "frame_id_of"]
+
+
+def frame_id_of(result, meta) -> int:
+    """The frame id from the pipeline's ``FrameMeta`` or, without one, from the lane result."""
+    if meta is not None and getattr(meta, "frame_id", None) is not None:
+        return int(meta.frame_id)
+    return int(result.frame_id) if result is not None else -1
+
+
+class Sink:
+    """Where processed frames go.
+
+    Lifecycle: ``open(width, height, fps)`` once with the source's geometry, ``write`` per
+    frame, ``close()`` (idempotent; must leave a complete output even after Ctrl-C).
+    ``write`` gets the pipeline's pooled frame buffer: a sink must not keep a reference to it
+    after returning (copy or encode it first).
+
+    Attributes:
+        name: short name for logs and stats.
+        frames_written: frames accepted by ``write``.
+        stop_requested: set by interactive sinks (a window closed, ``q`` pressed) so the
+            runner can end the run.
+    """
+
+    name = "sink"
+
+    def __init__(self):
+        self.width = 0
+        self.height = 0
+        self.fps = 0.0
+        self.frames_written = 0
+        self.stop_requested = False
+        self._is_open = False
+
+    def open(self, width: int, height: int, fps: float) -> None:
+        """Prepare for frames of ``width`` x ``height`` at ``fps``."""
+        self.width, self.height, self.fps = int(width), int(height), float(fps)
+        self._open()
+        self._is_open = True
+
+    def write(self, frame: np.ndarray, result, meta) -> None:
+        """Consume one BGR frame with its ``LaneResult`` and ``FrameMeta`` (either may be None)."""
+        self._write(frame, result, meta)
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Finish the output; safe to call twice or after a failed ``open``."""
+        if self._is_open:
+            self._is_open = False
+            self._close()
+
+    def describe(self) -> str:
+        """One line for the user: what this sink writes and how."""
+        return self.name
+
+    def _open(self) -> None:
+        pass
+
+    def _write(self, frame: np.ndarray, result, meta) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        pass
+
+
+class NullSink(Sink):
+    """Discards frames (benchmarks: measures the pipeline without output costs)."""
+
+    name = "null"
+
+    def _write(self, frame, result, meta) -> None:
+        pass

@@ -1,0 +1,198 @@
+"""An MJPEG HTTP preview (``--preview [HOST:]PORT``): watch the overlay in a browser."""
+
+import errno
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Optional, Tuple
+
+from pipeline.errors import InputError
+from pipeline.sinks.base import Sink
+
+__all__ = ["MjpegPreviewSink", "parse_bind"]
+
+log = logging.getLogger("lanecam.sinks")
+
+BOUNDARY = "lanecamframe"
+PAGE = b"""<!doctype html><html><head><meta charset="utf-8"><title>lanecam preview</title>
+<style>body{margin:0;background:#111}img{display:block;max-width:100%;margin:auto}</style>
+</head><body><img src="/stream" alt="lanecam live preview"></body></html>
+"""
+
+
+def parse_bind(text) -> Tuple[str, int]:
+    """``"8080"``, ``"0.0.0.0:8080"`` or ``"[::1]:8080"`` -> (host, port); host defaults to
+    127.0.0.1 so the preview is not exposed to the network unless asked."""
+    text = str(text).strip()
+    host, port = "127.0.0.1", text
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif ":" in text:
+        host, _, port = text.rpartition(":")
+    try:
+        number = int(port, 10)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535 or not host:
+        raise InputError(f"--preview {text!r}: expected [HOST:]PORT with PORT 0..65535")
+    return host, number
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, addr, handler, family):
+        self.address_family = family
+        super().__init__(addr, handler)
+
+
+class MjpegPreviewSink(Sink):
+    """Serves the newest frame as ``multipart/x-mixed-replace`` JPEG.
+
+    ``/`` is a tiny page showing ``/stream``. Each frame is JPEG-encoded once, in ``write``,
+    and only while someone is watching; every client gets the newest frame (a slow client
+    skips frames, it never holds the pipeline back). ``url`` gives the address once open
+    (port 0 picks a free port).
+
+    Args:
+        bind: ``"[HOST:]PORT"``; HOST defaults to 127.0.0.1.
+        quality: JPEG quality 1..100.
+    """
+
+    name = "preview"
+
+    def __init__(self, bind="127.0.0.1:8080", quality: int = 80):
+        super().__init__()
+        self.host, self.port = parse_bind(bind)
+        if not 1 <= quality <= 100:
+            raise InputError(f"--preview: JPEG quality must be 1..100, got {quality}")
+        self.quality = quality
+        self.url = ""
+        self.frames_encoded = 0
+        self._cond = threading.Condition()
+        self._jpeg: Optional[bytes] = None
+        self._seq = 0
+        self._clients = 0
+        self._closing = False
+        self._server: Optional[_Server] = None
+        self._thread: Optional[threading.Thread] = None
+        self._cv2 = None
+
+    @property
+    def clients(self) -> int:
+        """Number of connected ``/stream`` viewers."""
+        return self._clients
+
+    def _open(self) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        try:
+            self._server = _Server((self.host, self.port), self._handler_class(), family)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InputError(f"--preview {self.host}:{self.port}: port {self.port} is already "
+                                 "in use; pick another with --preview PORT") from None
+            raise InputError(f"--preview {self.host}:{self.port}: cannot listen: "
+                             f"{exc.strerror or exc}") from None
+        self.port = self._server.server_address[1]
+        shown = f"[{self.host}]" if family == socket.AF_INET6 else self.host
+        self.url = f"http://{shown}:{self.port}/"
+        self._closing = False
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.2},
+                                        name="preview-http", daemon=True)
+        self._thread.start()
+        log.info("%s", self.describe())
+
+    def describe(self) -> str:
+        return f"preview {self.url or f'http://{self.host}:{self.port}/'} (MJPEG)"
+
+    def _write(self, frame, result, meta) -> None:
+        if self._clients == 0:
+            return  # nobody watching: do not spend a JPEG encode
+        ok, buf = self._cv2.imencode(".jpg", frame, [self._cv2.IMWRITE_JPEG_QUALITY, self.quality])
+        if not ok:
+            return
+        with self._cond:
+            self._jpeg = buf.tobytes()
+            self._seq += 1
+            self.frames_encoded += 1
+            self._cond.notify_all()
+
+    def _next_jpeg(self, last_seq: int, timeout: float = 1.0):
+        """Wait for a frame newer than ``last_seq``; (None, seq) when closing."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._closing or self._seq != last_seq, timeout)
+            if self._closing:
+                return None, last_seq
+            return self._jpeg, self._seq
+
+    def _handler_class(self):
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def log_message(self, *args):  # the terminal belongs to the status line
+                pass
+
+            def do_GET(self):
+                path = self.path.split("?", 1)[0]
+                if path in ("/", "/index.html"):
+                    self._send(200, "text/html; charset=utf-8", PAGE)
+                elif path == "/stream":
+                    self._stream()
+                else:
+                    self._send(404, "text/plain", b"not found: try / or /stream\n")
+
+            def _send(self, code, ctype, body):
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _stream(self):
+                self.send_response(200)
+                self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+                self.send_header("Cache-Control", "no-cache, no-store")
+                self.send_header("Pragma", "no-cache")
+                self.end_headers()
+                with sink._cond:
+                    sink._clients += 1
+                seq = 0
+                try:
+                    while True:
+                        jpeg, new_seq = sink._next_jpeg(seq)
+                        if jpeg is None and sink._closing:
+                            break
+                        if new_seq == seq or jpeg is None:
+                            continue
+                        seq = new_seq
+                        self.wfile.write(
+                            f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                            f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError, socket.timeout):
+                    pass  # the viewer went away
+                finally:
+                    with sink._cond:
+                        sink._clients -= 1
+
+        return Handler
+
+    def _close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(2.0)
+            self._thread = None
