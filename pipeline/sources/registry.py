@@ -14,7 +14,8 @@ from pipeline.errors import InputError
 from pipeline.lazy import require
 from pipeline.sources.base import Source
 
-__all__ = ["SourcePlugin", "open_source", "register_source", "source_plugins", "find_plugin"]
+__all__ = ["SourcePlugin", "open_source", "register_source", "unregister_source",
+           "source_plugins", "find_plugin"]
 
 _IMAGE_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -128,9 +129,13 @@ def source_plugins() -> List[SourcePlugin]:
 
 def register_source(plugin: SourcePlugin, first: bool = True) -> None:
     """Add ``plugin`` (before the built-ins by default, so it can claim URIs they would take)."""
-    global _PLUGINS
     others = [p for p in _PLUGINS if p.name != plugin.name]
-    _PLUGINS = [plugin] + others if first else others + [plugin]
+    _PLUGINS[:] = [plugin] + others if first else others + [plugin]
+
+
+def unregister_source(name: str) -> None:
+    """Remove the plugin called ``name`` (no error when there is none)."""
+    _PLUGINS[:] = [p for p in _PLUGINS if p.name != name]
 
 
 def find_plugin(uri: str, plugin: Optional[str] = None) -> SourcePlugin:
