@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import Meta, two_lanes
+from .fakes import Meta, two_lanes
 from pipeline.errors import InputError
 from pipeline.lanes.result import LaneResult
 from pipeline.sinks import JsonLinesSink

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import Meta
+from .fakes import Meta
 from pipeline.errors import InputError
 from pipeline.sinks import ImageFolderSink, NullSink, WindowSink
 from pipeline.sinks import window as window_module

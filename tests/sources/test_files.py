@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import numbered_frame, write_video
+from .media import numbered_frame, write_video
 from pipeline.errors import InputError
 from pipeline.sources import ReadStatus, open_source
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from mjpeg_server import FakeMjpegCamera
+from .mjpeg_server import FakeMjpegCamera
 from pipeline.errors import InputError
 from pipeline.sources import ReadStatus, open_source
 

@@ -1,15 +1,12 @@
-"""Shared helpers for sink tests: a FrameMeta stand-in and a small lane result."""
+"""Sink test helpers: a FrameMeta stand-in and a small lane result."""
 
 import time
 from dataclasses import dataclass, field
 from typing import Dict, Optional
 
 import numpy as np
-import pytest
 
 from pipeline.lanes.result import Lane, LaneResult
-
-pytest.importorskip("cv2")
 
 
 @dataclass
