@@ -33,7 +33,8 @@ class ImageFolderSink(Sink):
         import cv2
 
         if os.path.exists(self.folder) and not os.path.isdir(self.folder):
-            raise InputError(f"{self.folder}: exists and is not a folder (expected an output folder)")
+            raise InputError(f"{self.folder}: exists and is not a folder "
+                             "(expected an output folder)")
         try:
             os.makedirs(self.folder, exist_ok=True)
         except OSError as exc:

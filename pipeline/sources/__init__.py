@@ -8,7 +8,8 @@
 Accepted URIs: a video path or ``file://``; an image folder, glob (``frames/*.png``) or image;
 a camera index ``0``, ``/dev/video0`` or ``v4l2://0?width=1280&height=720&fps=30&mjpg=1``;
 ``csi://0`` (Jetson, GStreamer); ``rtsp://``, ``http(s)://`` streams; a GStreamer pipeline
-string (contains ``!``, ends in ``appsink``); ``synthetic://?width=&height=&fps=&seed=&frames=&live=``.
+string (contains ``!``, ends in ``appsink``);
+``synthetic://?width=&height=&fps=&seed=&frames=&live=``.
 Plugins import their libraries only when used (see ``registry``).
 """
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from pipeline.errors import InputError
 
-__all__ = ["ReadStatus", "Source", "Pacer", "copy_into"]
+__all__ = ["ReadStatus", "Source", "Pacer", "copy_into", "fits"]
 
 
 class ReadStatus(enum.Enum):
@@ -26,6 +26,11 @@ class ReadStatus(enum.Enum):
 
 
 ReadResult = Tuple[ReadStatus, Optional[np.ndarray], float]
+
+
+def fits(out: Optional[np.ndarray], height: int, width: int) -> bool:
+    """True when ``out`` is a BGR uint8 buffer of ``height`` x ``width`` to decode into."""
+    return out is not None and out.shape == (height, width, 3) and out.dtype == np.uint8
 
 
 def copy_into(frame: np.ndarray, out: Optional[np.ndarray]) -> np.ndarray:
@@ -96,19 +101,25 @@ class Source:
         self.frame_count: Optional[int] = None
         self.source_name: Optional[str] = None
         self._opened = False
+        self._closed = False
 
     # -- lifecycle -------------------------------------------------------------------------
     def open(self) -> "Source":
         """Acquire the source; raises ``InputError`` naming the URI when it cannot be read."""
         if not self._opened:
             self._open()
-            self._opened = True
+            self._opened, self._closed = True, False
         return self
 
     def close(self) -> None:
-        """Release the source (idempotent)."""
+        """Release the source (idempotent); later reads return END.
+
+        Call it from the thread that reads, or after that thread stopped: OpenCV captures
+        must not be released while another thread is inside ``read`` (stream sources are the
+        exception, their own reader thread owns the capture).
+        """
         if self._opened:
-            self._opened = False
+            self._opened, self._closed = False, True
             self._close()
 
     def read(self, out: Optional[np.ndarray] = None, timeout: float = 1.0) -> ReadResult:
@@ -124,6 +135,8 @@ class Source:
             position for files, ``time.monotonic()`` at capture for live sources.
         """
         if not self._opened:
+            if self._closed:
+                return ReadStatus.END, None, 0.0
             raise InputError(f"{self.uri}: read() before open()")
         return self._read(out, timeout)
 

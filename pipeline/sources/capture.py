@@ -2,10 +2,13 @@
 
 import contextlib
 import os
+import time
 from typing import Optional
 
+import numpy as np
+
 from pipeline.errors import InputError, LanecamError, MissingDependencyError
-from pipeline.sources.base import ReadResult, ReadStatus, Source
+from pipeline.sources.base import ReadResult, ReadStatus, Source, fits
 
 __all__ = ["import_cv2", "quiet_opencv", "has_gstreamer", "require_gstreamer", "CaptureSource"]
 
@@ -104,17 +107,15 @@ class CaptureSource(Source):
         fps = float(cap.get(cv2.CAP_PROP_FPS))
         self.fps = fps if 0 < fps < 1000 else 0.0
 
-    def _grab(self, out) -> Optional["object"]:
+    def _grab(self, out) -> Optional[np.ndarray]:
         """Decode the next frame (into ``out`` when it fits); None on failure."""
-        if out is not None and out.shape == (self.height, self.width, 3) and out.dtype.name == "uint8":
+        if fits(out, self.height, self.width):
             ok, frame = self._cap.read(out)
         else:
             ok, frame = self._cap.read()
         return frame if ok and frame is not None else None
 
     def _read(self, out, timeout: float) -> ReadResult:
-        import time
-
         frame = self._grab(out)
         if frame is None:
             # a live capture that stops delivering has failed (camera unplugged); a

@@ -121,7 +121,8 @@ class ImageFolderSource(Source):
         return ReadStatus.OK, copy_into(image, out), ts
 
 
-def open_images(uri: str, fps: float = 25.0, realtime: bool = False, **options) -> ImageFolderSource:
+def open_images(uri: str, fps: float = 25.0, realtime: bool = False,
+                **options) -> ImageFolderSource:
     """Registry factory: ``ImageFolderSource`` for a folder, glob or single image."""
     if options:
         raise InputError(f"{uri}: unknown option(s) {', '.join(sorted(options))} for an image "

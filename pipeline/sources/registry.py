@@ -5,6 +5,7 @@ something we do not understand), and the plugin that can read it needs a library
 installed (``MissingDependencyError``: the message says what to install).
 """
 
+import glob
 import importlib
 import os
 from dataclasses import dataclass
@@ -41,8 +42,6 @@ def _is_images(uri: str) -> bool:
     if _scheme(uri) not in (None, "file"):
         return False
     path = _path_of(uri)
-    import glob
-
     return (os.path.isdir(path) or glob.has_magic(path)
             or path.lower().endswith(_IMAGE_EXT))
 

@@ -1,4 +1,4 @@
-"""Network streams (``rtsp://``, ``http(s)://``) with a newest-frame reader thread and reconnects."""
+"""Network streams (``rtsp://``, ``http(s)://``): a newest-frame reader thread, reconnects."""
 
 import contextlib
 import logging
@@ -140,7 +140,8 @@ class StreamSource(Source):
         decode into next (None when there is none of the right size)."""
         if frame.shape[:2] != (self.height, self.width):
             # the camera changed resolution across a reconnect: keep the size sinks opened with
-            frame = self._cv2.resize(frame, (self.width, self.height), interpolation=self._cv2.INTER_AREA)
+            frame = self._cv2.resize(frame, (self.width, self.height),
+                                     interpolation=self._cv2.INTER_AREA)
         with self._cond:
             if self._seq > self._taken:
                 self.skipped += 1
@@ -161,7 +162,8 @@ class StreamSource(Source):
                     if cap is None:
                         down = time.monotonic() - lost_at
                         if self.give_up_after and down > self.give_up_after:
-                            log.error("%s: gave up after %.0f s without a connection", self.uri, down)
+                            log.error("%s: gave up after %.0f s without a connection",
+                                      self.uri, down)
                             with self._cond:
                                 self._failed = True
                                 self._cond.notify_all()
@@ -170,7 +172,8 @@ class StreamSource(Source):
                         backoff = min(backoff * 2, self.max_backoff)
                         continue
                     self.reconnects += 1
-                    log.warning("%s: reconnected after %.1f s", self.uri, time.monotonic() - lost_at)
+                    log.warning("%s: reconnected after %.1f s", self.uri,
+                                time.monotonic() - lost_at)
                     backoff, lost_at = 0.25, None
                 ok, frame = cap.read(back)
                 if not ok or frame is None:
@@ -181,6 +184,11 @@ class StreamSource(Source):
                 old = self._publish(frame)
                 if frame is back:
                     back = old if old is not None else np.empty_like(frame)
+        except Exception:  # noqa: BLE001 - a dead reader must not look like a quiet stream
+            log.exception("%s: stream reader failed", self.uri)
+            with self._cond:
+                self._failed = True
+                self._cond.notify_all()
         finally:
             if cap is not None:
                 cap.release()
@@ -214,7 +222,8 @@ class StreamSource(Source):
             # a read blocked on a dead connection ends within read_timeout
             self._thread.join(self.read_timeout + 1.0)
             if self._thread.is_alive():
-                log.warning("%s: reader thread still blocked in FFmpeg; leaving it (daemon)", self.uri)
+                log.warning("%s: reader thread still blocked in FFmpeg; leaving it (daemon)",
+                            self.uri)
             self._thread = None
 
 

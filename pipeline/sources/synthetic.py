@@ -3,7 +3,7 @@
 from typing import Optional
 
 from pipeline.errors import InputError, LanecamError
-from pipeline.sources.base import Pacer, ReadResult, ReadStatus, Source
+from pipeline.sources.base import Pacer, ReadResult, ReadStatus, Source, fits
 from pipeline.sources.uri import parse_options
 
 __all__ = ["SyntheticSource"]
@@ -58,7 +58,7 @@ class SyntheticSource(Source):
     def _read(self, out, timeout: float) -> ReadResult:
         if self.frame_count is not None and self._index >= self.frame_count:
             return ReadStatus.END, None, 0.0
-        if out is not None and out.shape == (self.height, self.width, 3) and out.dtype.name == "uint8":
+        if fits(out, self.height, self.width):
             frame, self.truth = self._renderer.next(out=out)
         else:
             frame, self.truth = self._renderer.next()

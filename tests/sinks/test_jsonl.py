@@ -31,7 +31,8 @@ def test_native_records(tmp_path):
     rows = run(JsonLinesSink(tmp_path / "l.jsonl"), results, metas)
     assert [r["frame_id"] for r in rows] == [0, 1, 2]
     first = rows[0]
-    assert set(first) >= {"frame_id", "source_ts", "capture_ts", "latency_ms", "lanes", "ego_polygon"}
+    assert set(first) >= {"frame_id", "source_ts", "capture_ts", "latency_ms", "lanes",
+                          "ego_polygon"}
     assert first["source_ts"] == 0.0 and first["capture_ts"] == pytest.approx(metas[0].capture_ts)
     assert 0 <= first["latency_ms"] < 60_000
     left = first["lanes"][0]

@@ -131,3 +131,13 @@ def test_real_video_matches_its_readme(shared_data):
         while src.read(out=buf)[0] is ReadStatus.OK:
             count += 1
     assert count == 170
+
+
+def test_read_before_open_is_refused_and_after_close_ends(small_video):
+    src = open_source(str(small_video))
+    with pytest.raises(InputError, match="before open"):
+        src.read()
+    src.open()
+    src.close()
+    assert src.read()[0] is ReadStatus.END
+    src.close()  # idempotent
