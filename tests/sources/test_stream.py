@@ -104,6 +104,20 @@ def test_unreachable_stream_is_refused_quickly():
     assert time.monotonic() - start < 10  # generous: bounded, not the OS TCP timeout
 
 
+@pytest.mark.parametrize("scheme", ["http", "rtsp"])
+def test_silent_server_is_refused_after_the_open_timeout(scheme):
+    import socket
+
+    with socket.socket() as server:  # accepts connections, never answers
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        url = f"{scheme}://127.0.0.1:{server.getsockname()[1]}/video"
+        start = time.monotonic()
+        with pytest.raises(InputError, match="no video from this stream"):
+            open_source(url, open_timeout=1.0).open()
+        assert time.monotonic() - start < 8  # bounded by open_timeout, not by TCP
+
+
 def test_http_url_that_is_not_video_is_refused():
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
