@@ -3,12 +3,11 @@
 ``onnx`` is imported by the callers; these helpers work on ``onnx.ModelProto`` objects.
 """
 
-import hashlib
-from pathlib import Path
 from typing import Dict, Optional
 
 import numpy as np
 
+from engines.engine_cache import sha256_file  # noqa: F401  (re-exported)
 from engines.modelspec import METADATA_KEY, ModelSpec
 
 __all__ = ["rename_tensor", "set_spec_metadata", "constant_value", "sha256_file",
@@ -78,11 +77,3 @@ def set_batch_dim_name(model, name: str = "batch") -> None:
         if dims and not dims[0].HasField("dim_value"):
             dims[0].dim_param = name
 
-
-def sha256_file(path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

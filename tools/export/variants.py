@@ -1,0 +1,102 @@
+"""Compare precision variants (FP16, INT8) of an exported model with its FP32 original on a CPU:
+output change on real frames, optional TuSimple accuracy, and model-only latency."""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from engines.modelspec import ModelSpec
+from tools.export.verify import ort_session
+
+__all__ = ["VariantReport", "compare_variants", "format_reports"]
+
+
+@dataclass
+class VariantReport:
+    """How one variant differs from FP32 and how fast it runs on this CPU.
+
+    ``agreement``: lane_slots -> share of pixels with the same argmax class as FP32;
+    ego_area -> IoU of the (prob > 0.5) masks with FP32's. ``latency_ms``: median model-only
+    time per frame, ONNX Runtime CPU, one thread, measured interleaved with the other variants.
+    """
+
+    name: str
+    path: str
+    max_abs_diff: float = 0.0
+    mean_abs_diff: float = 0.0
+    agreement: float = 1.0
+    latency_ms: float = float("nan")
+    tusimple: Optional[Dict[str, float]] = None
+    extra: dict = field(default_factory=dict)
+
+
+def _agreement(spec: ModelSpec, ref: np.ndarray, got: np.ndarray) -> float:
+    axis = -1 if spec.output_layout == "NHWC" else 1
+    if spec.output_kind == "lane_slots":
+        return float(np.mean(ref.argmax(axis) == got.argmax(axis)))
+    a, b = ref > 0.5, got > 0.5
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 1.0
+
+
+def compare_variants(fp32_path, variants: Dict[str, str], spec: ModelSpec,
+                     tensors: Sequence[np.ndarray], repeats: int = 3,
+                     tusimple_dir=None) -> List[VariantReport]:
+    """Reports for "fp32" and each ``variants`` name -> path, on the preprocessed ``tensors``
+    (in the model's layout). Latencies are medians over ``repeats`` rounds of all tensors."""
+    paths = {"fp32": str(fp32_path), **{k: str(v) for k, v in variants.items()}}
+    sessions = {k: ort_session(p) for k, p in paths.items()}
+    reports = {k: VariantReport(k, p) for k, p in paths.items()}
+    seg = spec.seg_output
+    diffs = {k: [] for k in paths}
+    agree = {k: [] for k in paths}
+    times = {k: [] for k in paths}
+    for k, s in sessions.items():  # warm-up: first runs allocate and pick kernels
+        s.run([seg], {spec.input_name: tensors[0]})
+    for _ in range(repeats):
+        for x in tensors:
+            feed = {spec.input_name: x}
+            ref = None
+            for k, s in sessions.items():
+                t0 = time.perf_counter()
+                out = s.run([seg], feed)[0]
+                times[k].append((time.perf_counter() - t0) * 1e3)
+                if ref is None:
+                    ref = out
+                diffs[k].append(np.abs(out.astype(np.float64) - ref))
+                agree[k].append(_agreement(spec, ref, out))
+    for k, r in reports.items():
+        r.max_abs_diff = float(max(d.max() for d in diffs[k]))
+        r.mean_abs_diff = float(np.mean([d.mean() for d in diffs[k]]))
+        r.agreement = float(np.mean(agree[k]))
+        r.latency_ms = float(np.median(times[k]))
+    if tusimple_dir is not None:
+        _tusimple(reports, tusimple_dir)
+    return list(reports.values())
+
+
+def _tusimple(reports: Dict[str, VariantReport], folder) -> None:
+    """TuSimple accuracy of each variant through the evaluation tool (needs the engine stack)."""
+    from tools.evaluate.datasets import evaluate_tusimple
+    from tools.evaluate.predict import Predictor
+
+    for r in reports.values():
+        with Predictor(r.path, engine="onnxruntime") as predictor:
+            score = evaluate_tusimple(predictor, Path(folder)).score.to_dict()
+        r.tusimple = {k: v for k, v in score.items() if isinstance(v, (int, float))}
+
+
+def format_reports(reports: Sequence[VariantReport], spec: ModelSpec) -> str:
+    """A plain-text table, FP32 first."""
+    what = "argmax agree" if spec.output_kind == "lane_slots" else "mask IoU"
+    lines = [f"{'variant':8} {'max|d|':>9} {'mean|d|':>9} {what:>13} {'CPU ms':>8}  tusimple"]
+    for r in reports:
+        ts = ""
+        if r.tusimple:
+            ts = " ".join(f"{k}={v:.3f}" for k, v in r.tusimple.items() if k in ("accuracy", "fp", "fn"))
+        lines.append(f"{r.name:8} {r.max_abs_diff:9.2e} {r.mean_abs_diff:9.2e} "
+                     f"{100 * r.agreement:12.2f}% {r.latency_ms:8.2f}  {ts}")
+    return "\n".join(lines)
