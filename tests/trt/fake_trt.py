@@ -334,22 +334,29 @@ def make_module(version_key: str, gpu, dla_cores: int = 2):
             object.__setattr__(self, "addresses", {})
             object.__setattr__(self, "thread", threading.get_ident())
 
-        def set_input_shape(self, name, shape):
+        # private helpers: the public names below are absent on some versions
+        def _set_shape(self, name, shape):
             self.shapes[name] = tuple(shape)
             return True
 
-        def set_binding_shape(self, i, shape):
-            return self.set_input_shape(self.engine.ios[i][0], shape)
-
-        def get_tensor_shape(self, name):
+        def _shape(self, name):
             n, is_input, shape = self.engine._io(name)
             if is_input:
                 return self.shapes.get(n, shape)
             batch = next(iter(self.shapes.values()), (1,))[0]
             return tuple(batch if d < 0 else d for d in shape)
 
+        def set_input_shape(self, name, shape):
+            return self._set_shape(name, shape)
+
+        def set_binding_shape(self, i, shape):
+            return self._set_shape(self.engine.ios[i][0], shape)
+
+        def get_tensor_shape(self, name):
+            return self._shape(name)
+
         def get_binding_shape(self, i):
-            return self.get_tensor_shape(self.engine.ios[i][0])
+            return self._shape(self.engine.ios[i][0])
 
         def set_tensor_address(self, name, ptr):
             self.addresses[name] = int(ptr)
@@ -387,7 +394,7 @@ def make_module(version_key: str, gpu, dla_cores: int = 2):
                 feeds = {}
                 for name, is_input, _ in self.engine.ios:
                     if is_input:
-                        shape = self.get_tensor_shape(name)
+                        shape = self._shape(name)
                         n = int(np.prod(shape)) * 4
                         feeds[name] = gpu.memory[self.addresses[name]][:n].view(np.float32)\
                             .reshape(shape).copy()

@@ -1,0 +1,147 @@
+"""Export a Keras lane model to ONNX (FP32, FP16, INT8 Q/DQ) and optionally a TensorRT plan.
+
+MODEL is a Keras 3 .keras/.h5, a legacy Keras 1/2 .h5 (loaded through tf-keras), a SavedModel
+folder, or an already exported .onnx (to make variants or a plan from it). Our own models bring
+their ModelSpec (<stem>.spec.json); a foreign model is described with --spec or the flags.
+
+Examples:
+  lanecam export model.keras -o lanefcn.onnx --fp16 --int8 --calib drive.mp4
+  lanecam export full_CNN_model.h5 --input-size 80x160 --color rgb --scale 1 \\
+      --output-kind ego_area -o mlnd.onnx
+  lanecam export lanefcn.onnx --trt --fp16 --dla 0        (on the Jetson)
+"""
+
+from pathlib import Path
+
+from pipeline.errors import InputError
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser) -> None:
+    from tools.export.spec_args import add_spec_arguments
+
+    parser.add_argument("model", metavar="MODEL", help=".keras, .h5, SavedModel folder or .onnx")
+    parser.add_argument("-o", "--output", metavar="OUT.onnx",
+                        help="ONNX file to write (default: <model stem>.onnx here)")
+    g = parser.add_argument_group("ONNX")
+    g.add_argument("--opset", type=int, default=17, help="ONNX opset, 13-17 (default 17)")
+    g.add_argument("--dynamic-batch", action="store_true", help="symbolic batch dimension")
+    g.add_argument("--nchw", action="store_true", help="NCHW input instead of NHWC")
+    g.add_argument("--check-frames", metavar="DIR",
+                   help="frames for the numerical checks (default ../shared/data/images)")
+    g.add_argument("--atol", type=float, default=1e-4,
+                   help="largest accepted |ONNX - Keras| (default 1e-4)")
+    add_spec_arguments(parser)
+    p = parser.add_argument_group("precision variants (checked on this CPU)")
+    p.add_argument("--fp16", action="store_true", help="also write <out>_fp16.onnx (FP32 I/O)")
+    p.add_argument("--int8", action="store_true", help="also write <out>_int8.onnx (Q/DQ)")
+    p.add_argument("--calib", metavar="SRC", help="calibration frames: folder, glob or video")
+    p.add_argument("--calib-count", type=int, default=64, help="calibration frames (default 64)")
+    p.add_argument("--calib-method", default="minmax", help="minmax, entropy or percentile")
+    p.add_argument("--eval-tusimple", metavar="DIR", help="also score each variant on a "
+                   "TuSimple folder (lane_slots models)")
+    t = parser.add_argument_group("TensorRT")
+    t.add_argument("--trt", action="store_true", help="build TensorRT plan(s) on this GPU")
+    t.add_argument("--dla", type=int, metavar="N", help="build for DLA core N (GPU fallback)")
+    t.add_argument("--workspace", type=int, default=1024, metavar="MiB",
+                   help="builder workspace (default 1024)")
+    t.add_argument("--timing-cache", metavar="FILE", help="TensorRT timing cache file")
+
+
+def _variant_path(out: Path, tag: str) -> Path:
+    return out.with_name(f"{out.stem}_{tag}.onnx")
+
+
+def _save_with_spec(model, path: Path, spec) -> None:
+    import onnx
+
+    from engines.modelspec import spec_path_for
+
+    onnx.save(model, str(path))
+    spec.save(spec_path_for(path))
+
+
+def _make_variants(args, out: Path, spec) -> dict:
+    import onnx
+
+    variants = {}
+    if args.fp16:
+        from tools.export.fp16 import convert_to_fp16
+
+        variants["fp16"] = _variant_path(out, "fp16")
+        _save_with_spec(convert_to_fp16(onnx.load(str(out))), variants["fp16"], spec)
+    if args.int8:
+        from calibration.int8 import CalibrationSet
+        from engines.modelspec import spec_path_for
+        from tools.export.int8 import quantize_qdq
+
+        calib = CalibrationSet(args.calib, spec, args.calib_count)
+        variants["int8"] = _variant_path(out, "int8")
+        quantize_qdq(out, variants["int8"], calib, args.calib_method)
+        spec.save(spec_path_for(variants["int8"]))
+        print(f"export: INT8 calibrated on {len(calib)} frames from {args.calib}")
+    for tag, path in variants.items():
+        print(f"export: wrote {path} ({tag})")
+    return variants
+
+
+def _report(args, out: Path, spec, variants: dict) -> None:
+    from tools.export.variants import compare_variants, format_reports
+    from tools.export.verify import check_frames
+
+    nhwc = check_frames(args.check_frames, spec, 16)
+    tensors = [t.transpose(0, 3, 1, 2).copy() for t in nhwc] if spec.layout == "NCHW" else nhwc
+    reports = compare_variants(out, variants, spec, tensors, tusimple_dir=args.eval_tusimple)
+    print(f"export: variants vs FP32 on {len(tensors)} frames (ONNX Runtime CPU, 1 thread):")
+    print(format_reports(reports, spec))
+
+
+def _build_plans(args, out: Path, spec, variants: dict) -> None:
+    from tools.export.trt_plan import build_plan
+
+    targets = dict(variants) or {"fp32": out}
+    for precision, onnx_path in targets.items():
+        build_plan(Path(onnx_path), precision, spec, args.dla, args.workspace, args.timing_cache)
+
+
+def run(args) -> int:
+    from engines.modelspec import ModelSpec, spec_path_for
+    from tools.export.spec_args import spec_from_args
+
+    model = Path(args.model)
+    if not model.exists():
+        raise InputError(f"{model}: model not found")
+    if args.int8 and not args.calib:
+        raise InputError("--int8 needs --calib SRC (a folder, glob or video of road frames)")
+    if args.dla is not None and not args.trt:
+        raise InputError("--dla only applies with --trt")
+    if model.suffix.lower() == ".onnx":
+        out = model
+        spec = spec_from_args(args, model) if spec_path_for(model).is_file() or args.spec \
+            else _spec_from_onnx(model, ModelSpec)
+    else:
+        from tools.export.onnx_export import export_keras
+
+        spec = spec_from_args(args, model)
+        out = Path(args.output) if args.output else Path.cwd() / f"{model.stem}.onnx"
+        export_keras(model, out, spec, opset=args.opset, dynamic_batch=args.dynamic_batch,
+                     nchw=args.nchw, check_source=args.check_frames, atol=args.atol)
+        spec = ModelSpec.load(spec_path_for(out))
+        print(f"export: wrote {out} and {spec_path_for(out).name}")
+    variants = _make_variants(args, out, spec)
+    if variants:
+        _report(args, out, spec, variants)
+    if args.trt:
+        _build_plans(args, out, spec, variants)
+    return 0
+
+
+def _spec_from_onnx(path: Path, ModelSpec):
+    import onnx
+
+    props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    spec = ModelSpec.from_metadata_props(props, f"{path} metadata")
+    if spec is None:
+        raise InputError(f"{path}: no ModelSpec in its metadata or next to it; use --spec")
+    return spec
