@@ -168,8 +168,9 @@ class EngineCache:
 
 def check_plan(plan_path, want: Dict) -> None:
     """Refuse a user-given plan whose sidecar differs from ``want`` (naming the fields)."""
+    # the ONNX a user-given plan came from is unknown here: everything else must match
     diffs = sidecar_differences(read_sidecar(plan_path), want,
-                                [f for f in MATCH_FIELDS if want.get(f) is not None])
+                                [f for f in MATCH_FIELDS if f != "onnx_sha256"])
     if diffs:
         raise PlanMismatchError(plan_path, diffs)
 

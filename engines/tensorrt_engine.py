@@ -124,8 +124,12 @@ class TensorRTEngine(Engine):
             return self
         trt = require("tensorrt", "trt", "the TensorRT engine")
         cuda = require("pycuda.driver", "trt", "the TensorRT engine")
-        cuda.init()
-        ctx = cuda.Device(self.device).retain_primary_context()
+        try:
+            cuda.init()
+            device = cuda.Device(self.device)
+        except Exception as exc:  # pycuda raises LogicError/RuntimeError without a GPU/driver
+            raise InputError(f"CUDA device {self.device}: not available ({exc})") from None
+        ctx = device.retain_primary_context()
         ctx.push()
         self._ctx, self._owner = ctx, threading.get_ident()
         try:
@@ -191,6 +195,9 @@ class TensorRTEngine(Engine):
         logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = trt.Runtime(logger)
         if self.options.dla_core is not None:
+            if not hasattr(self._runtime, "DLA_core"):  # TensorRT 11.0-11.3
+                raise InputError(f"DLA core {self.options.dla_core}: TensorRT "
+                                 f"{trt.__version__} has no DLA support")
             self._runtime.DLA_core = self.options.dla_core
         self._engine = self._runtime.deserialize_cuda_engine(plan)
         if self._engine is None:

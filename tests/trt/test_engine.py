@@ -204,3 +204,14 @@ def test_missing_tensorrt_names_the_extra(monkeypatch, tmp_path):
     engine = TensorRTEngine(models.tiny_onnx(tmp_path / "m.onnx"), cache_dir=tmp_path / "c")
     with pytest.raises(MissingDependencyError, match=r"lanecam\[trt\]"):
         engine.open()
+
+
+def test_plan_for_dla_refused_on_gpu_run(fake_gpu, tmp_path):
+    fake_gpu("10.13")
+    path = models.fp16_onnx(tmp_path / "m16.onnx")
+    _in_thread(lambda: _open_infer(path, tmp_path, dla_core=0))
+    cached = next((tmp_path / "cache").glob("*-dla0.plan"))
+    with pytest.raises(PlanMismatchError, match="dla_core is 0 in the plan but None here"):
+        _in_thread(lambda: _open_infer(cached, tmp_path))
+    out, _ = _in_thread(lambda: _open_infer(cached, tmp_path, dla_core=0))
+    assert out["lane_prob"].shape == (1, models.H, models.W, 5)
