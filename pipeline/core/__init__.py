@@ -1,0 +1,6 @@
+"""The pipeline's runtime core: frame pool, rings with overflow policies, stages and the runner."""
+
+from pipeline.core.frames import FrameMeta, FramePool
+from pipeline.core.ring import CLOSED, END, TIMEOUT, Policy, Ring
+
+__all__ = ["FrameMeta", "FramePool", "Ring", "Policy", "END", "CLOSED", "TIMEOUT"]
