@@ -2,5 +2,8 @@
 
 from pipeline.core.frames import FrameMeta, FramePool
 from pipeline.core.ring import CLOSED, END, TIMEOUT, Policy, Ring
+from pipeline.core.runner import Runner, chain
+from pipeline.core.stage import Control, SourceStage, Stage
 
-__all__ = ["FrameMeta", "FramePool", "Ring", "Policy", "END", "CLOSED", "TIMEOUT"]
+__all__ = ["FrameMeta", "FramePool", "Ring", "Policy", "END", "CLOSED", "TIMEOUT",
+           "Stage", "SourceStage", "Control", "Runner", "chain"]
