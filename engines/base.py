@@ -1,0 +1,62 @@
+"""The ``Engine`` contract every inference backend follows.
+
+Lifecycle: construct (cheap: checks the model file and its ModelSpec, allocates nothing big),
+``open()`` in the thread that will infer (sessions, GPU memory, buffers), ``infer()`` any
+number of times from that thread, ``close()`` from that thread. Also a context manager.
+"""
+
+from typing import Dict, List
+
+import numpy as np
+
+from engines.modelspec import ModelSpec
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    """An inference backend for one ModelSpec'd lane model.
+
+    Attributes:
+        name: backend name ("onnxruntime", "tensorrt", "keras").
+        spec: the model's ``ModelSpec``.
+        providers: what actually runs it (execution providers, GPU name), after ``open()``.
+        precision: "fp32", "fp16" or "int8".
+        last_latency_ms: model-only latency of the last ``infer()`` call.
+    """
+
+    name = "engine"
+    spec: ModelSpec
+    providers: List[str] = []
+    precision = "fp32"
+    last_latency_ms = 0.0
+
+    def open(self) -> "Engine":
+        """Allocate everything (in the calling thread, which must be the one that infers)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Free everything; idempotent."""
+        raise NotImplementedError
+
+    def infer(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
+        """Run one input tensor (``spec.input_shape``); outputs by name.
+
+        The returned arrays may be buffers the engine reuses on the next call: copy what
+        must outlive it.
+        """
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """``name/providers`` for logs and the HUD, e.g. ``onnxruntime/cpu``."""
+        short = [p.replace("ExecutionProvider", "").lower() for p in (self.providers or [])]
+        return f"{self.name}/{','.join(short)}" if short else self.name
+
+    def __enter__(self) -> "Engine":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe()} {getattr(self, 'spec', None) and self.spec.name}>"

@@ -1,0 +1,97 @@
+"""Pick and build an engine for a model: ``open_engine(model, engine="auto")``.
+
+Engines are registered by name with the module that implements them, imported only when
+chosen. ``auto`` takes TensorRT for a TensorRT plan, or for an ONNX model on a machine where
+``tensorrt`` and ``pycuda`` are installed, and ONNX Runtime otherwise.
+"""
+
+import importlib
+import importlib.util
+from pathlib import Path
+from typing import Dict, Optional
+
+from engines.base import Engine
+from engines.modelspec import ModelSpec
+from pipeline.errors import InputError
+from pipeline.lazy import require
+
+__all__ = ["open_engine", "default_model_path", "register_engine", "ENGINE_NAMES"]
+
+_PLAN_SUFFIXES = (".plan", ".engine", ".trt")
+_KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+# name -> "module:Class"; a None value is a known engine that is not part of the runtime
+_ENGINES: Dict[str, Optional[str]] = {
+    "onnxruntime": "engines.onnxruntime_engine:OnnxRuntimeEngine",
+    "tensorrt": "engines.tensorrt_engine:TensorRTEngine",
+    "keras": None,
+}
+ENGINE_NAMES = ("auto",) + tuple(_ENGINES)
+
+
+def default_model_path() -> Path:
+    """The bundled model: ``engines/models/lanefcn/lanefcn.onnx``."""
+    return Path(__file__).resolve().parent / "models" / "lanefcn" / "lanefcn.onnx"
+
+
+def register_engine(name: str, target: str) -> None:
+    """Make ``open_engine(engine=name)`` build ``target`` (``"module:Class"``)."""
+    _ENGINES[name] = target
+
+
+def _has(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _auto(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in _PLAN_SUFFIXES:
+        return "tensorrt"
+    if suffix in _KERAS_SUFFIXES:
+        return "keras"
+    if _has("tensorrt") and _has("pycuda"):
+        return "tensorrt"
+    return "onnxruntime"
+
+
+def open_engine(model=None, engine: str = "auto", spec: Optional[ModelSpec] = None,
+                **options) -> Engine:
+    """The engine for ``model``, constructed (model and spec checked) but not opened.
+
+    Args:
+        model: model path; None for the bundled model.
+        engine: "auto", "onnxruntime", "tensorrt" or "keras".
+        spec: the ModelSpec; None to read it from the model (metadata or sidecar).
+        **options: passed to the engine (``threads=`` for ONNX Runtime...; None values dropped).
+
+    Raises:
+        InputError: the model is missing or invalid, or the engine name is unknown.
+        MissingDependencyError: the chosen engine's library is not installed.
+    """
+    path = Path(model) if model is not None else default_model_path()
+    if not path.is_file():
+        if model is None:
+            raise InputError(f"{path}: the bundled model is missing; pass --model PATH")
+        raise InputError(f"{path}: model file not found")
+    if engine not in ENGINE_NAMES and engine not in _ENGINES:
+        raise InputError(f"engine {engine!r}: expected one of {', '.join(ENGINE_NAMES)}")
+    name = _auto(path) if engine == "auto" else engine
+    target = _ENGINES.get(name)
+    if target is None:
+        # the runtime never imports TensorFlow; a Keras model is exported to ONNX first
+        raise InputError(f"{path}: the {name} engine is not available in the lanecam runtime; "
+                         "export the model with `lanecam export` and run the .onnx")
+    options = {k: v for k, v in options.items() if v is not None}
+    if name == "tensorrt":
+        # fail now with the extra to install, not later inside the inference thread
+        require("tensorrt", "trt", "the TensorRT engine")
+        require("pycuda.driver", "trt", "the TensorRT engine")
+        options = {k: v for k, v in options.items() if k not in ("threads", "spinning")}
+    elif path.suffix.lower() in _PLAN_SUFFIXES + _KERAS_SUFFIXES:
+        raise InputError(f"{path}: the {name} engine reads .onnx models, not "
+                         f"{path.suffix} files")
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)(path, spec=spec, **options)

@@ -1,0 +1,63 @@
+"""Tiny ONNX lane models built with onnx.helper, shaped per a ModelSpec (no binaries in the repo).
+
+The graph: NHWC input -> 1x1 conv to the spec's classes -> softmax over channels (the
+``seg_output``, NHWC, at input resolution) and a sigmoid of the per-class mean of the slot
+channels (the ``exist_output``, shape (1, K)). Deterministic weights, so outputs can be checked.
+"""
+
+import numpy as np
+
+from engines.modelspec import ModelSpec
+
+
+def conv_weights(spec: ModelSpec) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.normal(0, 1, (spec.num_classes, 3, 1, 1)).astype(np.float32)
+
+
+def make_model(path, spec: ModelSpec, embed_spec=True, input_name=None, input_shape=None,
+               input_batch="N"):
+    """Write a tiny lane_slots model for ``spec`` to ``path``; returns the path.
+
+    ``input_name`` / ``input_shape`` override what the spec says (to make mismatches);
+    ``input_batch`` "N" gives a symbolic batch dim, 1 a fixed one.
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    h, w, c = spec.input_height, spec.input_width, spec.num_classes
+    name = input_name or spec.input_name
+    shape = list(input_shape or [input_batch, h, w, 3])
+    nodes = [
+        helper.make_node("Transpose", [name], ["nchw"], perm=[0, 3, 1, 2]),
+        helper.make_node("Conv", ["nchw", "W"], ["logits"]),
+        helper.make_node("Transpose", ["logits"], ["logits_nhwc"], perm=[0, 2, 3, 1]),
+        helper.make_node("Softmax", ["logits_nhwc"], [spec.seg_output], axis=-1),
+        helper.make_node("ReduceMean", [spec.seg_output], ["mean"], axes=[1, 2], keepdims=0),
+        helper.make_node("Slice", ["mean", "starts", "ends", "axes"], ["slots"]),
+        helper.make_node("Sigmoid", ["slots"], [spec.exist_output]),
+    ]
+    inits = [
+        numpy_helper.from_array(conv_weights(spec), "W"),
+        numpy_helper.from_array(np.array([1], np.int64), "starts"),
+        numpy_helper.from_array(np.array([c], np.int64), "ends"),
+        numpy_helper.from_array(np.array([1], np.int64), "axes"),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny_lanes",
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info(spec.seg_output, TensorProto.FLOAT, [input_batch, h, w, c]),
+         helper.make_tensor_value_info(spec.exist_output, TensorProto.FLOAT, [input_batch, c - 1])],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    if embed_spec:
+        helper.set_model_props(model, spec.to_metadata_props())
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def tiny_spec(**changes) -> ModelSpec:
+    """A small lane_slots spec (32x64 input) for fast tests."""
+    return ModelSpec(name="tiny", input_height=32, input_width=64).replace(**changes)
