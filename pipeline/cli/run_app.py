@@ -1,0 +1,169 @@
+"""What ``lanecam run`` does: open everything (bad input fails here, before any thread),
+build the pipeline, run it with a progress bar or PERF lines, report."""
+
+import sys
+import time
+from typing import List, Optional
+
+from pipeline.errors import InputError
+from pipeline.metrics import Metrics
+
+__all__ = ["RunApp", "PERF_INTERVAL_S"]
+
+PERF_INTERVAL_S = 5.0
+
+
+def _say(msg: str) -> None:
+    print(f"lanecam run: {msg}", file=sys.stderr, flush=True)
+
+
+class RunApp:
+    """One ``lanecam run`` invocation.
+
+    Args:
+        opts: merged options (``pipeline.cli.run_config.merge_config``).
+        h_samples: TuSimple rows for ``--lanes-format tusimple``.
+    """
+
+    def __init__(self, opts: dict, h_samples):
+        self.opts = opts
+        self.h_samples = h_samples
+        self.quiet = bool(opts["quiet"])
+        self.source = None
+        self.sinks: List = []
+        self.metrics = Metrics()
+        self._bar = None
+        self._next_perf = 0.0
+
+    # ---- building --------------------------------------------------------------------------
+    def _open_source(self):
+        from pipeline.sources import open_source
+
+        src = open_source(self.opts["source"], realtime=True if self.opts["realtime"] else None)
+        src.open()
+        if src.width <= 0 or src.height <= 0:
+            raise InputError(f"{self.opts['source']}: the source reports no frame size")
+        return src
+
+    def _profile(self):
+        if not self.opts["calibration"]:
+            return None
+        from calibration import load_profile
+
+        return load_profile(self.opts["calibration"])
+
+    def _make_sinks(self, fps: float) -> List:
+        from pipeline import sinks as S
+
+        o = self.opts
+        made = []
+        if o["output"]:
+            made.append(S.VideoFileSink(o["output"]))
+        if o["lanes"]:
+            made.append(S.JsonLinesSink(o["lanes"], fmt=o["lanes_format"],
+                                        h_samples=self.h_samples))
+        if o["images"]:
+            made.append(S.ImageFolderSink(o["images"]))
+        if o["display"]:
+            made.append(S.WindowSink())
+        if o["preview"]:
+            made.append(S.MjpegPreviewSink(str(o["preview"])))
+        if not made:
+            made.append(S.NullSink())
+        return made
+
+    def build(self):
+        """Open the source, the engine's model, the sinks; returns the (unstarted) runner."""
+        from engines.loader import open_engine
+        from pipeline.core.build import build_lane_pipeline
+        from pipeline.lanes import LaneExtractor
+        from pipeline.overlay import Overlay
+        from pipeline.preprocess import Preprocessor
+
+        o = self.opts
+        engine = open_engine(o["model"], engine=o["engine"], threads=o["threads"])
+        profile = self._profile()
+        self.source = src = self._open_source()
+        w, h = src.width, src.height
+        fps = src.fps if src.fps and src.fps > 0 else 25.0
+        maps, geometry = None, None
+        if profile is not None:
+            if profile.has_distortion:
+                maps = profile.undistort_maps(w, h)
+            if profile.birdseye is not None:
+                from pipeline.geometry import GeometryEstimator
+
+                geometry = GeometryEstimator(profile, w, h, undistorted=maps is not None, fps=fps)
+        pre = Preprocessor(engine.spec, w, h, undistort_maps=maps)
+        ext = LaneExtractor(engine.spec, w, h)
+        draws = any(o[k] for k in ("output", "images", "display", "preview"))
+        overlay = Overlay(show_hud=not o["no_hud"]) if draws else None
+        for sink in self._make_sinks(fps):
+            sink.open(w, h, fps)
+            self.sinks.append(sink)
+        if not self.quiet:
+            kind = "live" if src.is_live else "file"
+            count = f", {src.frame_count} frames" if src.frame_count else ""
+            _say(f"{src.uri}: {w}x{h} @ {fps:g} fps ({kind}{count}); model "
+                 f"{engine.spec.name} on {engine.name}")
+            for sink in self.sinks:
+                _say(f"-> {sink.describe()}")
+        return build_lane_pipeline(src, engine, self.sinks, preprocessor=pre, extractor=ext,
+                                   overlay=overlay, geometry=geometry, metrics=self.metrics)
+
+    def _cleanup(self) -> None:
+        """Close what was opened when the pipeline never started."""
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except Exception:  # noqa: BLE001 - the original error matters more
+                pass
+        if self.source is not None:
+            self.source.close()
+
+    # ---- running ---------------------------------------------------------------------------
+    def _tick(self, metrics: Metrics) -> None:
+        if self._bar is not None:
+            self._bar.update(metrics.frames_done - self._bar.n)
+            metrics.tick()
+        elif not self.quiet:
+            now = time.monotonic()
+            if now >= self._next_perf:
+                self._next_perf = now + PERF_INTERVAL_S
+                print(metrics.perf_line(), file=sys.stderr, flush=True)
+                return
+            metrics.tick()
+        else:
+            metrics.tick()
+
+    def run(self) -> int:
+        try:
+            runner = self.build()
+        except BaseException:
+            self._cleanup()
+            raise
+        src = self.source
+        if not self.quiet and not src.is_live:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=src.frame_count, unit="frame", file=sys.stderr,
+                             dynamic_ncols=True, leave=True)
+        self._next_perf = time.monotonic() + PERF_INTERVAL_S
+        try:
+            runner.run(on_tick=self._tick, tick_interval=0.5)
+        finally:
+            if self._bar is not None:
+                self._bar.update(self.metrics.frames_done - self._bar.n)
+                self._bar.close()
+            if self.opts["stats"]:
+                self.metrics.write_json(self.opts["stats"])
+        m = self.metrics
+        if not self.quiet:
+            lat = m.end_to_end.summary()
+            p95 = f", latency p95 {lat['p95_ms']:.0f} ms" if "p95_ms" in lat else ""
+            _say(f"{m.frames_done} frames in {m.elapsed():.1f} s ({m.fps():.1f} fps end to end"
+                 f"{p95}), dropped {m.dropped}; engine {m.engine}")
+        if runner.interrupted:
+            _say(f"interrupted: the outputs hold the {m.frames_done} frames processed")
+            return 130
+        return 0

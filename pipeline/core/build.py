@@ -1,0 +1,75 @@
+"""Assemble the lane pipeline: source -> preprocess -> infer -> postprocess -> sinks.
+
+Ring policies follow the source (DESIGN.md): a file is processed losslessly (``BLOCK``
+everywhere, back-pressure reaches the decoder); a live source never waits (``DROP_OLDEST``
+rings of one frame, so every stage takes the newest frame and latency cannot pile up, and a
+recording sink gets a few frames of slack). Display sinks (window, preview) run in their own
+thread behind a ``LATEST`` ring: they show the newest frame and never slow the rest.
+"""
+
+from typing import Optional, Sequence
+
+from pipeline.core.frames import FramePool
+from pipeline.core.lanestages import InferStage, PostprocessStage, PreprocessStage, SinkStage
+from pipeline.core.ring import Policy, Ring
+from pipeline.core.runner import Runner, chain
+from pipeline.core.stage import SourceStage
+from pipeline.metrics import Metrics
+
+__all__ = ["build_lane_pipeline", "DISPLAY_SINK_NAMES"]
+
+DISPLAY_SINK_NAMES = ("window", "preview")
+
+
+def build_lane_pipeline(source, engine, sinks: Sequence, *, preprocessor, extractor,
+                        overlay=None, geometry=None, live: Optional[bool] = None,
+                        metrics: Optional[Metrics] = None, file_capacity: int = 2) -> Runner:
+    """A ``Runner`` for the lane pipeline (not started).
+
+    Args:
+        source: an opened ``Source`` (closed by the source stage at the end).
+        engine: an unopened ``Engine`` (opened and closed in the infer thread).
+        sinks: opened sinks; those named "window"/"preview" go behind the LATEST ring,
+            the others (files, JSON, null) are written in order by the sink stage.
+        preprocessor, extractor, overlay, geometry: the per-frame workers.
+        live: ring policies for a live source; default ``source.is_live``.
+        metrics: where to record (a new one when None).
+        file_capacity: ring capacity in file mode.
+    """
+    live = bool(source.is_live) if live is None else live
+    display = [s for s in sinks if getattr(s, "name", "") in DISPLAY_SINK_NAMES]
+    record = [s for s in sinks if s not in display]
+    stages = [SourceStage(source), PreprocessStage(preprocessor), InferStage(engine),
+              PostprocessStage(extractor, overlay, geometry)]
+    if live:
+        links = [(1, Policy.DROP_OLDEST)] * 3
+        record_link = (4, Policy.DROP_OLDEST)
+    else:
+        links = [(file_capacity, Policy.BLOCK)] * 3
+        record_link = (2 * file_capacity, Policy.BLOCK)
+    capacity = sum(c for c, _ in links) + (record_link[0] if record else 0) + (1 if display else 0)
+    pool = FramePool(capacity + len(stages) + 2 + 1, source.height, source.width,
+                     tensor_shape=preprocessor.spec.input_shape,
+                     tensor_dtype=preprocessor.spec.dtype)
+    rings = chain(stages, links, pool, names=["source->preprocess", "preprocess->infer",
+                                              "infer->postprocess"])
+    post = stages[-1]
+    if record:
+        sink_stage = SinkStage(record, "sink")
+        ring = Ring("postprocess->sink", record_link[0], record_link[1],
+                    on_drop=lambda item: pool.release(item[0]))
+        post.outputs.append(ring)
+        sink_stage.input = ring
+        stages.append(sink_stage)
+        rings.append(ring)
+    if display:
+        show = SinkStage(display, "display", counts_frames=not record)
+        ring = Ring("postprocess->display", 1, Policy.LATEST,
+                    on_drop=lambda item: pool.release(item[0]))
+        post.outputs.append(ring)
+        show.input = ring
+        stages.append(show)
+        rings.append(ring)
+    if not record and not display:
+        post.counts_frames = True
+    return Runner(stages, rings, pool, metrics=metrics)
