@@ -1,11 +1,14 @@
 """The runner: wires stages with rings, runs them as threads, stops them cleanly.
 
 Rules it keeps (DESIGN.md, "Shutdown"): the end-of-stream marker goes downstream from every
-stage in ``finally``; the first exception in any stage aborts the run (every ring and the pool
-are closed, which wakes every waiter) and is re-raised as ``PipelineError(stage, msg)`` with the
-original chained; Ctrl-C stops the source and lets the frames in flight finish, so the sinks
-close a complete file (a second Ctrl-C, or a drain that takes too long, aborts); every join has
-a timeout and no stage thread outlives ``run()``.
+stage in ``finally``, and a stage that exits closes its input ring, so the stages upstream of
+it stop too instead of blocking on a full ring. The first exception in any stage stops the run:
+the source stops, the stages after the failed one finish what they already hold (at most
+``error_drain_timeout`` s, then every ring and the pool are closed, which wakes every waiter),
+and it is re-raised as ``PipelineError(stage, msg)`` with the original chained. Ctrl-C stops the
+source and lets the frames in flight finish, so the sinks close a complete file (a second
+Ctrl-C, or a drain longer than ``drain_timeout``, aborts). Every join has a timeout and no stage
+thread outlives ``run()``.
 """
 
 import threading
@@ -52,11 +55,12 @@ class Runner:
         metrics: where stages record; a new ``Metrics`` when None.
         join_timeout: seconds to wait for each thread after the run.
         drain_timeout: seconds the frames in flight get to finish after a graceful stop.
+        error_drain_timeout: the same after a stage failed (downstream of the failure).
     """
 
     def __init__(self, stages: Sequence[Stage], rings: Sequence[Ring], pool: FramePool,
                  metrics: Optional[Metrics] = None, join_timeout: float = 5.0,
-                 drain_timeout: float = 10.0):
+                 drain_timeout: float = 10.0, error_drain_timeout: float = 1.0):
         if not stages:
             raise ValueError("runner: no stages")
         names = [s.name for s in stages]
@@ -70,6 +74,7 @@ class Runner:
         self.control = Control()
         self.join_timeout = join_timeout
         self.drain_timeout = drain_timeout
+        self.error_drain_timeout = error_drain_timeout
         self.interrupted = False
         self._error: Optional[Tuple[str, BaseException]] = None
         self._error_lock = threading.Lock()
@@ -93,15 +98,19 @@ class Runner:
         """Stop now: wake every waiter (rings and pool closed)."""
         self.control.abort.set()
         for ring in self.rings:
-            ring.close()
+            self._release(ring.close())
         self.pool.close()
+
+    def _release(self, items) -> None:
+        for item in items:  # frames still queued in a closed ring go back to the pool
+            self.pool.release(item[0])
 
     # ---- threads ----------------------------------------------------------------------------------
     def _fail(self, stage: Stage, exc: BaseException) -> None:
         with self._error_lock:
             if self._error is None:
                 self._error = (stage.name, exc)
-        self.abort()
+        self.control.stop_source.set()  # the run loop aborts if the drain takes too long
 
     def _body(self, stage: Stage) -> None:
         try:
@@ -111,6 +120,9 @@ class Runner:
             finally:
                 # before teardown: downstream must not wait for a slow close (an encoder flush)
                 stage.end_outputs()
+                if stage.input is not None:
+                    # nobody reads it any more: upstream must not wait on it
+                    self._release(stage.input.close())
                 stage.teardown()
         except BaseException as exc:  # noqa: BLE001 - every failure must reach the runner
             self._fail(stage, exc)
@@ -137,7 +149,7 @@ class Runner:
         self._running = len(self._threads)
         for t in self._threads:
             t.start()
-        drain_deadline = None
+        drain_deadline = error_deadline = None
         next_tick = time.monotonic() + tick_interval
         while not self._all_done.is_set():
             try:
@@ -147,7 +159,9 @@ class Runner:
                     self.request_stop()
                 if self.control.stop_source.is_set() and drain_deadline is None:
                     drain_deadline = now + self.drain_timeout
-                if drain_deadline is not None and now > drain_deadline:
+                if self._error is not None and error_deadline is None:
+                    error_deadline = now + self.error_drain_timeout
+                if any(d is not None and now > d for d in (drain_deadline, error_deadline)):
                     self.abort()
                 if on_tick is not None and now >= next_tick:
                     next_tick = now + tick_interval

@@ -95,26 +95,27 @@ class Stage:
                 self.metrics.frame_done(meta, t1)
             if keep is False:
                 self.pool.release(slot)
-            else:
-                self.forward(slot, meta)
+            elif not self.forward(slot, meta):
+                return  # downstream is gone: the runner closes our input, upstream follows
 
     def forward(self, slot: int, meta) -> bool:
         """Hand the slot to every output ring (the last stage returns it to the pool).
 
         With several outputs the slot is shared, and a ring that drops it or refuses it
-        (aborted run) releases that share. Returns False when the run is being aborted.
+        (aborted run) releases that share. Returns False when the run is aborted or no output took it.
         """
         if not self.outputs:
             self.pool.release(slot)
             return True
         if len(self.outputs) > 1:
             self.pool.share(slot, len(self.outputs) - 1)
-        ok = True
+        delivered = 0
         for ring in self.outputs:
-            if not self._put(ring, (slot, meta)):
+            if self._put(ring, (slot, meta)):
+                delivered += 1
+            else:
                 self.pool.release(slot)
-                ok = False
-        return ok
+        return delivered > 0 and not self.control.abort.is_set()
 
     def _put(self, ring: Ring, item) -> bool:
         while True:

@@ -31,6 +31,12 @@ def test_exception_in_any_stage_stops_everything_and_names_it(stage, live):
     # teardown ran in every stage (sinks closed their files), the source was closed
     assert all(s.torn_down for s in runner.stages[1:])
     assert runner.stages[0].source.closed
+    seen = runner.stages[-1].seen
+    if live:
+        assert seen == sorted(seen) and set(seen) <= set(range(5))
+    else:
+        # the frames that got past the failure before it still reached the sink
+        assert seen == [0, 1, 2, 3, 4]
 
 
 def test_file_mode_is_lossless_and_ordered_with_a_slow_sink():
