@@ -2,8 +2,8 @@
 
 Ring policies follow the source (DESIGN.md): a file is processed losslessly (``BLOCK``
 everywhere, back-pressure reaches the decoder); a live source never waits (``DROP_OLDEST``
-rings of one frame, so every stage takes the newest frame and latency cannot pile up, and a
-recording sink gets a few frames of slack). Display sinks (window, preview) run in their own
+rings of one frame, up to and including the recording sinks, so every stage takes the newest
+frame and latency cannot pile up: a live recording keeps up or drops, it never lags). Display sinks (window, preview) run in their own
 thread behind a ``LATEST`` ring: they show the newest frame and never slow the rest.
 """
 
@@ -43,7 +43,7 @@ def build_lane_pipeline(source, engine, sinks: Sequence, *, preprocessor, extrac
               PostprocessStage(extractor, overlay, geometry)]
     if live:
         links = [(1, Policy.DROP_OLDEST)] * 3
-        record_link = (4, Policy.DROP_OLDEST)
+        record_link = (1, Policy.DROP_OLDEST)
     else:
         links = [(file_capacity, Policy.BLOCK)] * 3
         record_link = (2 * file_capacity, Policy.BLOCK)
