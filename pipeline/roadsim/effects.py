@@ -1,0 +1,62 @@
+"""Camera and sensor effects on the rendered float image, ending in a BGR uint8 frame."""
+
+import cv2
+import numpy as np
+
+from pipeline.roadsim import textures as tx
+from pipeline.roadsim.objects import draw_hood
+from pipeline.roadsim.scene import Scene
+
+__all__ = ["finish"]
+
+
+def _tone_lut(gamma: float, contrast: float) -> np.ndarray:
+    x = np.arange(256) / 255.0
+    y = 0.5 + (x ** (1.0 / gamma) - 0.5) * contrast
+    return np.clip(np.round(y * 255), 0, 255).astype(np.uint8)
+
+
+def finish(img: np.ndarray, scene: Scene, cam, rng: np.random.Generator, out=None) -> np.ndarray:
+    """Level float32 image -> frame: light colour, roll, hood, glare, blur, vignette, noise,
+    tone curve, JPEG. ``img`` is consumed (modified). Returns ``out`` (allocated if None)."""
+    p = scene.fx_params
+    height, width = img.shape[:2]
+    img *= (p["gain"] * p["wb"] * scene.tint).astype(np.float32)
+    if abs(cam.roll_rad) > 1e-4:
+        img = cv2.warpAffine(img, cam.level_to_frame(), (width, height), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REFLECT)
+    draw_hood(img, scene)
+    if p["glare"] > 0:
+        gx, gy = p["glare_xy"]
+        hs, ws = max(2, height // 8), max(2, width // 8)
+        yy, xx = np.mgrid[0:hs, 0:ws].astype(np.float32)
+        r2 = ((xx / ws - gx) ** 2 + (yy / hs - gy) ** 2 * (hs / ws) ** 2 * 4)
+        glow = cv2.resize(np.exp(-r2 / 0.08) * p["glare"], (width, height))
+        img += glow[..., None] * np.array([0.85, 0.95, 1.0], np.float32)
+    if p["blur"] > 0:
+        img = cv2.GaussianBlur(img, (0, 0), p["blur"] * width / 1280.0 + 0.25)
+    if p["motion"]:
+        k = np.zeros((p["motion"], 1), np.float32)
+        k[:] = 1.0 / p["motion"]
+        img = cv2.filter2D(img, -1, k)
+    if p["vignette"] > 0:
+        img *= 1.0 - np.float32(p["vignette"]) * tx.vignette(height, width)
+    if p["noise"] > 0:
+        g = tx.grain(height, width)
+        oy, ox = rng.integers(0, 32, 2)
+        img += (g[oy:oy + height, ox:ox + width] * np.float32(p["noise"]))[..., None]
+    img *= 255.0
+    np.clip(img, 0, 255, out=img)
+    if out is None:
+        out = np.empty((height, width, 3), np.uint8)
+    np.copyto(out, img, casting="unsafe")
+    key = ("tone", round(p["gamma"], 3), round(p["contrast"], 3))
+    lut = scene.extra.get(key)
+    if lut is None:
+        lut = scene.extra[key] = _tone_lut(p["gamma"], p["contrast"])
+    cv2.LUT(out, lut, dst=out)
+    if p["jpeg"]:
+        ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(p["jpeg"])])
+        if ok:
+            out[:] = cv2.imdecode(enc, cv2.IMREAD_COLOR)
+    return out

@@ -1,0 +1,184 @@
+"""Vertical things drawn as projected polygons: barriers, guard rails, roadside trees, an
+overpass, other vehicles (which hide markings but not labels), and the ego vehicle's hood."""
+
+import cv2
+import numpy as np
+
+from pipeline.roadsim.road import Centreline
+from pipeline.roadsim.scene import Scene
+
+__all__ = ["Projector", "draw_roadside", "draw_vehicles", "draw_hood", "hood_top"]
+
+SHIFT = 4
+ONE = 1 << SHIFT
+
+
+class Projector:
+    """Road coordinates (sigma ahead, d across, height up) -> level-image pixels."""
+
+    def __init__(self, cam, cl: Centreline):
+        self.cam, self.cl = cam, cl
+
+    def __call__(self, sigma, d, up):
+        cl = self.cl
+        sigma = np.asarray(sigma, np.float64)
+        f = np.interp(sigma, cl.sigma, cl.f)
+        x = np.interp(sigma, cl.sigma, cl.x) + np.asarray(d) / np.interp(sigma, cl.sigma,
+                                                                         cl.cos_t)
+        u = np.interp(sigma, cl.sigma, cl.u) + up
+        return self.cam.project(x, f, u)
+
+
+def _poly(img, pts_list, colour):
+    pts = [np.round(np.clip(p, -1e5, 1e5) * ONE).astype(np.int32).reshape(-1, 1, 2)
+           for p in pts_list]
+    cv2.fillPoly(img, pts, tuple(float(c) for c in colour), cv2.LINE_AA, SHIFT)
+
+
+def _strip(proj, sig, d, lo, hi):
+    c0, r0, _ = proj(sig, d, lo)
+    c1, r1, _ = proj(sig, d, hi)
+    return np.r_[np.c_[c0, r0], np.c_[c1, r1][::-1]]
+
+
+def draw_roadside(img, scene: Scene, proj: Projector, sig_vis: np.ndarray, s_v: float):
+    """Barriers, rails, trees and the overpass, far to near (in place, level image)."""
+    light = scene.ambient + 0.6 * scene.sun
+    sig = sig_vis[(sig_vis > 1.5) & (sig_vis < 250)]
+    if len(sig) < 2:
+        return
+    sig = sig[np.unique(np.linspace(0, len(sig) - 1, 60).astype(int))]
+    _draw_trees(img, scene, proj, sig[0], sig[-1], s_v)
+    for kind, d, side in scene.barriers:
+        face = 0.85 if side == "left" else 1.0
+        if kind == "jersey":
+            base = np.full(3, 0.62) * light * face
+            _poly(img, [_strip(proj, sig, d, 0.0, 0.85)], base)
+            _poly(img, [_strip(proj, sig, d, 0.0, 0.28)], base * 0.8)
+            _poly(img, [_strip(proj, sig, d, 0.78, 0.85)], base * 1.15)
+        else:
+            near = sig[sig < 60]
+            step = 2.0
+            posts = np.arange(np.ceil((s_v + near[0]) / step) * step, s_v + near[-1], step) - s_v
+            c0, r0, _ = proj(posts, d, 0.0)
+            c1, r1, _ = proj(posts, d, 0.75)
+            for a0, b0, a1, b1 in zip(c0, r0, c1, r1):
+                cv2.line(img, (int(a0 * ONE), int(b0 * ONE)), (int(a1 * ONE), int(b1 * ONE)),
+                         tuple(float(c) for c in np.full(3, 0.25) * light), 2, cv2.LINE_AA, SHIFT)
+            _poly(img, [_strip(proj, sig, d, 0.5, 0.8)], np.full(3, 0.7) * light)
+            _poly(img, [_strip(proj, sig, d, 0.5, 0.58)], np.full(3, 0.35) * light)
+    if scene.bridge is not None:
+        s0, length = scene.bridge
+        b = scene.layout.boundaries
+        deck = np.array([[-60, 5.2], [b[-1] + 60, 5.2], [b[-1] + 60, 6.8], [-60, 6.8]])
+        c, r, z = proj(np.full(4, s0), deck[:, 0], deck[:, 1])
+        if np.all(z > 1):
+            _poly(img, [np.c_[c, r]], np.full(3, 0.45) * (scene.ambient + 0.3 * scene.sun))
+            for pd in (b[0] - scene.shoulders[0] - 1.5, b[-1] + scene.shoulders[1] + 1.5):
+                c, r, _ = proj(np.array([s0, s0, s0 + 1.0, s0 + 1.0]), np.full(4, pd),
+                               np.array([0, 5.2, 5.2, 0]))
+                _poly(img, [np.c_[c, r]], np.full(3, 0.5) * light)
+
+
+def _draw_trees(img, scene, proj, sig_a, sig_b, s_v):
+    if scene.tree_density <= 0.02:
+        return
+    b = scene.layout.boundaries
+    block = 40.0
+    trees = []
+    for k in range(int((s_v + sig_a) // block), int((s_v + sig_b) // block) + 1):
+        rng = np.random.default_rng((scene.seed, k & 0x7FFFFFFF))
+        for _ in range(rng.poisson(6 * scene.tree_density)):
+            side = rng.random() < 0.5
+            off = rng.uniform(4, 30)
+            d = b[0] - scene.shoulders[0] - off if side else b[-1] + scene.shoulders[1] + off
+            s = k * block + rng.uniform(0, block) - s_v
+            if sig_a < s < sig_b:
+                trees.append((s, d, rng.uniform(2.0, 5.5), rng.uniform(1.5, 4.0),
+                              rng.uniform(0.6, 1.3), rng.integers(0, 1 << 30)))
+    trees.sort(key=lambda t: -t[0])
+    lit = scene.ambient + 0.5 * scene.sun
+    for s, d, rad, trunk, shade, tseed in trees:
+        c, r, z = proj(np.array([s, s]), np.array([d, d]), np.array([0.0, trunk + rad]))
+        if z[0] < 1.0:
+            continue
+        px = scene.fx * rad / z[0]
+        if px < 0.7:
+            continue
+        col = np.array(scene.treeline[3]) * shade * lit
+        cv2.line(img, (int(c[0] * ONE), int(r[0] * ONE)), (int(c[1] * ONE), int(r[1] * ONE)),
+                 tuple(float(v) for v in np.array([0.1, 0.15, 0.2]) * lit),
+                 max(1, int(px * 0.12)), cv2.LINE_AA, SHIFT)
+        rng = np.random.default_rng(tseed)
+        for _ in range(5):
+            dx, dy = rng.normal(0, 0.45, 2) * px
+            rr = px * rng.uniform(0.5, 0.85)
+            cc = col * rng.uniform(0.8, 1.2)
+            cv2.circle(img, (int((c[1] + dx) * ONE), int((r[1] + dy) * ONE)), int(rr * ONE),
+                       tuple(float(v) for v in cc), -1, cv2.LINE_AA, SHIFT)
+
+
+def draw_vehicles(img, scene: Scene, proj: Projector, vehicles, sig_max: float):
+    """Vehicles as shaded boxes, far to near. ``vehicles``: (sigma, d, dict) tuples."""
+    light = scene.ambient + 0.5 * scene.sun
+    night = scene.light == "night"
+    for sig, d, v in sorted(vehicles, key=lambda t: -t[0]):
+        if sig < 2.0 or sig > sig_max:
+            continue
+        w, h, length = v["w"], v["h"], v["l"]
+        body = np.asarray(v["colour"]) * light
+        lo, hi = d - w / 2, d + w / 2
+        # ground shadow
+        c, r, z = proj(np.array([sig - 0.3, sig - 0.3, sig + length, sig + length]),
+                       np.array([lo - 0.1, hi + 0.1, hi + 0.1, lo - 0.1]), np.zeros(4))
+        if np.any(z < 0.5):
+            continue
+        _poly(img, [np.c_[c, r]], np.full(3, 0.04) * (1 + 2 * scene.ambient))
+        # the side facing the camera
+        side_d = lo if lo > 0 else (hi if hi < 0 else None)
+        if side_d is not None:
+            c, r, _ = proj(np.array([sig, sig + length, sig + length, sig]), np.full(4, side_d),
+                           np.array([0.25, 0.25, h * 0.9, h * 0.9]))
+            _poly(img, [np.c_[c, r]], body * 0.7)
+        face = lambda a, b, bot, top: proj(np.array([sig, sig, sig, sig]),  # noqa: E731
+                                           np.array([a, b, b, a]), np.array([bot, bot, top, top]))
+        parts = [(lo + 0.1, lo + 0.4, 0.0, 0.35, np.full(3, 0.03)),
+                 (hi - 0.4, hi - 0.1, 0.0, 0.35, np.full(3, 0.03)),
+                 (lo, hi, 0.25, 0.55 * h if not v["truck"] else h, body * 0.75)]
+        if not v["truck"]:
+            parts += [(lo + 0.15, hi - 0.15, 0.55 * h, 0.93 * h, body * 0.85),
+                      (lo + 0.25, hi - 0.25, 0.6 * h, 0.88 * h,
+                       np.array([0.12, 0.12, 0.12]) + 0.3 * scene.sky_hor * light)]
+        tail = np.array([0.1, 0.1, 0.9 if night else 0.55])
+        parts += [(lo + 0.05, lo + 0.35, 0.5 * h if not v["truck"] else 0.9, (0.58 * h if not
+                   v["truck"] else 1.1), tail),
+                  (hi - 0.35, hi - 0.05, 0.5 * h if not v["truck"] else 0.9, (0.58 * h if not
+                   v["truck"] else 1.1), tail),
+                  (d - 0.25, d + 0.25, 0.3, 0.42, np.full(3, 0.8) * light)]
+        for a, b, bot, top, col in parts:
+            c, r, _ = face(a, b, bot, top)
+            _poly(img, [np.c_[c, r]], col)
+
+
+def hood_top(scene: Scene, width: int, height: int) -> np.ndarray:
+    """Row of the hood's upper edge per frame column (inf-free; >= height means no hood)."""
+    if scene.hood is None:
+        return np.full(width, float(height))
+    top, droop, _ = scene.hood
+    x = (np.arange(width) - width / 2) / (width / 2)
+    return height * (top + droop * x * x)
+
+
+def draw_hood(frame: np.ndarray, scene: Scene) -> None:
+    """The ego vehicle's hood at the bottom of the frame (in place, frame coordinates)."""
+    if scene.hood is None:
+        return
+    height, width = frame.shape[:2]
+    y = hood_top(scene, width, height)
+    pts = np.r_[np.c_[np.arange(width), y], [[width - 1, height], [0, height]]]
+    col = scene.hood[2] * (scene.ambient + 0.6 * scene.sun)
+    _poly(frame, [pts], col)
+    # a soft reflection of the sky near the edge
+    band = np.c_[np.arange(width), y + 0.012 * height]
+    pts2 = np.r_[np.c_[np.arange(width), y], band[::-1]]
+    _poly(frame, [pts2], 0.5 * col + 0.3 * scene.sky_hor * (scene.ambient + scene.sun))
