@@ -26,7 +26,7 @@ def paint_backdrop(img: np.ndarray, scene: Scene, cam, r_ground: int, heading: f
     t = np.clip((vh - rows) / span, 0.0, 1.0)[:, None]
     sky = (scene.sky_hor[None, :] * (1 - t) + scene.sky_top[None, :] * t).astype(np.float32)
     top = img[:r_ground]
-    top[:] = sky[:, None, :]
+    cv2.resize(sky[:, None, :], (width, r_ground), dst=top, interpolation=cv2.INTER_NEAREST)
     if scene.light in ("day", "overcast", "dusk") and vh > 2:
         # clouds: a low-resolution window of the canopy field, stretched along the horizon
         bank = tx.ground_bank()[..., 1]
@@ -38,7 +38,9 @@ def paint_backdrop(img: np.ndarray, scene: Scene, cam, r_ground: int, heading: f
         c = cv2.resize(c, (width, h4 * 4))[:min(h4 * 4, r_ground)]
         cloud = np.full(3, 0.95 if scene.light != "overcast" else 0.5, np.float32)
         sub = top[:c.shape[0]]
-        sub += c[..., None] * (cloud - sub)
+        c3 = cv2.cvtColor(c, cv2.COLOR_GRAY2BGR)
+        cv2.multiply(sub, cv2.subtract(1.0, c3), dst=sub)
+        cv2.add(sub, cv2.multiply(c3, (*cloud.tolist(), 0.0)), dst=sub)
     # ground between the horizon and the end of the visible road: distant terrain in haze
     g0 = int(np.clip(np.floor(vh), 0, r_ground))
     if g0 < r_ground:

@@ -95,7 +95,7 @@ def _draw_trees(img, scene, proj, sig_a, sig_b, s_v):
             s = k * block + rng.uniform(0, block) - s_v
             if sig_a < s < sig_b:
                 trees.append((s, d, rng.uniform(2.0, 5.5), rng.uniform(1.5, 4.0),
-                              rng.uniform(0.6, 1.3), rng.integers(0, 1 << 30)))
+                              rng.uniform(0.6, 1.3), rng.normal(0, 1, (5, 5))))
     trees.sort(key=lambda t: -t[0])
     lit = scene.ambient + 0.5 * scene.sun
     for s, d, rad, trunk, shade, tseed in trees:
@@ -109,11 +109,10 @@ def _draw_trees(img, scene, proj, sig_a, sig_b, s_v):
         cv2.line(img, (int(c[0] * ONE), int(r[0] * ONE)), (int(c[1] * ONE), int(r[1] * ONE)),
                  tuple(float(v) for v in np.array([0.1, 0.15, 0.2]) * lit),
                  max(1, int(px * 0.12)), cv2.LINE_AA, SHIFT)
-        rng = np.random.default_rng(tseed)
-        for _ in range(5):
-            dx, dy = rng.normal(0, 0.45, 2) * px
-            rr = px * rng.uniform(0.5, 0.85)
-            cc = col * rng.uniform(0.8, 1.2)
+        for q in tseed:   # five canopy blobs from the tree's own normal draws
+            dx, dy = 0.45 * q[:2] * px
+            rr = px * (0.67 + 0.1 * np.clip(q[2], -1.7, 1.7))
+            cc = col * (1.0 + 0.12 * np.clip(q[3:], -1.7, 1.7).mean())
             cv2.circle(img, (int((c[1] + dx) * ONE), int((r[1] + dy) * ONE)), int(rr * ONE),
                        tuple(float(v) for v in cc), -1, cv2.LINE_AA, SHIFT)
 
@@ -169,16 +168,17 @@ def hood_top(scene: Scene, width: int, height: int) -> np.ndarray:
     return height * (top + droop * x * x)
 
 
-def draw_hood(frame: np.ndarray, scene: Scene) -> None:
-    """The ego vehicle's hood at the bottom of the frame (in place, frame coordinates)."""
+def draw_hood(frame: np.ndarray, scene: Scene, scale: float = 1.0) -> None:
+    """The ego vehicle's hood at the bottom of the frame (in place, frame coordinates);
+    ``scale``: the frame's value of white."""
     if scene.hood is None:
         return
     height, width = frame.shape[:2]
     y = hood_top(scene, width, height)
     pts = np.r_[np.c_[np.arange(width), y], [[width - 1, height], [0, height]]]
-    col = scene.hood[2] * (scene.ambient + 0.6 * scene.sun)
-    _poly(frame, [pts], col)
+    col = scene.hood[2] * (scene.ambient + 0.6 * scene.sun) * scale
     # a soft reflection of the sky near the edge
     band = np.c_[np.arange(width), y + 0.012 * height]
     pts2 = np.r_[np.c_[np.arange(width), y], band[::-1]]
-    _poly(frame, [pts2], 0.5 * col + 0.3 * scene.sky_hor * (scene.ambient + scene.sun))
+    _poly(frame, [pts], col)
+    _poly(frame, [pts2], 0.5 * col + 0.3 * scene.sky_hor * (scene.ambient + scene.sun) * scale)

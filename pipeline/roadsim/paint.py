@@ -61,20 +61,26 @@ def lateral_lut(scene: Scene):
     col[(d >= b[-1]) & (d < b[-1] + scene.shoulders[1])] = sh_r
     on = (d >= b[0]) & (d < b[-1])
     col[on] = road
-    mult = np.ones(n)
-    for i in range(len(b) - 1):
+    dr = d[on]
+    mult = np.ones(len(dr))
+    for i in range(len(b) - 1):   # wheel tracks (oil or polish) and the oily lane centre
         c = 0.5 * (b[i] + b[i + 1])
-        mult += scene.streaks * (_gauss(d, c - 0.85, 0.3) + _gauss(d, c + 0.85, 0.3))
-        mult += 0.6 * scene.streaks * rng.uniform(0, 1) * _gauss(d, c, 0.35)
+        mult += scene.streaks * (_gauss(dr, c - 0.85, 0.3) + _gauss(dr, c + 0.85, 0.3))
+        mult += 0.6 * scene.streaks * rng.uniform(0, 1) * _gauss(dr, c, 0.35)
     for bb in b[1:-1]:
         if rng.random() < 0.4:   # tar seam between paving passes
-            mult -= rng.uniform(0.1, 0.35) * _gauss(d, bb + rng.normal(0, 0.3), 0.04)
-    col[on] *= mult[on, None]
-    levels = [col.astype(np.float32)[None]]
+            mult -= rng.uniform(0.1, 0.35) * _gauss(dr, bb + rng.normal(0, 0.3), 0.04)
+    col[on] *= mult[:, None]
+    # level j: box filter 2^j samples wide = the footprint of a pixel covering 2^j samples
+    pad = 2 ** (LUT_LEVELS - 1)
+    cs = np.cumsum(np.pad(col, ((pad + 1, pad), (0, 0)), mode="edge"), axis=0)
+    levels = np.empty((LUT_LEVELS, n, 3), np.float32)
+    levels[0] = col
+    i = np.arange(n) + pad + 1
     for j in range(1, LUT_LEVELS):
-        levels.append(cv2.GaussianBlur(levels[0], (0, 0), 0.5 * 2 ** j, sigmaY=0.01,
-                                       borderType=cv2.BORDER_REPLICATE))
-    lut = (np.ascontiguousarray(np.concatenate(levels, axis=0)), d0)
+        h = 2 ** (j - 1)
+        levels[j] = (cs[i + h] - cs[i - h]) / (2 * h)
+    lut = (levels, d0)
     scene.extra["lut"] = lut
     return lut
 
@@ -176,6 +182,7 @@ def paint_ground(img: np.ndarray, rows: Rows, scene: Scene, cam, lines) -> None:
         row_mul = row_mul * (1.0 - 0.45 * dash_coverage(rows.s + ph, rows.fs, 0.04, period))
     fog = 1.0 - np.exp(-rows.f / scene.fog_m)
     g *= (row_mul * (1.0 - fog)).astype(np.float32)[:, None]
-    base *= g[..., None]
-    base += (fog[:, None] * scene.haze[None, :]).astype(np.float32)[:, None, :]
-    img[r0:] = base
+    dst = img[r0:]
+    cv2.multiply(base, cv2.cvtColor(g, cv2.COLOR_GRAY2BGR), dst=base)
+    hz = (fog[:, None] * scene.haze[None, :]).astype(np.float32)[:, None, :]
+    cv2.add(base, cv2.resize(hz, (width, n), interpolation=cv2.INTER_NEAREST), dst=dst)

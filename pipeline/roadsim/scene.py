@@ -79,8 +79,8 @@ def _layout(rng) -> RoadLayout:
     lines = []
     b = np.r_[0.0, np.cumsum(widths)]
     for i, d in enumerate(b):
-        wear = _u(rng, 0.0, 1.0) ** 2 if rng.random() < 0.5 else 0.0
-        alpha = 1.0 - 0.6 * _u(rng, 0, 1) ** 2
+        wear = _u(rng, 0.1, 0.9) if rng.random() < 0.3 else 0.0
+        alpha = _u(rng, 0.85, 1.0) if rng.random() < 0.75 else _u(rng, 0.4, 0.85)
         w = _u(rng, 0.10, 0.2)
         if i == 0:
             r = rng.random()

@@ -64,19 +64,24 @@ def noise1d(n: int = 4096) -> np.ndarray:
 
 
 def grain(height: int, width: int) -> np.ndarray:
-    """(height + 32, width + 32) float32 unit normal noise; frames take shifted windows."""
+    """(height + 32, width + 32, 3) float32 unit normal noise, mostly shared by the channels
+    (luminance grain, a little chroma); frames take shifted windows."""
     key = ("grain", height, width)
     if key not in _CACHE:
         rng = np.random.default_rng(4242)
-        _CACHE[key] = rng.standard_normal((height + 32, width + 32)).astype(np.float32)
+        shape = (height + 32, width + 32)
+        lum = rng.standard_normal(shape).astype(np.float32)
+        chroma = rng.standard_normal(shape + (3,)).astype(np.float32)
+        _CACHE[key] = np.ascontiguousarray(0.85 * lum[..., None] + 0.5 * chroma)
     return _CACHE[key]
 
 
 def vignette(height: int, width: int) -> np.ndarray:
-    """(height, width, 1) float32 radial falloff, 0 at the centre, ~1 at the corners."""
+    """(height, width, 3) float32 radial falloff, 0 at the centre, ~1 at the corners."""
     key = ("vig", height, width)
     if key not in _CACHE:
         y = (np.arange(height, dtype=np.float32) - height / 2) / (height / 2)
         x = (np.arange(width, dtype=np.float32) - width / 2) / (width / 2)
-        _CACHE[key] = (0.5 * (x[None, :] ** 2 + y[:, None] ** 2))[..., None]
+        v = 0.5 * (x[None, :] ** 2 + y[:, None] ** 2)
+        _CACHE[key] = np.ascontiguousarray(np.repeat(v[..., None], 3, axis=2))
     return _CACHE[key]
