@@ -52,8 +52,11 @@ def paint_backdrop(img: np.ndarray, scene: Scene, cam, r_ground: int, heading: f
     hill_amp, tree_amp, phase, tree_col = scene.treeline
     hills = hill_amp * height * _n1(ang * 6.0 + phase)
     trees = tree_amp * height * _n1(ang * 60.0 + phase + 1000.0) ** 1.5
-    for h, col, mix in ((hills, 0.6 * tree_col + 0.4 * scene.haze, 0.55),
-                        (trees, tree_col, 0.3)):
+    m_amp, m_col = scene.mountains
+    mountains = m_amp * height * _n1(ang * 2.5 + phase + 2000.0) ** 1.3
+    for h, col, mix in ((mountains, m_col, 0.6),
+                        (hills, 0.6 * tree_col + 0.4 * scene.haze, 0.45),
+                        (trees, tree_col, 0.25)):
         hmax = int(np.ceil(h.max())) + 1
         ra, rb = int(max(0, np.floor(vh) - hmax)), int(min(r_ground, np.ceil(vh) + 1))
         if rb <= ra:
@@ -62,5 +65,8 @@ def paint_backdrop(img: np.ndarray, scene: Scene, cam, r_ground: int, heading: f
         cover = np.clip(rr - (vh - h[None, :]) + 0.5, 0.0, 1.0)[..., None]
         lit = (scene.sun * 0.5 + scene.ambient) * col
         c = ((1 - mix) * lit + mix * scene.haze).astype(np.float32)
+        # vertical texture so a ridge is not a flat cut-out
+        tex = (0.85 + 0.3 * _n1(np.arange(width) * 0.7 + phase + 3000.0)).astype(np.float32)
+        c = c[None, None, :] * tex[None, :, None]
         band = img[ra:rb]
         band += cover.astype(np.float32) * (c - band)

@@ -6,6 +6,7 @@ import numpy as np
 
 from pipeline.roadsim.road import Centreline
 from pipeline.roadsim.scene import Scene
+from pipeline.roadsim.sprites import paste_sprite, tree_sprites
 
 __all__ = ["Projector", "draw_roadside", "draw_vehicles", "draw_hood", "hood_top"]
 
@@ -49,6 +50,8 @@ def draw_roadside(img, scene: Scene, proj: Projector, sig_vis: np.ndarray, s_v: 
         return
     sig = sig[np.unique(np.linspace(0, len(sig) - 1, 60).astype(int))]
     _draw_trees(img, scene, proj, sig[0], sig[-1], s_v)
+    if scene.poles > 0:
+        _draw_poles(img, scene, proj, sig[0], min(sig[-1], 200.0), s_v, light)
     for kind, d, side in scene.barriers:
         face = 0.85 if side == "left" else 1.0
         if kind == "jersey":
@@ -88,7 +91,7 @@ def _draw_trees(img, scene, proj, sig_a, sig_b, s_v):
     trees = []
     for k in range(int((s_v + sig_a) // block), int((s_v + sig_b) // block) + 1):
         rng = np.random.default_rng((scene.seed, k & 0x7FFFFFFF))
-        for _ in range(rng.poisson(6 * scene.tree_density)):
+        for _ in range(rng.poisson(5 * min(scene.tree_density, 1.2))):
             side = rng.random() < 0.5
             off = rng.uniform(4, 30)
             d = b[0] - scene.shoulders[0] - off if side else b[-1] + scene.shoulders[1] + off
@@ -98,23 +101,48 @@ def _draw_trees(img, scene, proj, sig_a, sig_b, s_v):
                               rng.uniform(0.6, 1.3), rng.normal(0, 1, (5, 5))))
     trees.sort(key=lambda t: -t[0])
     lit = scene.ambient + 0.5 * scene.sun
-    for s, d, rad, trunk, shade, tseed in trees:
-        c, r, z = proj(np.array([s, s]), np.array([d, d]), np.array([0.0, trunk + rad]))
-        if z[0] < 1.0:
+    sprites = tree_sprites()
+    bark = np.array([0.12, 0.17, 0.22]) * lit
+    if not trees:
+        return
+    trees = trees[-24:]   # the nearest ones; a paste costs tens of microseconds
+    cs, rs, zs = proj(np.array([t[0] for t in trees]), np.array([t[1] for t in trees]),
+                      np.zeros(len(trees)))
+    for (s, d, rad, trunk, shade, q), c, r, z in zip(trees, cs, rs, zs):
+        if z < 1.0:
             continue
-        px = scene.fx * rad / z[0]
-        if px < 0.7:
+        height_px = scene.fx * (trunk + 2.2 * rad) / z
+        if height_px < 0.012 * scene.height:   # the distant tree line stands in for these
             continue
-        col = np.array(scene.treeline[3]) * shade * lit
-        cv2.line(img, (int(c[0] * ONE), int(r[0] * ONE)), (int(c[1] * ONE), int(r[1] * ONE)),
-                 tuple(float(v) for v in np.array([0.1, 0.15, 0.2]) * lit),
-                 max(1, int(px * 0.12)), cv2.LINE_AA, SHIFT)
-        for q in tseed:   # five canopy blobs from the tree's own normal draws
-            dx, dy = 0.45 * q[:2] * px
-            rr = px * (0.67 + 0.1 * np.clip(q[2], -1.7, 1.7))
-            cc = col * (1.0 + 0.12 * np.clip(q[3:], -1.7, 1.7).mean())
-            cv2.circle(img, (int((c[1] + dx) * ONE), int((r[1] + dy) * ONE)), int(rr * ONE),
-                       tuple(float(v) for v in cc), -1, cv2.LINE_AA, SHIFT)
+        k = int(abs(q[0, 0]) * 1000) % len(sprites)
+        foliage = np.array(scene.treeline[3]) * shade * lit * (1 + 0.1 * np.clip(q[1, :3], -2, 2))
+        paste_sprite(img, sprites[k], foliage, bark, c, r + 0.02 * height_px, height_px,
+                     aspect=0.8 + 0.1 * np.clip(q[2, 0], -2, 2))
+
+
+def _draw_poles(img, scene, proj, sig_a, sig_b, s_v, light):
+    """Light poles along the right (or left) verge, with an arm over the road."""
+    b = scene.layout.boundaries
+    right = scene.seed % 2 == 0
+    d = b[-1] + scene.shoulders[1] + 1.5 if right else b[0] - scene.shoulders[0] - 1.5
+    arm = -2.5 if right else 2.5
+    sp = scene.poles
+    ss = np.arange(np.ceil((s_v + sig_a) / sp) * sp, s_v + sig_b, sp) - s_v
+    if not len(ss):
+        return
+    n = len(ss)
+    c0, r0, z = proj(ss, np.full(n, d), np.zeros(n))
+    c1, r1, _ = proj(ss, np.full(n, d), np.full(n, 10.0))
+    c2, r2, _ = proj(ss, np.full(n, d + arm), np.full(n, 10.3))
+    col = tuple(float(v) for v in np.full(3, 0.45) * light)
+    for i in np.argsort(-ss):
+        if z[i] < 1.0:
+            continue
+        th = max(1, int(round(scene.fx * 0.18 / z[i])))
+        cv2.line(img, (int(c0[i] * ONE), int(r0[i] * ONE)), (int(c1[i] * ONE), int(r1[i] * ONE)),
+                 col, th, cv2.LINE_AA, SHIFT)
+        cv2.line(img, (int(c1[i] * ONE), int(r1[i] * ONE)), (int(c2[i] * ONE), int(r2[i] * ONE)),
+                 col, max(1, th - 1), cv2.LINE_AA, SHIFT)
 
 
 def draw_vehicles(img, scene: Scene, proj: Projector, vehicles, sig_max: float):

@@ -5,6 +5,8 @@ tables of ``ground.py``; thin features are box-filtered over the pixel footprint
 markings fade out smoothly instead of aliasing.
 """
 
+import math
+
 import cv2
 import numpy as np
 
@@ -162,6 +164,11 @@ def paint_ground(img: np.ndarray, rows: Rows, scene: Scene, cam, lines) -> None:
         sh -= np.float32(scene.shadow_thr)
         sh *= np.float32(scene.shadow_gain)
         np.clip(sh, 0.0, 1.0, out=sh)
+        # far away the dapple is finer than a pixel: fade to its mean cover instead of aliasing
+        w = (1.0 / (1.0 + (rows.a / 0.12) ** 2)).astype(np.float32)[:, None]
+        mean = np.float32(0.5 * math.erfc(scene.shadow_thr / math.sqrt(2.0)))
+        sh *= w
+        sh += (1.0 - w) * mean
         light = sh * (-sun_row.astype(np.float32))[:, None]
         light += (sun_row + scene.ambient).astype(np.float32)[:, None]
         g *= light
@@ -170,10 +177,11 @@ def paint_ground(img: np.ndarray, rows: Rows, scene: Scene, cam, lines) -> None:
         row_mul = sun_row + scene.ambient
     if night:
         x = rows.depth.astype(np.float32)[:, None] * ((u - cam.cx) / cam.fx)
-        spread = (0.22 * rows.f + 1.2).astype(np.float32)[:, None]
+        spread = (0.14 * rows.f + 1.0).astype(np.float32)[:, None]
+        x -= np.float32(0.35)           # low beams lean to the kerb side
         x /= spread
         head = np.exp(-x * x)
-        head *= (1.6 / (1.0 + (rows.f / 28.0) ** 2) * (rows.f > 2.0)).astype(np.float32)[:, None]
+        head *= (1.1 / (1.0 + (rows.f / 22.0) ** 2) * (rows.f > 2.0)).astype(np.float32)[:, None]
         head += np.float32(scene.ambient)
         g *= head
         row_mul = np.ones(n)

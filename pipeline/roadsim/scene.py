@@ -62,6 +62,8 @@ class Scene:
     fx_params: dict
     label_far_m: float
     seed: int
+    mountains: tuple = (0.0, np.zeros(3))  # (amplitude fraction of H, BGR)
+    poles: float = 0.0                     # light pole spacing (m), 0 = none
     extra: dict = field(default_factory=dict)
 
 
@@ -199,7 +201,7 @@ def sample_scene(rng: np.random.Generator, width: int, height: int, drive: bool 
         gain=_u(rng, 0.8, 1.25) if light != "night" else _u(rng, 1.0, 2.0),
         wb=1.0 + rng.normal(0, 0.04, 3),
         blur=_u(rng, 0.3, 1.3) if rng.random() < 0.5 else 0.0,
-        motion=int(rng.integers(3, 10)) if rng.random() < 0.15 else 0,
+        motion=int(rng.integers(2, 6)) if rng.random() < 0.12 else 0,
         noise=_u(rng, 0.004, 0.025) * (2.5 if light == "night" else 1.0),
         vignette=_u(rng, 0.0, 0.4),
         jpeg=int(rng.integers(25, 90)) if rng.random() < 0.35 else 0,
@@ -217,13 +219,16 @@ def sample_scene(rng: np.random.Generator, width: int, height: int, drive: bool 
         fog_m=_u(rng, 250, 1500) if light != "overcast" else _u(rng, 150, 700),
         asphalt=asphalt, concrete=concrete, shoulders=shoulders, terrain=terrain,
         streaks=_u(rng, -0.25, 0.12), tex_off=(_u(rng, 0, 1000), _u(rng, 0, 1000)),
-        tex_amp=_u(rng, 0.04, 0.2), shadow_thr=_u(rng, 0.3, 2.5) if sun > 0.3 else 9.0,
-        shadow_gain=_u(rng, 2.0, 8.0),
+        tex_amp=_u(rng, 0.05, 0.3), shadow_thr=_u(rng, 0.5, 2.6) if sun > 0.3 else 9.0,
+        shadow_gain=_u(rng, 4.0, 14.0),
         joint=(_u(rng, 4.0, 6.0), _u(rng, 0, 6)) if concrete else None,
         bridge=(_u(rng, 15, 150), _u(rng, 10, 25)) if rng.random() < 0.08 else None,
-        barriers=barriers, tree_density=_u(rng, 0.0, 1.0) ** 2,
+        barriers=barriers, tree_density=_u(rng, 0.0, 1.5) ** 1.5,
         vehicles=_vehicles(rng, layout, ego, 5 if drive else 7),
         treeline=(_u(rng, 0.0, 0.07), _u(rng, 0.0, 0.05), _u(rng, 0, 1000),
                   np.clip(np.array([0.15, 0.28, 0.22]) * _u(rng, 0.5, 1.3), 0, 1)),
         hood=hood, fx_params=fxp, label_far_m=_u(rng, 110, 200),
-        seed=int(rng.integers(0, 2 ** 31)))
+        seed=int(rng.integers(0, 2 ** 31)),
+        mountains=(_u(rng, 0.0, 0.12) * (rng.random() < 0.6),
+                   np.clip(np.array([0.45, 0.45, 0.42]) + rng.normal(0, 0.06, 3), 0, 1)),
+        poles=_u(rng, 35, 70) if rng.random() < 0.3 else 0.0)

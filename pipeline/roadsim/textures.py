@@ -47,7 +47,7 @@ def ground_bank() -> np.ndarray:
         pts = np.cumsum(rng.normal(0, 6, (8, 2)), axis=0) + rng.integers(0, n, 2)
         cv2.polylines(alb, [pts.astype(np.int32)], False, float(-rng.uniform(0.8, 1.8)), 1)
     alb = cv2.GaussianBlur(alb.astype(np.float32), (0, 0), 0.8, borderType=cv2.BORDER_REFLECT)
-    shade = _fft_noise(rng, (n, n), 1.7)
+    shade = _fft_noise(rng, (n, n), 1.45)
     bank = np.dstack([alb / max(alb.std(), 1e-6) * 0.5, shade]).astype(np.float32)
     _CACHE["ground"] = bank
     return bank
