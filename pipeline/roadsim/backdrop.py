@@ -53,7 +53,8 @@ def paint_backdrop(img: np.ndarray, scene: Scene, cam, r_ground: int, heading: f
     hills = hill_amp * height * _n1(ang * 6.0 + phase)
     trees = tree_amp * height * _n1(ang * 60.0 + phase + 1000.0) ** 1.5
     m_amp, m_col = scene.mountains
-    mountains = m_amp * height * _n1(ang * 2.5 + phase + 2000.0) ** 1.3
+    mountains = m_amp * height * (0.65 * _n1(ang * 6.0 + phase + 2000.0)
+                                  + 0.35 * _n1(ang * 23.0 + phase + 2500.0)) ** 1.5
     for h, col, mix in ((mountains, m_col, 0.6),
                         (hills, 0.6 * tree_col + 0.4 * scene.haze, 0.45),
                         (trees, tree_col, 0.25)):

@@ -111,7 +111,7 @@ def _layout(rng) -> RoadLayout:
 def _light(rng):
     name = str(rng.choice(LIGHTS, p=[0.5, 0.25, 0.12, 0.13]))
     if name == "day":
-        sun, amb = _u(rng, 0.65, 1.0), _u(rng, 0.25, 0.45)
+        sun, amb = _u(rng, 0.65, 1.0), _u(rng, 0.3, 0.5)
         tint = np.array([1.0, 1.0, 1.0]) + rng.normal(0, 0.02, 3)
         top = np.array([0.85, 0.58, 0.35]) + rng.normal(0, 0.05, 3)
         hor = np.array([0.95, 0.88, 0.80]) + rng.normal(0, 0.04, 3)
@@ -224,7 +224,7 @@ def sample_scene(rng: np.random.Generator, width: int, height: int, drive: bool 
         joint=(_u(rng, 4.0, 6.0), _u(rng, 0, 6)) if concrete else None,
         bridge=(_u(rng, 15, 150), _u(rng, 10, 25)) if rng.random() < 0.08 else None,
         barriers=barriers, tree_density=_u(rng, 0.0, 1.5) ** 1.5,
-        vehicles=_vehicles(rng, layout, ego, 5 if drive else 7),
+        vehicles=_vehicles(rng, layout, ego, 6 if drive else 10),
         treeline=(_u(rng, 0.0, 0.07), _u(rng, 0.0, 0.05), _u(rng, 0, 1000),
                   np.clip(np.array([0.15, 0.28, 0.22]) * _u(rng, 0.5, 1.3), 0, 1)),
         hood=hood, fx_params=fxp, label_far_m=_u(rng, 110, 200),
