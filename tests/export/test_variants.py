@@ -11,7 +11,8 @@ from calibration.int8 import CalibrationSet, preprocess_frame, sample_frames  # 
 from pipeline.errors import InputError  # noqa: E402
 from tools.export.fp16 import convert_to_fp16  # noqa: E402
 from tools.export.int8 import quantize_qdq  # noqa: E402
-from tools.export.variants import compare_variants, format_reports  # noqa: E402
+from tools.export.variants import VariantReport, compare_variants, format_reports  # noqa: E402
+from tools.export.verify import ort_session  # noqa: E402
 from trt import models  # noqa: E402
 
 
@@ -43,9 +44,37 @@ def test_int8_is_symmetric_qdq_with_float_weights(tmp_path):
     zps = [numpy_helper.to_array(i) for i in m.graph.initializer if "zero_point" in i.name]
     assert zps and all(z.dtype == np.int8 and not z.any() for z in zps)
     assert {p.key for p in m.metadata_props} >= {"lanecam.modelspec"}
-    x = np.random.default_rng(1).random((1, models.H, models.W, 3), dtype=np.float32)  # in range
-    seg32, seg8 = _run(src, x)[0], _run(out, x)[0]
-    assert np.mean(seg32.argmax(-1) == seg8.argmax(-1)) > 0.8
+    # held-out frames of the calibration distribution (same generator, other seed), judged by
+    # the Q/DQ arithmetic itself: ONNX Runtime's fused int8 CPU kernels saturate on x86
+    # without VNNI, which says nothing about the model (see ort_session)
+    held_out = CalibrationSet(models.frames(tmp_path / "h", 8, seed=11), models.SPEC, 8)
+    fp32, int8 = ort_session(src), ort_session(out, fuse_qdq=False)
+    for x in held_out:
+        seg32 = fp32.run(["lane_prob"], {"image": x})[0]
+        seg8 = int8.run(["lane_prob"], {"image": x})[0]
+        assert np.max(np.abs(seg32 - seg8)) < 0.03
+        assert np.mean(seg32.argmax(-1) == seg8.argmax(-1)) > 0.95
+
+
+def test_int8_variant_report_uses_qdq_arithmetic(tmp_path):
+    src = models.tiny_onnx(tmp_path / "m.onnx")
+    q = quantize_qdq(src, tmp_path / "q.onnx",
+                     CalibrationSet(models.frames(tmp_path / "f"), models.SPEC, 4))
+    xs = list(CalibrationSet(models.frames(tmp_path / "h", 4, seed=11), models.SPEC, 4))
+    fp32, int8 = compare_variants(src, {"int8": q}, models.SPEC, xs, repeats=1)
+    assert "cpu_kernel_agreement" not in fp32.extra
+    assert 0 < int8.max_abs_diff < 0.03 and int8.agreement > 0.95
+    assert 0 <= int8.extra["cpu_kernel_agreement"] <= 1  # machine dependent (VNNI or not)
+
+
+def test_report_notes_cpu_kernel_saturation():
+    rows = [VariantReport("fp32", "a.onnx"),
+            VariantReport("int8", "b.onnx", 0.02, 1e-3, 0.99, 1.0,
+                          extra={"cpu_kernel_agreement": 0.41})]
+    text = format_reports(rows, models.SPEC)
+    assert "int8: ONNX Runtime's integer CPU kernels agree only 41.00%" in text
+    rows[1].extra["cpu_kernel_agreement"] = 0.985
+    assert "note:" not in format_reports(rows, models.SPEC)
 
 
 def test_variant_report(tmp_path):

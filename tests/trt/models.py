@@ -71,12 +71,13 @@ def int8_onnx(path, frames_dir) -> Path:
     return Path(path)
 
 
-def frames(folder, n=4) -> Path:
+def frames(folder, n=4, seed=3) -> Path:
+    """``n`` seeded random BGR frames as PNGs in ``folder`` (calibration / check stand-ins)."""
     import cv2
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed)
     for i in range(n):
         cv2.imwrite(str(folder / f"f{i}.png"), rng.integers(0, 256, (36, 64, 3), dtype=np.uint8))
     return folder

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from engines.modelspec import ModelSpec
-from tools.export.verify import ort_session
+from tools.export.verify import is_qdq, ort_session
 
 __all__ = ["VariantReport", "compare_variants", "format_reports"]
 
@@ -21,6 +21,12 @@ class VariantReport:
     ``agreement``: lane_slots -> share of pixels with the same argmax class as FP32;
     ego_area -> IoU of the (prob > 0.5) masks with FP32's. ``latency_ms``: median model-only
     time per frame, ONNX Runtime CPU, one thread, measured interleaved with the other variants.
+
+    For a Q/DQ (INT8) variant the differences and ``agreement`` come from the Q/DQ arithmetic
+    itself (ONNX Runtime without Q/DQ fusion: what TensorRT computes), the latency from ONNX
+    Runtime's integer CPU kernels, and ``extra["cpu_kernel_agreement"]`` is the agreement of
+    those kernels' outputs, which differs on x86 CPUs without VNNI (int16 saturation, see
+    ``tools.export.verify.ort_session``).
     """
 
     name: str
@@ -49,13 +55,16 @@ def compare_variants(fp32_path, variants: Dict[str, str], spec: ModelSpec,
     (in the model's layout). Latencies are medians over ``repeats`` rounds of all tensors."""
     paths = {"fp32": str(fp32_path), **{k: str(v) for k, v in variants.items()}}
     sessions = {k: ort_session(p) for k, p in paths.items()}
+    # Q/DQ models are judged unfused (their own arithmetic), timed with the fused CPU kernels
+    exact = {k: ort_session(p, fuse_qdq=False) for k, p in paths.items() if is_qdq(p)}
     reports = {k: VariantReport(k, p) for k, p in paths.items()}
     seg = spec.seg_output
     diffs = {k: [] for k in paths}
     agree = {k: [] for k in paths}
+    kernel_agree = {k: [] for k in exact}
     times = {k: [] for k in paths}
-    for k, s in sessions.items():  # warm-up: first runs allocate and pick kernels
-        s.run([seg], {spec.input_name: tensors[0]})
+    for s in list(sessions.values()) + list(exact.values()):
+        s.run([seg], {spec.input_name: tensors[0]})  # warm-up: first runs allocate, pick kernels
     for _ in range(repeats):
         for x in tensors:
             feed = {spec.input_name: x}
@@ -66,6 +75,9 @@ def compare_variants(fp32_path, variants: Dict[str, str], spec: ModelSpec,
                 times[k].append((time.perf_counter() - t0) * 1e3)
                 if ref is None:
                     ref = out
+                if k in exact:
+                    kernel_agree[k].append(_agreement(spec, ref, out))
+                    out = exact[k].run([seg], feed)[0]
                 diffs[k].append(np.abs(out.astype(np.float64) - ref))
                 agree[k].append(_agreement(spec, ref, out))
     for k, r in reports.items():
@@ -73,6 +85,8 @@ def compare_variants(fp32_path, variants: Dict[str, str], spec: ModelSpec,
         r.mean_abs_diff = float(np.mean([d.mean() for d in diffs[k]]))
         r.agreement = float(np.mean(agree[k]))
         r.latency_ms = float(np.median(times[k]))
+        if k in exact:
+            r.extra["cpu_kernel_agreement"] = float(np.mean(kernel_agree[k]))
     if tusimple_dir is not None:
         _tusimple(reports, tusimple_dir)
     return list(reports.values())
@@ -99,4 +113,11 @@ def format_reports(reports: Sequence[VariantReport], spec: ModelSpec) -> str:
             ts = " ".join(f"{k}={v:.3f}" for k, v in r.tusimple.items() if k in ("accuracy", "fp", "fn"))
         lines.append(f"{r.name:8} {r.max_abs_diff:9.2e} {r.mean_abs_diff:9.2e} "
                      f"{100 * r.agreement:12.2f}% {r.latency_ms:8.2f}  {ts}")
+    for r in reports:
+        kernel = r.extra.get("cpu_kernel_agreement")
+        if kernel is not None and abs(kernel - r.agreement) > 0.01:
+            lines.append(f"note: {r.name}: ONNX Runtime's integer CPU kernels agree only "
+                         f"{100 * kernel:.2f}% on this CPU (int16 saturation on x86 without "
+                         "VNNI); the row above is the Q/DQ model's own arithmetic, which "
+                         "TensorRT computes with int32 accumulation")
     return "\n".join(lines)
