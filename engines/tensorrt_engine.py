@@ -9,13 +9,15 @@ pinned input, enqueues H2D, ``execute_async_v3`` (``execute_async_v2`` + binding
 ``finally``. tensorrt and pycuda are imported in ``open()``, never at module import.
 """
 
+import sys
 import threading
 import time
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 
+from engines.base import Engine
 from engines.engine_cache import (EngineCache, check_plan, expected_sidecar, read_sidecar,
                                   sha256_file, sidecar_path_for)
 from engines.modelspec import ModelSpec, spec_path_for
@@ -23,10 +25,6 @@ from engines.tensorrt_build import BuildOptions, build_serialized, onnx_precisio
 from pipeline.errors import InputError, PipelineError
 from pipeline.lazy import require
 
-try:
-    from engines.base import Engine
-except ImportError:  # engines/base.py is written in parallel; the contract is the same
-    Engine = object
 
 __all__ = ["TensorRTEngine", "PLAN_SUFFIXES", "gpu_identity"]
 
@@ -40,22 +38,29 @@ def gpu_identity(cuda, device: int = 0) -> dict:
     return {"gpu_name": dev.name(), "compute_capability": f"{major}.{minor}"}
 
 
-def _spec_for(model_path: Path) -> Optional[ModelSpec]:
-    """The ModelSpec from a plan sidecar, the ``.spec.json`` sidecar, or ONNX metadata."""
-    if model_path.suffix.lower() in PLAN_SUFFIXES and sidecar_path_for(model_path).is_file():
-        data = read_sidecar(model_path).get("modelspec")
-        if data:
-            return ModelSpec.from_dict(data, f"{sidecar_path_for(model_path)} modelspec")
-    if spec_path_for(model_path).is_file():
-        return ModelSpec.load(spec_path_for(model_path))
-    if model_path.suffix.lower() == ".onnx":
-        ort = require("onnxruntime", "test", "reading the model's ModelSpec")
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        meta = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
-        return ModelSpec.from_metadata_props(meta.get_modelmeta().custom_metadata_map,
-                                             f"{model_path} metadata")
+def _note(msg: str) -> None:
+    """Default destination of build/cache notes: stderr (stdout may carry a program's output)."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _plan_spec(plan_path: Path) -> Optional[ModelSpec]:
+    """The ModelSpec of a plan: from its sidecar, else from ``<stem>.spec.json``."""
+    data = read_sidecar(plan_path).get("modelspec")
+    if data:
+        return ModelSpec.from_dict(data, f"{sidecar_path_for(plan_path)} modelspec")
+    if spec_path_for(plan_path).is_file():
+        return ModelSpec.load(spec_path_for(plan_path))
     return None
+
+
+def _validated_onnx_spec(onnx_path: Path, spec: Optional[ModelSpec]) -> ModelSpec:
+    """Check an ONNX model and its ModelSpec exactly as the ONNX Runtime engine does (loadable,
+    spec from the argument, metadata or sidecar, input name/shape/type and outputs matching):
+    the same model is refused with the same message whichever engine is chosen. Cheap: a
+    session without graph optimizations, dropped at once (onnxruntime is a base dependency)."""
+    from engines.onnxruntime_engine import OnnxRuntimeEngine
+
+    return OnnxRuntimeEngine(onnx_path, spec=spec).spec
 
 
 class TensorRTEngine(Engine):
@@ -64,12 +69,16 @@ class TensorRTEngine(Engine):
     Args:
         model_path: an ``.onnx`` (a plan is looked up in, or built into, the engine cache) or a
             plan (``.plan``/``.engine``/``.trt``) with its ``.json`` sidecar.
-        spec: the ModelSpec; default from the plan sidecar, ``<stem>.spec.json`` or ONNX metadata.
+        spec: the ModelSpec; default for a plan from its sidecar or ``<stem>.spec.json``, for
+            an ONNX from its metadata or ``<stem>.spec.json`` (checked against the model as
+            the ONNX Runtime engine checks it).
         precision: "fp32"/"fp16"/"int8" for a build; default the ONNX's own typing.
         dla_core: DLA core to build and run on (GPU fallback on); None for the GPU.
         device: CUDA device index.
-        cache_dir: engine cache folder (checked writable here, at construction).
+        cache_dir: engine cache folder (checked writable here, at construction); default
+            ``engines.engine_cache.default_cache_dir()``.
         workspace_mib: builder workspace.
+        say: where build and cache notes go (default: stderr).
 
     ``infer()`` returns a dict of output arrays that are the engine's pinned host buffers:
     they are overwritten by the next call, copy them to keep them. Use from one thread:
@@ -80,7 +89,7 @@ class TensorRTEngine(Engine):
 
     def __init__(self, model_path, spec: Optional[ModelSpec] = None, precision: Optional[str] = None,
                  dla_core: Optional[int] = None, device: int = 0, cache_dir=None,
-                 workspace_mib: int = 1024, say=print):
+                 workspace_mib: int = 1024, say=None):
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise InputError(f"{self.model_path}: model file not found")
@@ -89,21 +98,22 @@ class TensorRTEngine(Engine):
             raise InputError(f"{self.model_path}: expected an .onnx model or a TensorRT plan "
                              f"({', '.join(PLAN_SUFFIXES)})")
         self.is_plan = suffix in PLAN_SUFFIXES
-        self.spec = spec or _spec_for(self.model_path)
-        if self.spec is None:
-            raise InputError(f"{self.model_path}: no ModelSpec (no sidecar, no ONNX metadata); "
-                             "pass one or export the model with lanecam export")
-        self._onnx_bytes = None if self.is_plan else self.model_path.read_bytes()
         if self.is_plan:
+            self.spec = spec or _plan_spec(self.model_path)
+            if self.spec is None:
+                raise InputError(f"{self.model_path}: no ModelSpec (none given, none in the plan "
+                                 f"sidecar, no {spec_path_for(self.model_path).name})")
             self.precision = precision or read_sidecar(self.model_path).get("precision", "fp32")
         else:
-            self.precision = precision or onnx_precision(self._onnx_bytes)
+            self.spec = _validated_onnx_spec(self.model_path, spec)
+            self.precision = precision or onnx_precision(self.model_path.read_bytes())
         self.options = BuildOptions(self.precision, workspace_mib, dla_core)
         self.device = device
-        self.say = say
+        self.say = say or _note
         # the cache folder is checked now: a read-only cache is a start-up error
-        self.cache = None if self.is_plan else EngineCache(cache_dir, say=say)
-        self.providers = ["TensorRT"]
+        self.cache = None if self.is_plan else EngineCache(cache_dir, say=self.say)
+        self.providers: List[str] = []
+        self.gpu_name: Optional[str] = None
         self.last_latency_ms = 0.0
         self.plan_path: Optional[Path] = None
         self._ctx = None
@@ -134,6 +144,7 @@ class TensorRTEngine(Engine):
         self._ctx, self._owner = ctx, threading.get_ident()
         try:
             ident = gpu_identity(cuda, self.device)
+            self.gpu_name = ident["gpu_name"]
             self.providers = [f"TensorRT {trt.__version__}", ident["gpu_name"]]
             plan = self._resolve_plan(trt, ident)
             self._load(trt, cuda, plan)
@@ -157,11 +168,11 @@ class TensorRTEngine(Engine):
             ctx, self._ctx, self._owner = self._ctx, None, None
             ctx.pop()
 
-    def __enter__(self):
-        return self.open()
-
-    def __exit__(self, *exc):
-        self.close()
+    def describe(self) -> str:
+        """``tensorrt/<gpu> (<precision>[, dla<N>])`` for logs and the HUD."""
+        where = (self.gpu_name or "gpu").lower()
+        dla = "" if self.options.dla_core is None else f", dla{self.options.dla_core}"
+        return f"{self.name}/{where} ({self.precision}{dla})"
 
     # ---- plan -----------------------------------------------------------------------------
     def _want(self, trt, ident) -> dict:
@@ -184,8 +195,8 @@ class TensorRTEngine(Engine):
         def build() -> bytes:
             self.say(f"tensorrt: building a {self.precision} plan for {ident['gpu_name']} "
                      f"(TensorRT {trt.__version__}); this takes a while once")
-            return build_serialized(trt, self._onnx_bytes, options, str(self.model_path),
-                                    say=self.say)
+            return build_serialized(trt, self.model_path.read_bytes(), options,
+                                    str(self.model_path), say=self.say)
 
         self.plan_path = self.cache.get_or_build(self.model_path, want, build,
                                                  extra={"modelspec": self.spec.to_dict()})
@@ -212,6 +223,15 @@ class TensorRTEngine(Engine):
         if list(self._inputs) != [self.spec.input_name]:
             raise InputError(f"{self.plan_path}: inputs {list(self._inputs)}; the ModelSpec "
                              f"expects one input named {self.spec.input_name!r}")
+        for want in filter(None, (self.spec.seg_output, self.spec.exist_output)):
+            if want not in self._outputs:
+                raise InputError(f"{self.plan_path}: no output named {want!r} (the ModelSpec's); "
+                                 f"the plan's outputs are {list(self._outputs)}")
+        host_in = self._inputs[self.spec.input_name][0]
+        if host_in.shape != self.spec.input_shape:
+            raise InputError(f"{self.plan_path}: input {self.spec.input_name!r} has shape "
+                             f"{list(host_in.shape)}, the ModelSpec expects "
+                             f"{list(self.spec.input_shape)} ({self.spec.layout})")
         self._results = {name: host for name, (host, _) in self._outputs.items()}
 
     def _alloc(self, cuda, shape, dtype):
@@ -264,9 +284,10 @@ class TensorRTEngine(Engine):
             raise PipelineError("infer", "TensorRTEngine.infer() called from another thread than "
                                 "the one that opened it (its CUDA context is current only there)")
         cuda = require("pycuda.driver", "trt", "the TensorRT engine")
+        if tensor.shape != self.spec.input_shape or tensor.dtype != np.dtype(self.spec.dtype):
+            raise InputError(f"input tensor: expected {self.spec.dtype} {self.spec.input_shape}, "
+                             f"got {tensor.dtype} {tensor.shape}")
         (host_in, dev_in), = self._inputs.values()
-        if tensor.shape != host_in.shape:
-            raise InputError(f"input tensor: expected shape {host_in.shape}, got {tensor.shape}")
         t0 = time.perf_counter()
         np.copyto(host_in, tensor, casting="same_kind")
         cuda.memcpy_htod_async(dev_in, host_in, self._stream)

@@ -1,4 +1,8 @@
-"""Engine contract on tiny generated ONNX models: outputs, reused buffers, spec sources, bad models."""
+"""Engine contract on tiny generated ONNX models: outputs, reused buffers, spec sources, bad models.
+
+The contract tests run on every engine: ONNX Runtime, and TensorRT on the fake tensorrt + pycuda
+of tests/trt with the attribute sets of 8.2 (bindings API), 8.6, 10.13 and 11.1.
+"""
 
 import numpy as np
 import pytest
@@ -9,6 +13,24 @@ from engines import Engine, open_engine, spec_path_for  # noqa: E402
 from engines.onnxruntime_engine import OnnxRuntimeEngine  # noqa: E402
 from pipeline.errors import InputError, MissingDependencyError  # noqa: E402
 from tinymodels import conv_weights, make_model, tiny_spec  # noqa: E402
+
+
+ENGINES = ["onnxruntime", "tensorrt-8.2", "tensorrt-8.6", "tensorrt-10.13", "tensorrt-11.1"]
+
+
+@pytest.fixture(params=ENGINES)
+def make_engine(request, monkeypatch, tmp_path):
+    """``(model_path, **kw) -> Engine`` for each engine (TensorRT on the fake GPU)."""
+    kind, _, version = request.param.partition("-")
+    if kind == "onnxruntime":
+        return lambda path, **kw: OnnxRuntimeEngine(path, threads=1, **kw)
+    from trt.conftest import install
+
+    from engines.tensorrt_engine import TensorRTEngine
+
+    install(monkeypatch, version)
+    return lambda path, **kw: TensorRTEngine(path, cache_dir=tmp_path / "engine-cache",
+                                             say=lambda *a: None, **kw)
 
 
 @pytest.fixture
@@ -31,9 +53,9 @@ def _reference(spec, x):
     return prob[None], exist[None]
 
 
-def test_engine_runs_and_matches_the_graph(model, spec):
+def test_engine_runs_and_matches_the_graph(model, spec, make_engine):
     x = np.random.default_rng(1).random(spec.input_shape, dtype=np.float32)
-    with OnnxRuntimeEngine(model) as engine:
+    with make_engine(model) as engine:
         assert isinstance(engine, Engine)
         out = engine.infer(x)
         assert set(out) == {spec.seg_output, spec.exist_output}
@@ -41,15 +63,22 @@ def test_engine_runs_and_matches_the_graph(model, spec):
         np.testing.assert_allclose(out[spec.seg_output], prob, atol=1e-5)
         np.testing.assert_allclose(out[spec.exist_output], exist, atol=1e-5)
         assert engine.last_latency_ms > 0
-        assert engine.providers and engine.providers[-1] == "CPUExecutionProvider"
-        assert engine.describe().startswith("onnxruntime/")
+        assert engine.providers
+        assert engine.describe().startswith(engine.name + "/")
         assert engine.spec == spec and engine.precision == "fp32"
+    engine.close()  # idempotent
 
 
-def test_output_buffers_are_reused_between_calls(model, spec):
+def test_onnxruntime_reports_the_cpu_provider(model):
+    with OnnxRuntimeEngine(model) as engine:
+        assert engine.providers[-1] == "CPUExecutionProvider"
+        assert engine.describe().startswith("onnxruntime/")
+
+
+def test_output_buffers_are_reused_between_calls(model, spec, make_engine):
     a = np.zeros(spec.input_shape, np.float32)
     b = np.ones(spec.input_shape, np.float32)
-    with OnnxRuntimeEngine(model, threads=1) as engine:
+    with make_engine(model) as engine:
         first = engine.infer(a)[spec.seg_output]
         kept = first.copy()
         second = engine.infer(b)[spec.seg_output]
@@ -58,22 +87,24 @@ def test_output_buffers_are_reused_between_calls(model, spec):
         np.testing.assert_allclose(second, _reference(spec, b)[0], atol=1e-5)
 
 
-def test_infer_refuses_a_wrong_tensor_and_use_before_open(model, spec):
-    engine = OnnxRuntimeEngine(model)
+def test_infer_refuses_a_wrong_tensor_and_use_before_open(model, spec, make_engine):
+    engine = make_engine(model)
     with pytest.raises(Exception, match="before open"):
         engine.infer(np.zeros(spec.input_shape, np.float32))
     with engine:
         with pytest.raises(InputError, match="expected float32"):
             engine.infer(np.zeros((1, 8, 8, 3), np.float32))
+        with pytest.raises(InputError, match="expected float32"):
+            engine.infer(np.zeros(spec.input_shape, np.float64))
 
 
-def test_spec_from_sidecar_and_from_argument(tmp_path, spec):
+def test_spec_from_sidecar_and_from_argument(tmp_path, spec, make_engine):
     path = make_model(tmp_path / "plain.onnx", spec, embed_spec=False)
     with pytest.raises(InputError, match="no ModelSpec"):
-        OnnxRuntimeEngine(path)
-    assert OnnxRuntimeEngine(path, spec=spec).spec == spec
+        make_engine(path)
+    assert make_engine(path, spec=spec).spec == spec
     spec.save(spec_path_for(path))
-    assert OnnxRuntimeEngine(path).spec == spec
+    assert make_engine(path).spec == spec
 
 
 @pytest.mark.parametrize("make, match", [
@@ -81,18 +112,18 @@ def test_spec_from_sidecar_and_from_argument(tmp_path, spec):
     (lambda p, s: make_model(p, s, input_name="input_1"), "named 'input_1'.*expects 'image'"),
     (lambda p, s: make_model(p, s, input_shape=["N", 64, 64, 3]), r"shape \['N', 64, 64, 3\]"),
 ])
-def test_bad_models_are_refused_naming_the_file(tmp_path, spec, make, match):
+def test_bad_models_are_refused_naming_the_file(tmp_path, spec, make, match, make_engine):
     path = tmp_path / "x.onnx"
     make(path, spec)
     with pytest.raises(InputError, match=match) as info:
-        OnnxRuntimeEngine(path, spec=spec)
+        make_engine(path, spec=spec)
     assert str(path) in str(info.value)
 
 
-def test_missing_output_is_named(tmp_path, spec):
+def test_missing_output_is_named(tmp_path, spec, make_engine):
     path = make_model(tmp_path / "m.onnx", spec)
     with pytest.raises(InputError, match="no output named 'lane_seg'"):
-        OnnxRuntimeEngine(path, spec=spec.replace(seg_output="lane_seg"))
+        make_engine(path, spec=spec.replace(seg_output="lane_seg"))
 
 
 def test_unavailable_provider_is_refused_at_open(model):

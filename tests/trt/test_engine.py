@@ -81,7 +81,7 @@ def test_wrong_thread_is_refused(fake_gpu, tmp_path):
     try:
         with pytest.raises(PipelineError, match="another thread"):
             _in_thread(lambda: engine.infer(_x()))
-        with pytest.raises(InputError, match="expected shape"):
+        with pytest.raises(InputError, match=r"expected float32 \(1, 8, 16, 3\)"):
             engine.infer(np.zeros((1, 4, 4, 3), np.float32))
     finally:
         engine.close()
