@@ -36,6 +36,9 @@ def add_arguments(parser) -> None:
     a("--images", metavar="DIR", help="write every annotated frame as an image into DIR")
     a("--model", metavar="PATH", help="model (.onnx, or a TensorRT plan); default the bundled one")
     a("--engine", choices=("auto", "onnxruntime", "tensorrt", "keras"), help="engine (auto)")
+    a("--engine-cache", metavar="DIR",
+      help="TensorRT plans built from an ONNX model are kept here, one per model, precision, "
+           "TensorRT version and GPU (default $LANECAM_ENGINE_CACHE or ~/.cache/lanecam/engines)")
     a("--calibration", metavar="PROFILE",
       help="camera profile JSON: undistort frames, report curvature/offset in metres")
     a("--realtime", action="store_true", default=None,

@@ -81,7 +81,8 @@ class RunApp:
         from pipeline.preprocess import Preprocessor
 
         o = self.opts
-        engine = open_engine(o["model"], engine=o["engine"], threads=o["threads"])
+        engine = open_engine(o["model"], engine=o["engine"], threads=o["threads"],
+                             cache_dir=o.get("engine_cache"))
         profile = self._profile()
         self.source = src = self._open_source()
         w, h = src.width, src.height
