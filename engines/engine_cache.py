@@ -156,14 +156,30 @@ class EngineCache:
         atomically with its sidecar (``want`` plus ``extra``, e.g. the ModelSpec)."""
         plan = self.plan_path(onnx_path, want["onnx_sha256"], want["precision"], want["dla_core"])
         if self.lookup(plan, want):
+            self.say(f"engine cache: using {plan}")
             return plan
         data = build()
-        tmp = plan.with_name(plan.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, plan)
-        write_sidecar(plan, {**(extra or {}), **want})
+        # the old sidecar goes first: a crash in between leaves a plan without sidecar, which
+        # the next lookup rebuilds, never a new plan described by the old sidecar
+        sidecar_path_for(plan).unlink(missing_ok=True)
+        _write_atomic(plan, data)
+        _write_atomic(sidecar_path_for(plan), (json.dumps({**(extra or {}), **want}, indent=2,
+                                                          sort_keys=True) + "\n").encode())
         self.say(f"engine cache: stored {plan}")
         return plan
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write through a uniquely named temporary file in the same folder, then rename: a
+    concurrent reader (another lanecam process) sees the old file or the new one, whole."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def check_plan(plan_path, want: Dict) -> None:

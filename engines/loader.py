@@ -27,6 +27,11 @@ _ENGINES: Dict[str, Optional[str]] = {
     "keras": None,
 }
 ENGINE_NAMES = ("auto",) + tuple(_ENGINES)
+# options that only mean something to one engine: dropped for the others, so one call (the
+# CLI's) can carry them whichever engine "auto" picks
+_ONLY_FOR = {"threads": "onnxruntime", "spinning": "onnxruntime", "providers": "onnxruntime",
+             "cache_dir": "tensorrt", "dla_core": "tensorrt", "precision": "tensorrt",
+             "workspace_mib": "tensorrt", "device": "tensorrt"}
 
 
 def default_model_path() -> Path:
@@ -65,7 +70,8 @@ def open_engine(model=None, engine: str = "auto", spec: Optional[ModelSpec] = No
         model: model path; None for the bundled model.
         engine: "auto", "onnxruntime", "tensorrt" or "keras".
         spec: the ModelSpec; None to read it from the model (metadata or sidecar).
-        **options: passed to the engine (``threads=`` for ONNX Runtime...; None values dropped).
+        **options: passed to the engine; None values dropped, and so are options of another
+            engine (``threads=`` for ONNX Runtime, ``cache_dir=`` for TensorRT...).
 
     Raises:
         InputError: the model is missing or invalid, or the engine name is unknown.
@@ -84,12 +90,12 @@ def open_engine(model=None, engine: str = "auto", spec: Optional[ModelSpec] = No
         # the runtime never imports TensorFlow; a Keras model is exported to ONNX first
         raise InputError(f"{path}: the {name} engine is not available in the lanecam runtime; "
                          "export the model with `lanecam export` and run the .onnx")
-    options = {k: v for k, v in options.items() if v is not None}
+    options = {k: v for k, v in options.items()
+               if v is not None and _ONLY_FOR.get(k, name) == name}
     if name == "tensorrt":
         # fail now with the extra to install, not later inside the inference thread
         require("tensorrt", "trt", "the TensorRT engine")
         require("pycuda.driver", "trt", "the TensorRT engine")
-        options = {k: v for k, v in options.items() if k not in ("threads", "spinning")}
     elif path.suffix.lower() in _PLAN_SUFFIXES + _KERAS_SUFFIXES:
         raise InputError(f"{path}: the {name} engine reads .onnx models, not "
                          f"{path.suffix} files")
