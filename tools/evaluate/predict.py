@@ -23,7 +23,9 @@ class Predictor:
 
     Args:
         model: model path, or None for the bundled model.
-        engine: engine name for ``engines.loader.open_engine`` ("auto", "onnxruntime", ...).
+        engine: engine name for ``engines.loader.open_engine`` ("auto", "onnxruntime", ...),
+            or an ``Engine`` instance to use as it is (``model`` is then ignored), e.g. a
+            Keras model being trained.
         threshold, exist_threshold: passed to ``LaneExtractor``.
 
     Preprocessors and extractors are made once per frame size. Use as a context manager (the
@@ -32,9 +34,10 @@ class Predictor:
 
     def __init__(self, model: Optional[str] = None, engine: str = "auto",
                  threshold: float = 0.3, exist_threshold: float = 0.5):
+        from engines.base import Engine
         from engines.loader import open_engine  # the engine stack is only needed to predict
 
-        self.engine = open_engine(model, engine=engine)
+        self.engine = engine if isinstance(engine, Engine) else open_engine(model, engine=engine)
         self.spec = self.engine.spec
         self.threshold = threshold
         self.exist_threshold = exist_threshold

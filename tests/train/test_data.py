@@ -1,0 +1,88 @@
+"""Training samples: shapes, determinism, mirrored slots, TuSimple slot assignment."""
+
+import json
+
+import numpy as np
+import pytest
+
+from engines.modelspec import ModelSpec
+from pipeline.errors import InputError
+from tools.train.data import (SampleMaker, SyntheticSource, TuSimpleSource, assign_slots,
+                              flip_sample)
+
+SPEC = ModelSpec(crop_top=0.30)
+
+
+def test_synthetic_sample_shapes_and_determinism():
+    src = SyntheticSource(SampleMaker(SPEC))
+    img, seg, exist = src(5)
+    assert img.shape == (128, 320, 3) and img.dtype == np.uint8
+    assert seg.shape == (64, 160) and seg.dtype == np.uint8
+    assert exist.shape == (4,) and set(np.unique(exist)) <= {0.0, 1.0}
+    again = src(5)
+    assert np.array_equal(img, again[0]) and np.array_equal(seg, again[1])
+    other = src(6)
+    assert not np.array_equal(img, other[0])
+
+
+def test_existence_matches_labels():
+    src = SyntheticSource(SampleMaker(SPEC))
+    for seed in range(6):
+        _, seg, exist = src(seed)
+        for i in range(4):
+            assert bool(exist[i]) == bool((seg == i + 1).any())
+
+
+def test_flip_mirrors_slots():
+    img = np.zeros((4, 6, 3), np.uint8)
+    img[:, 0] = 255
+    seg = np.zeros((4, 6), np.uint8)
+    seg[:, 0], seg[:, 1], seg[:, 4], seg[:, 5] = 1, 2, 3, 4   # L2 L1 . . R1 R2
+    exist = np.array([1, 1, 0, 1], np.float32)
+    fi, fs, fe = flip_sample(img, seg, exist)
+    assert (fi[:, 5] == 255).all() and (fi[:, 0] == 0).all()
+    # L2 at column 0 becomes R2 at column 5, L1 at 1 becomes R1 at 4, and so on
+    assert list(fs[0]) == [1, 2, 0, 0, 3, 4]
+    assert list(fe) == [1, 0, 1, 1]
+
+
+def test_unaugmented_left_lines_stay_left():
+    """Without augmentation L slots lie left of R slots in every row they share."""
+    src = SyntheticSource(SampleMaker(SPEC))
+    for seed in range(4):
+        _, seg, _ = src(seed, augment=False)
+        for row in seg:
+            l1 = np.flatnonzero(row == 2)
+            r1 = np.flatnonzero(row == 3)
+            if l1.size and r1.size:
+                assert l1.mean() < r1.mean()
+
+
+def test_assign_slots_by_bottom_position():
+    h = [300, 400, 500, 600, 700]
+    lanes = [[600, 500, 400, 300, 200],      # reaches x=200 at the bottom: L1
+             [620, 580, 540, 500, 460],      # x~460 at bottom... left of 640: nearer centre -> L1
+             [660, 760, 860, 960, 1060],     # right: R1
+             [-2, -2, -2, -2, -2]]           # empty: ignored
+    got = {slot: pts[:, 0].tolist() for slot, pts in assign_slots(lanes, h, 1280, 720)}
+    assert set(got) == {0, 1, 2}
+    assert got[1][-1] == 460 and got[0][-1] == 200 and got[2][0] == 660
+
+
+def test_tusimple_source_labels_real_frames(shared_data):
+    folder = shared_data / "tusimple"
+    src = TuSimpleSource(SampleMaker(SPEC), [folder / "labels.json"], folder)
+    assert len(src) >= 1
+    img, seg, exist = src(0, augment=False)
+    assert img.shape == (128, 320, 3)
+    assert exist.sum() >= 2 and (seg > 0).sum() > 50
+
+
+def test_tusimple_source_bad_input(tmp_path):
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"raw_file": "a.png", "lanes": [], "h_samples": []}) + "\n")
+    with pytest.raises(InputError, match="not found"):
+        TuSimpleSource(SampleMaker(SPEC), [labels], tmp_path)
+    labels.write_text("{not json\n")
+    with pytest.raises(InputError, match="line 1"):
+        TuSimpleSource(SampleMaker(SPEC), [labels], tmp_path)

@@ -1,0 +1,108 @@
+"""LaneFCN: a small encoder-decoder FCN for lane slots, built for CPU and TensorRT.
+
+Output 1 (``lane_prob``): per-pixel softmax over background + 4 lane slots (L2, L1, R1, R2) at
+half the input resolution. Output 2 (``lane_exist``): per-slot existence probability made the
+way the seed question's accepted answer makes a classifier: a 1x1 convolution followed by global
+average pooling (no Flatten/Dense), so the network stays fully convolutional.
+
+Only ops that export to ONNX opset 13-17 and that TensorRT 8.6-11 builds: Conv, BatchNorm
+(folded at export), ReLU, Add, Concat, nearest UpSampling2D, GlobalAveragePooling, Softmax,
+Sigmoid. The coordinate channels are a constant concatenated at the bottleneck; they let the
+slot assignment (which line is "L1") depend on where in the image a line is, which a purely
+translation-equivariant network can only infer from padding.
+"""
+
+from dataclasses import dataclass
+
+import keras
+from keras import layers, ops
+
+__all__ = ["LaneFCNConfig", "build_lanefcn", "AddCoords", "CUSTOM_OBJECTS"]
+
+
+@dataclass(frozen=True)
+class LaneFCNConfig:
+    """Size knobs of the network (the defaults are the shipped model)."""
+
+    input_height: int = 128
+    input_width: int = 320
+    num_slots: int = 4
+    widths: tuple = (24, 32, 48, 64, 96)   # stem(/2), /2, /4, /8, /16
+    decoder_width: int = 32
+    dilations: tuple = (2, 4, 8)
+
+
+@keras.saving.register_keras_serializable(package="lanecam")
+class AddCoords(layers.Layer):
+    """Concatenate two constant channels: x and y in [-1, 1] over the feature map."""
+
+    def call(self, x):
+        shape = ops.shape(x)
+        h, w = x.shape[1], x.shape[2]
+        xs = ops.linspace(-1.0, 1.0, w)
+        ys = ops.linspace(-1.0, 1.0, h)
+        gx = ops.broadcast_to(ops.reshape(xs, (1, 1, w, 1)), (shape[0], h, w, 1))
+        gy = ops.broadcast_to(ops.reshape(ys, (1, h, 1, 1)), (shape[0], h, w, 1))
+        return ops.concatenate([x, ops.cast(gx, x.dtype), ops.cast(gy, x.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[:-1] + (input_shape[-1] + 2,)
+
+
+CUSTOM_OBJECTS = {"AddCoords": AddCoords}
+
+
+def _conv(x, filters, name, stride=1, dilation=1, kernel=3):
+    x = layers.Conv2D(filters, kernel, strides=stride, padding="same", dilation_rate=dilation,
+                      use_bias=False, name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _sep(x, filters, name, dilation=1):
+    """Depthwise-separable conv block: cheap at high resolution."""
+    x = layers.DepthwiseConv2D(3, padding="same", dilation_rate=dilation, use_bias=False,
+                               name=f"{name}_dw")(x)
+    x = layers.BatchNormalization(name=f"{name}_dwbn")(x)
+    x = layers.ReLU(name=f"{name}_dwrelu")(x)
+    return _conv(x, filters, f"{name}_pw", kernel=1)
+
+
+def build_lanefcn(config: LaneFCNConfig = LaneFCNConfig()) -> keras.Model:
+    """Build the (uncompiled) LaneFCN.
+
+    Input: ``image`` (H, W, 3) RGB float in [0, 1]. Outputs: ``lane_prob`` (H/2, W/2, 1 + K)
+    softmax and ``lane_exist`` (K,) sigmoid.
+    """
+    c = config
+    if c.input_height % 16 or c.input_width % 16:
+        raise ValueError(f"input size must be a multiple of 16, got {c.input_height}x{c.input_width}")
+    w0, w1, w2, w3, w4 = c.widths
+    inp = keras.Input((c.input_height, c.input_width, 3), name="image")
+
+    s1 = _conv(inp, w0, "stem", stride=2)              # /2
+    s1 = _sep(s1, w1, "enc1")
+    s2 = _conv(s1, w2, "down2", stride=2)              # /4
+    s2 = _sep(s2, w2, "enc2")
+    s3 = _conv(s2, w3, "down3", stride=2)              # /8
+    s3 = _sep(s3, w3, "enc3")
+    b = _conv(s3, w4, "down4", stride=2)               # /16
+    b = AddCoords(name="coords")(b)
+    b = _conv(b, w4, "ctx0", kernel=1)
+    for i, d in enumerate(c.dilations):                # wide context: which line is which slot
+        b = layers.Add(name=f"ctx{i + 1}_add")([b, _sep(b, w4, f"ctx{i + 1}", dilation=d)])
+
+    # existence head: 1x1 conv + global pooling, no Dense
+    e = layers.Conv2D(c.num_slots, 1, name="exist_conv")(b)
+    e = layers.GlobalAveragePooling2D(name="exist_pool")(e)
+    exist = layers.Activation("sigmoid", name="lane_exist")(e)
+
+    dw = c.decoder_width
+    x = _conv(b, dw, "dec4", kernel=1)
+    for name, skip in (("dec3", s3), ("dec2", s2), ("dec1", s1)):
+        x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up")(x)
+        x = layers.Add(name=f"{name}_add")([x, _conv(skip, dw, f"{name}_skip", kernel=1)])
+        x = _sep(x, dw, name)
+    logits = layers.Conv2D(1 + c.num_slots, 1, name="seg_logits")(x)
+    prob = layers.Softmax(axis=-1, name="lane_prob")(logits)
+    return keras.Model(inp, {"lane_prob": prob, "lane_exist": exist}, name="lanefcn")

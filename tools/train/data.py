@@ -1,0 +1,228 @@
+"""Training samples: road-renderer frames made on the fly, or a real dataset in TuSimple format.
+
+A sample is what the network sees and what it must answer, at model resolution:
+
+- ``image``: (H, W, 3) uint8 RGB, the frame below the horizon crop resized to the model input
+  (the runtime's ``Preprocessor`` does the same crop and resize, then scales to [0, 1]);
+- ``seg``: (H/2, W/2) uint8, 0 background, i + 1 for lane slot i (L2, L1, R1, R2);
+- ``exist``: (4,) float32, 1 where the slot has a line.
+
+Everything is numpy + OpenCV and picklable, so samples can be made in worker processes while
+TensorFlow trains in the main one. A sample depends only on its integer seed: the same seed
+gives the same sample in any process, which is what makes training reproducible and resumable.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from engines.modelspec import ModelSpec
+from pipeline.errors import InputError
+
+__all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
+           "Sample"]
+
+Sample = Tuple[np.ndarray, np.ndarray, np.ndarray]
+
+# a horizontal flip mirrors the slots: L2 <-> R2, L1 <-> R1 (label values 1..4)
+_FLIP_LABELS = np.array([0, 4, 3, 2, 1], np.uint8)
+
+
+def flip_sample(image: np.ndarray, seg: np.ndarray, exist: np.ndarray) -> Sample:
+    """The mirror image of a sample, with the slots mirrored too."""
+    return (np.ascontiguousarray(image[:, ::-1]), _FLIP_LABELS[seg[:, ::-1]],
+            np.ascontiguousarray(exist[::-1]))
+
+
+@dataclass(frozen=True)
+class SampleMaker:
+    """Shared sample geometry and augmentation.
+
+    Args:
+        spec: the model card (input size, crop).
+        output_stride: model input size / seg output size (LaneFCN: 2).
+        thickness: line width in output pixels of the seg labels.
+        crop_jitter: the crop line moves by up to this fraction of the frame height, so that
+            the network does not learn one horizon position.
+        flip: mirror half of the samples.
+        photometric: brightness / contrast / saturation / blur / noise jitter on top of what
+            the renderer varies, so that no single colour statistic identifies "synthetic".
+    """
+
+    spec: ModelSpec
+    output_stride: int = 2
+    thickness: int = 2
+    crop_jitter: float = 0.04
+    flip: bool = True
+    photometric: bool = True
+
+    @property
+    def seg_size(self) -> Tuple[int, int]:
+        return (self.spec.input_height // self.output_stride,
+                self.spec.input_width // self.output_stride)
+
+    def crop_for(self, rng: np.random.Generator) -> float:
+        """A training crop_top around the spec's."""
+        j = self.crop_jitter
+        return float(np.clip(self.spec.crop_top + rng.uniform(-j, j), 0.0, 0.9))
+
+    def image(self, frame_bgr: np.ndarray, crop_top: float) -> np.ndarray:
+        """Crop below ``crop_top`` and resize to the model input, RGB uint8."""
+        h = frame_bgr.shape[0]
+        top = int(round(crop_top * h))
+        bottom = h - int(round(self.spec.crop_bottom * h))
+        img = cv2.resize(frame_bgr[top:bottom], (self.spec.input_width, self.spec.input_height),
+                         interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+    def augment(self, sample: Sample, rng: np.random.Generator) -> Sample:
+        image, seg, exist = sample
+        if self.photometric:
+            image = _photometric(image, rng)
+        if self.flip and rng.random() < 0.5:
+            image, seg, exist = flip_sample(image, seg, exist)
+        return image, seg, exist
+
+
+def _photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    img = image.astype(np.float32)
+    if rng.random() < 0.8:  # contrast and brightness
+        mean = img.mean()
+        img = (img - mean) * rng.uniform(0.7, 1.3) + mean + rng.uniform(-25, 25)
+    if rng.random() < 0.5:  # saturation: blend with grey
+        grey = img.mean(axis=2, keepdims=True)
+        img = grey + (img - grey) * rng.uniform(0.4, 1.4)
+    if rng.random() < 0.3:  # white balance
+        img = img * rng.uniform(0.9, 1.1, size=3).astype(np.float32)
+    if rng.random() < 0.2:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.0))
+    if rng.random() < 0.3:
+        img = img + rng.normal(0, rng.uniform(2, 7), img.shape).astype(np.float32)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+class SyntheticSource:
+    """Samples from ``pipeline.roadsim.random_frame``: one independent scene per seed.
+
+    Frames are rendered at ``render_size`` (640x360 by default: at the 320x128 model input a
+    1280x720 render would be downscaled 4x and look the same, at 2x the cost).
+    """
+
+    def __init__(self, maker: SampleMaker, render_size: Tuple[int, int] = (640, 360)):
+        self.maker = maker
+        self.render_size = render_size
+
+    def __call__(self, seed: int, augment: bool = True) -> Sample:
+        from pipeline.roadsim import random_frame
+
+        rng = np.random.default_rng([int(seed), 7])
+        frame, gt = random_frame(int(seed), *self.render_size)
+        m = self.maker
+        crop = m.crop_for(rng) if augment else m.spec.crop_top
+        sh, sw = m.seg_size
+        seg = gt.slot_mask(sh, sw, thickness=m.thickness, crop_top=crop,
+                           crop_bottom=m.spec.crop_bottom)
+        sample = (m.image(frame, crop), seg, _exist_from(seg, gt.exists))
+        return m.augment(sample, rng) if augment else sample
+
+
+def _exist_from(seg: np.ndarray, exists: np.ndarray) -> np.ndarray:
+    """A slot exists for training when its line is in the frame and visible below the crop:
+    a line entirely above the crop cannot be seen by the network."""
+    present = np.array([(seg == i + 1).any() for i in range(len(exists))])
+    return (np.asarray(exists, bool) & present).astype(np.float32)
+
+
+def assign_slots(lanes: Sequence[Sequence[float]], h_samples: Sequence[int],
+                 width: int, height: int) -> List[Tuple[int, np.ndarray]]:
+    """Slot indices (0..3 for L2, L1, R1, R2) of unordered TuSimple lanes.
+
+    A lane's position is its x extrapolated (linear fit over its lowest points) to the bottom
+    row; lanes left of the image centre are L1, L2 going outwards, right ones R1, R2. Lanes
+    beyond the second on a side are not labelled. Returns (slot, points (N, 2) x, y) pairs.
+    """
+    sides = {"left": [], "right": []}
+    for xs in lanes:
+        xs = np.asarray(xs, np.float64)
+        ys = np.asarray(h_samples, np.float64)
+        keep = xs >= 0
+        if keep.sum() < 2:
+            continue
+        pts = np.stack([xs[keep], ys[keep]], axis=1)
+        low = pts[np.argsort(pts[:, 1])[-min(len(pts), 8):]]
+        if np.ptp(low[:, 1]) > 0:
+            a, b = np.polyfit(low[:, 1], low[:, 0], 1)
+            x_bottom = a * (height - 1) + b
+        else:
+            x_bottom = low[-1, 0]
+        sides["left" if x_bottom < width / 2 else "right"].append((x_bottom, pts))
+    out = []
+    left = sorted(sides["left"], key=lambda t: -t[0])[:2]    # nearest the centre first
+    right = sorted(sides["right"], key=lambda t: t[0])[:2]
+    for i, (_, pts) in enumerate(left):
+        out.append((1 - i, pts))      # L1 = 1, L2 = 0
+    for i, (_, pts) in enumerate(right):
+        out.append((2 + i, pts))      # R1 = 2, R2 = 3
+    return out
+
+
+class TuSimpleSource:
+    """Samples from a labelled dataset in TuSimple format: label JSON lines (``raw_file``,
+    ``lanes``, ``h_samples``) and the image root the ``raw_file`` paths are relative to."""
+
+    def __init__(self, maker: SampleMaker, labels: Sequence[Path], root: Path):
+        self.maker = maker
+        self.root = Path(root)
+        self.rows = []
+        for path in labels:
+            path = Path(path)
+            if not path.is_file():
+                raise InputError(f"{path}: TuSimple label file not found")
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    row["raw_file"], row["lanes"], row["h_samples"]
+                except (ValueError, KeyError, TypeError):
+                    raise InputError(f"{path}: line {n}: expected a JSON object with raw_file, "
+                                     f"lanes and h_samples (TuSimple label format)") from None
+                self.rows.append(row)
+        if not self.rows:
+            raise InputError(f"{', '.join(map(str, labels))}: no labelled frames")
+        missing = [r["raw_file"] for r in self.rows if not (self.root / r["raw_file"]).is_file()]
+        if missing:
+            raise InputError(f"{self.root}: {len(missing)} labelled images not found, e.g. "
+                             f"{missing[0]!r} (is --tusimple-root the folder the raw_file paths "
+                             f"are relative to?)")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __call__(self, seed: int, augment: bool = True) -> Sample:
+        rng = np.random.default_rng([int(seed), 11])
+        row = self.rows[int(seed) % len(self.rows)]
+        frame = cv2.imread(str(self.root / row["raw_file"]), cv2.IMREAD_COLOR)
+        if frame is None:
+            raise InputError(f"{self.root / row['raw_file']}: not a readable image")
+        m = self.maker
+        h, w = frame.shape[:2]
+        crop = m.crop_for(rng) if augment else m.spec.crop_top
+        sh, sw = m.seg_size
+        seg = np.zeros((sh, sw), np.uint8)
+        exist = np.zeros(4, np.float32)
+        y0 = crop * h
+        sy = sh / ((1.0 - crop - m.spec.crop_bottom) * h)
+        for slot, pts in assign_slots(row["lanes"], row["h_samples"], w, h):
+            p = np.empty_like(pts)
+            p[:, 0] = (pts[:, 0] + 0.5) * (sw / w) - 0.5
+            p[:, 1] = (pts[:, 1] - y0 + 0.5) * sy - 0.5
+            cv2.polylines(seg, [np.round(p * 16).astype(np.int32).reshape(-1, 1, 2)], False,
+                          slot + 1, m.thickness, cv2.LINE_8, 4)
+            exist[slot] = float((seg == slot + 1).any())
+        sample = (m.image(frame, crop), seg, exist)
+        return m.augment(sample, rng) if augment else sample

@@ -1,0 +1,296 @@
+"""The LaneFCN training loop: samples made in worker processes, checkpoints, resume, reports.
+
+One run lives in one folder (``--out``):
+
+- ``state.json``: the run's settings, the epoch reached and the per-epoch history;
+- ``last.keras``: model + optimizer after the last finished epoch (what ``--resume`` loads);
+- ``history.jsonl``: one line per epoch (losses, synthetic IoU, TuSimple scores when present);
+- ``model.keras`` + ``model.spec.json``: the final model, without optimizer state.
+
+Sample ``i`` of epoch ``e`` is made from seed ``seed * 10**9 + e * 10**6 + i`` (independent of
+worker scheduling), so an interrupted run resumed from its last epoch sees the data it would
+have seen.
+"""
+
+import json
+import multiprocessing as mp
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+
+from engines.modelspec import ModelSpec
+from pipeline.errors import InputError, LanecamError
+
+__all__ = ["TrainConfig", "train"]
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one training run (all stored in ``state.json``)."""
+
+    out: str
+    epochs: int = 22
+    steps: int = 250
+    batch: int = 16
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    workers: int = 2
+    crop_top: float = 0.30
+    thickness: int = 2
+    lane_weight: float = 4.0
+    dice_weight: float = 1.0
+    exist_weight: float = 0.5
+    val_count: int = 192
+    synthetic_eval: int = 40
+    tusimple_eval: Optional[str] = None        # folder with labels.json: scored, never trained on
+    data_labels: List[str] = field(default_factory=list)   # real data in TuSimple format
+    data_root: Optional[str] = None
+    real_fraction: float = 0.5                 # share of real samples when data_labels is given
+    widths: tuple = (24, 32, 48, 64, 96)
+    decoder_width: int = 32
+
+
+VAL_SEED = 800_000          # the fixed synthetic validation set: seeds VAL_SEED + i
+
+
+def _spec(cfg: TrainConfig) -> ModelSpec:
+    return ModelSpec(name="lanefcn", crop_top=cfg.crop_top, version="1")
+
+
+# ---- sample workers (no TensorFlow in these processes) -------------------------------------
+_SOURCES = None
+
+
+def _init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str]):
+    global _SOURCES
+    import cv2
+
+    cv2.setNumThreads(1)  # one worker, one core: OpenCV's own threads would fight TensorFlow
+    from tools.train.data import SampleMaker, SyntheticSource, TuSimpleSource
+
+    maker = SampleMaker(ModelSpec.from_dict(spec_dict), thickness=thickness)
+    real = TuSimpleSource(maker, [Path(p) for p in labels], Path(root)) if labels else None
+    _SOURCES = (SyntheticSource(maker), real)
+
+
+def _make_batch(task):
+    seeds, real_mask, augment = task
+    synth, real = _SOURCES
+    samples = [(real if r else synth)(s, augment) for s, r in zip(seeds, real_mask)]
+    return tuple(np.stack(a) for a in zip(*samples))
+
+
+class _Batches:
+    """Batches of one epoch, made ahead by a process pool (at most ``ahead`` in flight)."""
+
+    def __init__(self, pool, cfg: TrainConfig, epoch: int, ahead: int = 6):
+        self.pool, self.cfg, self.epoch, self.ahead = pool, cfg, epoch, ahead
+        rng = np.random.default_rng([cfg.seed, epoch, 3])
+        n = cfg.steps * cfg.batch
+        self.real = (rng.random(n) < cfg.real_fraction) if cfg.data_labels else np.zeros(n, bool)
+
+    def _task(self, step: int):
+        c = self.cfg
+        i0 = step * c.batch
+        seeds = [c.seed * 10**9 + self.epoch * 10**6 + i for i in range(i0, i0 + c.batch)]
+        return seeds, self.real[i0:i0 + c.batch].tolist(), True
+
+    def __iter__(self):
+        pending = deque()
+        nxt = 0
+        for step in range(self.cfg.steps):
+            while nxt < self.cfg.steps and len(pending) < self.ahead:
+                pending.append(self.pool.apply_async(_make_batch, (self._task(nxt),)))
+                nxt += 1
+            yield pending.popleft().get(timeout=600)
+
+
+# ---- the run ---------------------------------------------------------------------------------
+def _compile(model, cfg: TrainConfig, total_steps: int):
+    import keras
+
+    from tools.train.losses import SegLoss
+
+    warmup = min(300, total_steps // 10)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        cfg.lr * 0.1, decay_steps=max(1, total_steps - warmup), alpha=0.02,
+        warmup_target=cfg.lr, warmup_steps=warmup)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay, clipnorm=5.0),
+        loss={"lane_prob": SegLoss(5, cfg.lane_weight, cfg.dice_weight),
+              "lane_exist": keras.losses.BinaryCrossentropy()},
+        loss_weights={"lane_prob": 1.0, "lane_exist": cfg.exist_weight})
+
+
+def _load_state(out: Path) -> dict:
+    path = out / "state.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot resume: {exc}") from None
+
+
+def _validation_set(cfg: TrainConfig, spec: ModelSpec):
+    """The fixed synthetic validation set (no augmentation), made once in this process."""
+    from tools.train.data import SampleMaker, SyntheticSource
+
+    src = SyntheticSource(SampleMaker(spec, thickness=cfg.thickness))
+    samples = [src(VAL_SEED + i, augment=False) for i in range(cfg.val_count)]
+    return tuple(np.stack(a) for a in zip(*samples))
+
+
+def _validate(model, val, batch: int) -> dict:
+    """Validation losses, per-slot IoU of the argmax mask, existence accuracy."""
+    from tools.evaluate.iou import SlotIoU
+
+    images, segs, exists = val
+    iou = SlotIoU(("L2", "L1", "R1", "R2"))
+    losses, exist_hits = [], []
+    for i in range(0, len(images), batch):
+        x = images[i:i + batch].astype(np.float32) / 255.0
+        y = {"lane_prob": segs[i:i + batch], "lane_exist": exists[i:i + batch]}
+        out = model(x, training=False)
+        losses.append(float(model.compute_loss(x=x, y=y, y_pred=out)) * len(x))
+        pred = np.asarray(out["lane_prob"]).argmax(-1).astype(np.uint8)
+        for p, g in zip(pred, segs[i:i + batch]):
+            iou.add(p, g)
+        exist_hits.append((np.asarray(out["lane_exist"]) > 0.5) == (exists[i:i + batch] > 0.5))
+    slot_iou = iou.result()
+    return {"val_loss": sum(losses) / len(images),
+            "val_iou": {k: round(v, 4) for k, v in slot_iou.items()},
+            "val_miou": round(float(np.nanmean(list(slot_iou.values()))), 4),
+            "val_exist_acc": round(float(np.concatenate(exist_hits).mean()), 4)}
+
+
+def _lane_scores(model, spec: ModelSpec, cfg: TrainConfig) -> dict:
+    """TuSimple metric on synthetic 1280x720 frames and, when given, the real TuSimple folder."""
+    from tools.evaluate.datasets import evaluate_synthetic, evaluate_tusimple
+    from tools.evaluate.predict import Predictor
+    from tools.train.keras_engine import KerasEngine
+
+    out = {}
+    with Predictor(engine=KerasEngine(model, spec)) as pred:
+        if cfg.synthetic_eval:
+            s = evaluate_synthetic(pred, cfg.synthetic_eval).score
+            out["synthetic"] = {"accuracy": round(s.accuracy, 4), "fp": round(s.fp, 4),
+                                "fn": round(s.fn, 4)}
+        if cfg.tusimple_eval:
+            s = evaluate_tusimple(pred, cfg.tusimple_eval).score
+            out["tusimple"] = {"accuracy": round(s.accuracy, 4), "fp": round(s.fp, 4),
+                               "fn": round(s.fn, 4)}
+    return out
+
+
+def train(cfg: TrainConfig, resume: bool = False, log=print):
+    """Train (or resume) a run; returns the trained Keras model (without optimizer state)."""
+    from tqdm import tqdm
+
+    from pipeline.lazy import require
+
+    require("tensorflow", "train", "training")
+    import keras
+
+    from tools.fcn import LaneFCNConfig, build_lanefcn
+
+    out = Path(cfg.out)
+    start_epoch, history = 0, []
+    if resume:
+        state = _load_state(out)
+        saved = TrainConfig(**{**state["config"], "out": cfg.out})
+        saved.epochs = cfg.epochs  # the one setting a resume may change: train for longer
+        cfg, start_epoch, history = saved, state["epoch"], state["history"]
+        if start_epoch >= cfg.epochs:
+            log(f"train: {out} already finished {start_epoch} epochs")
+    elif (out / "state.json").exists():
+        raise InputError(f"{out}: holds a training run already; use --resume to continue it or "
+                         f"choose another --out")
+    if cfg.tusimple_eval and not (Path(cfg.tusimple_eval) / "labels.json").is_file():
+        raise InputError(f"{cfg.tusimple_eval}: expected a TuSimple folder with labels.json")
+    out.mkdir(parents=True, exist_ok=True)
+    spec = _spec(cfg)
+    keras.utils.set_random_seed(cfg.seed)
+    total = cfg.epochs * cfg.steps
+    if resume and start_epoch:
+        import tools.train.losses  # noqa: F401  registers SegLoss, which the checkpoint names
+
+        model = keras.saving.load_model(out / "last.keras")
+        _compile_if_needed = model.optimizer is None
+        if _compile_if_needed:
+            _compile(model, cfg, total)
+    else:
+        model = build_lanefcn(LaneFCNConfig(input_height=spec.input_height,
+                                            input_width=spec.input_width,
+                                            widths=tuple(cfg.widths),
+                                            decoder_width=cfg.decoder_width))
+        _compile(model, cfg, total)
+    log(f"train: LaneFCN {model.count_params():,} parameters, {cfg.epochs} epochs x "
+        f"{cfg.steps} steps x {cfg.batch} samples, crop_top {cfg.crop_top}, seed {cfg.seed}, "
+        f"{cfg.workers} sample workers -> {out}")
+    val = _validation_set(cfg, spec)
+
+    ctx = mp.get_context("spawn")  # fork after TensorFlow has started threads is unsafe
+    init = (spec.to_dict(), cfg.thickness, cfg.data_labels, cfg.data_root)
+    with ctx.Pool(cfg.workers, initializer=_init_worker, initargs=init) as pool:
+        for epoch in range(start_epoch, cfg.epochs):
+            t0 = time.perf_counter()
+            bar = tqdm(_Batches(pool, cfg, epoch), total=cfg.steps, unit="step",
+                       desc=f"epoch {epoch + 1}/{cfg.epochs}", dynamic_ncols=True)
+            run_loss = None
+            for images, segs, exists in bar:
+                logs = model.train_on_batch(images.astype(np.float32) / 255.0,
+                                            {"lane_prob": segs, "lane_exist": exists},
+                                            return_dict=True)
+                loss = float(logs["loss"])
+                run_loss = loss if run_loss is None else 0.95 * run_loss + 0.05 * loss
+                bar.set_postfix(loss=f"{run_loss:.4f}")
+            bar.close()
+            record = {"epoch": epoch + 1, "train_loss": round(run_loss, 5),
+                      "train_s": round(time.perf_counter() - t0, 1)}
+            record.update(_validate(model, val, cfg.batch))
+            record.update(_lane_scores(model, spec, cfg))
+            record["epoch_s"] = round(time.perf_counter() - t0, 1)
+            history.append(record)
+            model.save(out / "last.keras")
+            state = {"config": asdict(cfg), "epoch": epoch + 1, "history": history}
+            (out / "state.json").write_text(json.dumps(state, indent=1))
+            with open(out / "history.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
+            log("train: " + _summary(record))
+
+    final = build_lanefcn(LaneFCNConfig(input_height=spec.input_height,
+                                        input_width=spec.input_width, widths=tuple(cfg.widths),
+                                        decoder_width=cfg.decoder_width))
+    final.set_weights(model.get_weights())
+    final.save(out / "model.keras")
+    spec.save(out / "model.spec.json")
+    return final, spec
+
+
+def _summary(r: dict) -> str:
+    parts = [f"epoch {r['epoch']}", f"loss {r['train_loss']:.4f}", f"val {r['val_loss']:.4f}",
+             f"mIoU {r['val_miou']:.3f}", f"exist {r['val_exist_acc']:.3f}"]
+    for name in ("synthetic", "tusimple"):
+        if name in r:
+            parts.append(f"{name} acc {r[name]['accuracy']:.3f} fp {r[name]['fp']:.3f} "
+                         f"fn {r[name]['fn']:.3f}")
+    parts.append(f"{r['epoch_s']:.0f} s")
+    return ", ".join(parts)
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Refuse impossible settings with one line each."""
+    for name in ("epochs", "steps", "batch", "workers"):
+        if getattr(cfg, name) < 1:
+            raise InputError(f"--{name}: expected a positive integer, got {getattr(cfg, name)}")
+    if not 0.0 <= cfg.crop_top < 0.9:
+        raise InputError(f"--crop-top: expected a fraction in [0, 0.9), got {cfg.crop_top}")
+    if cfg.data_labels and not cfg.data_root:
+        raise InputError("--tusimple-labels needs --tusimple-root (the image folder the raw_file "
+                         "paths are relative to)")
+    if not cfg.lr > 0:
+        raise LanecamError(f"--lr: expected > 0, got {cfg.lr}")
