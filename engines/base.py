@@ -23,6 +23,7 @@ class Engine:
         providers: what actually runs it (execution providers, GPU name), after ``open()``.
         precision: "fp32", "fp16" or "int8".
         last_latency_ms: model-only latency of the last ``infer()`` call.
+        dynamic_batch: True when ``infer_batch`` takes batches larger than 1.
     """
 
     name = "engine"
@@ -30,6 +31,7 @@ class Engine:
     providers: List[str] = []
     precision = "fp32"
     last_latency_ms = 0.0
+    dynamic_batch = False
 
     def open(self) -> "Engine":
         """Allocate everything (in the calling thread, which must be the one that infers)."""
@@ -46,6 +48,14 @@ class Engine:
         must outlive it.
         """
         raise NotImplementedError
+
+    def infer_batch(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
+        """Run a batch ``(N,) + spec.input_shape[1:]`` when ``dynamic_batch`` is True.
+
+        For throughput measurements (``lanecam bench``); the pipeline runs batch 1 through
+        ``infer``. Returns newly allocated outputs by name.
+        """
+        raise NotImplementedError(f"{self.name}: batched inference is not supported")
 
     def describe(self) -> str:
         """``name/providers`` for logs and the HUD, e.g. ``onnxruntime/cpu``."""

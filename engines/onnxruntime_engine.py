@@ -110,6 +110,8 @@ class OnnxRuntimeEngine(Engine):
         if _shape_mismatch(inp.shape, spec.input_shape):
             raise InputError(f"{where}: input {inp.name!r} has shape {list(inp.shape)}, the "
                              f"ModelSpec expects {list(spec.input_shape)} ({spec.layout})")
+        # a symbolic first dimension (exported with a dynamic batch) takes any batch size
+        self.dynamic_batch = not (isinstance(inp.shape[0], int) and inp.shape[0] > 0)
         dtype = _ORT_TYPES.get(inp.type, inp.type)
         if dtype != spec.dtype:
             raise InputError(f"{where}: input {inp.name!r} is {dtype}, the ModelSpec expects "
@@ -186,3 +188,24 @@ class OnnxRuntimeEngine(Engine):
         self._session.run_with_iobinding(self._binding)
         self.last_latency_ms = (time.perf_counter() - t0) * 1e3
         return self._outputs
+
+    def infer_batch(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
+        """Run a batch ``(N,) + spec.input_shape[1:]`` (models with a dynamic batch dimension).
+
+        Used for throughput figures; allocates its outputs (not the reused buffers of ``infer``).
+        """
+        if self._session is None:
+            raise PipelineError("infer", "OnnxRuntimeEngine.infer_batch() before open()")
+        want = tuple(self.spec.input_shape[1:])
+        if not self.dynamic_batch:
+            raise InputError(f"{self.model_path}: the model's batch dimension is fixed; export it "
+                             "with a dynamic batch for batched inference")
+        if tensor.ndim != len(want) + 1 or tuple(tensor.shape[1:]) != want or \
+                tensor.dtype != np.dtype(self.spec.dtype):
+            dims = ", ".join(map(str, want))
+            raise InputError(f"input batch: expected {self.spec.dtype} (N, {dims}), got "
+                             f"{tensor.dtype} {tensor.shape}")
+        t0 = time.perf_counter()
+        outputs = self._session.run(None, {self.spec.input_name: np.ascontiguousarray(tensor)})
+        self.last_latency_ms = (time.perf_counter() - t0) * 1e3
+        return {o.name: a for o, a in zip(self._session.get_outputs(), outputs)}
