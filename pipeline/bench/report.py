@@ -1,0 +1,171 @@
+"""The benchmark report as Markdown: one comparison table, then stage costs per configuration.
+
+What each FPS column means is stated under the table, because published lane-detection FPS
+figures usually leave it out: model-only excludes everything but the network; sequential and
+pipelined include reading (decoding) the frame, preprocessing, inference, lane extraction,
+drawing the overlay and the sinks.
+"""
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+from pipeline.errors import InputError
+
+__all__ = ["to_markdown", "write_json", "write_text", "summary_lines"]
+
+
+def _f(v, fmt: str = "{:.1f}", none: str = "–") -> str:
+    return none if v is None else fmt.format(v)
+
+
+def _lat(lat: Optional[dict]) -> str:
+    if not lat or not lat.get("count"):
+        return "–"
+    return f"{lat['p50']:.1f} / {lat['p95']:.1f} / {lat['p99']:.1f}"
+
+
+def _machine_line(m: dict) -> str:
+    parts = [f"{m.get('cpu')} ({m.get('cores')} cores)"]
+    if m.get("gpus"):
+        parts.append("GPU " + ", ".join(m["gpus"]))
+    libs = m.get("libraries") or {}
+    versions = ", ".join(f"{k} {v}" for k, v in libs.items() if v and k != "lanecam")
+    parts.append(versions)
+    j = m.get("jetson")
+    if j:
+        mode = (j.get("nvpmodel") or {}).get("name") or (j.get("nvpmodel") or {}).get("id")
+        clocks = {True: "on", False: "off"}.get(j.get("clocks_locked"), "?")
+        parts.append(f"Jetson L4T {j.get('l4t')} (JetPack {j.get('jetpack') or '?'}), "
+                     f"nvpmodel {mode if mode is not None else '?'}, jetson_clocks {clocks}")
+    return "; ".join(p for p in parts if p)
+
+
+def _table(results: List[dict]) -> List[str]:
+    head = ("| configuration | precision | model only FPS (batch 1) | model only FPS (batch N) "
+            "| sequential FPS | pipelined FPS | speed-up | bound FPS (limit) | efficiency "
+            "| latency p50 / p95 / p99 ms | dropped | peak RSS MB | RSS growth KB/frame |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in results:
+        c = r["config"]
+        if "error" in r:
+            lines.append(f"| {c['label']} | failed: {r['error']} |" + " |" * 11)
+            continue
+        mo, seq, pipe, bound = r["model_only"], r["sequential"], r["pipelined"], r["bound"] or {}
+        bn = mo.get("batch_n") or {}
+        batch = f"{bn['fps']:.1f} (N={bn['size']})" if bn.get("supported") else "–"
+        mem = pipe.get("memory") or {}
+        limit = f"{_f(bound.get('fps'))} ({bound.get('limited_by', '?')})" if bound else "–"
+        lines.append(
+            f"| {c['label']} | {c.get('precision', '?')} | {_f(mo.get('fps'))} | {batch} "
+            f"| {_f(seq.get('fps'))} | {_f(pipe.get('fps'))} | {_f(r.get('speedup'), '{:.2f}x')} "
+            f"| {limit} | {_f(r.get('efficiency'), '{:.2f}')} | {_lat(pipe.get('latency_ms'))} "
+            f"| {pipe.get('dropped', 0)} | {_f(mem.get('peak_rss_mb'), '{:.0f}')} "
+            f"| {_f(mem.get('growth_kb_per_frame'), '{:+.2f}')} |")
+    return lines
+
+
+_STAGE_ROWS = ("source", "preprocess", "infer", "model", "postprocess", "lanes", "overlay",
+               "sink")
+
+
+def _stage_table(r: dict) -> List[str]:
+    seq, pipe = r["sequential"]["stages"], r["pipelined"]["stages"]
+    lines = ["| stage | sequential mean ms | sequential CPU ms | pipelined p50 ms | p95 ms "
+             "| p99 ms |", "|---|---|---|---|---|---|"]
+    for name in _STAGE_ROWS:
+        s, p = seq.get(name) or {}, (pipe.get(name) or {}).get("wall_ms") or {}
+        sw = (s.get("wall_ms") or {}).get("mean")
+        if sw is None and not p.get("count"):
+            continue
+        label = {"model": "(model alone, inside infer)", "lanes": "(lanes, inside postprocess)",
+                 "overlay": "(overlay, inside postprocess)"}.get(name, name)
+        lines.append(f"| {label} | {_f(sw, '{:.2f}')} | {_f(s.get('cpu_ms_mean'), '{:.2f}')} "
+                     f"| {_f(p.get('p50'), '{:.2f}')} | {_f(p.get('p95'), '{:.2f}')} "
+                     f"| {_f(p.get('p99'), '{:.2f}')} |")
+    return lines
+
+
+def to_markdown(data: dict) -> str:
+    """The report (``BenchReport.data``) as Markdown."""
+    inp = data["input"]
+    src = f"`{inp['uri']}` ({inp['width']}x{inp['height']}, {data['settings']['frames_per_run']} " \
+          f"frames per run, first {data['settings']['warmup']} left out of the statistics)"
+    out = ["## lanecam bench", "", f"- input: {src}; {inp.get('note', '')}",
+           f"- machine: {_machine_line(data['machine'])}",
+           f"- sinks: {', '.join(data['settings']['sinks'])}; HUD drawn: "
+           f"{'yes' if data['settings']['hud'] else 'no'}"]
+    if data.get("command"):
+        out.append(f"- command: `{data['command']}`")
+    for w in data.get("warnings") or []:
+        out.append(f"- **warning**: {w}")
+    out += [""] + _table(data["results"]) + [""]
+    out += ["Model only: the network alone on one preprocessed frame, after warm-up, every call "
+            "synchronised. Sequential and pipelined: end to end, frame read (decode) + "
+            "preprocess + inference + lane extraction + overlay + sinks, one frame at a time "
+            "in one thread vs. the threaded pipeline of `lanecam run`. Latency: capture to "
+            "sink, pipelined. Bound: the slower of the slowest stage and all stages' CPU time "
+            "spread over the cores (from the sequential run's stage costs); efficiency = "
+            "pipelined FPS / bound.", ""]
+    for r in data["results"]:
+        if "error" in r:
+            continue
+        cpu = r["pipelined"].get("cpu") or {}
+        busy = ", ".join(f"{b:.0%}" for b in cpu.get("per_core_busy", []))
+        out += [f"### {r['config']['label']}: where the time goes", "",
+                f"Engine {r['config'].get('describe')}, model {r['config'].get('model_name')} "
+                f"input {r['config'].get('input_shape')}. Pipelined CPU: this process "
+                f"{cpu.get('process_cores', 0):.2f} cores, per core busy (everyone) {busy or '?'}, "
+                f"other processes {cpu.get('other_cores', 0):.2f} cores.", ""]
+        out += _stage_table(r) + [""]
+        tegra = r["pipelined"].get("tegrastats")
+        if tegra and tegra.get("samples"):
+            g = tegra.get("gpu_load_pct") or {}
+            p = tegra.get("power_mw") or {}
+            rails = ", ".join(f"{k} {v['mean']:.0f} mW" for k, v in p.items() if v)
+            emc = (tegra.get("emc_pct") or {}).get("mean", "?")
+            out += [f"tegrastats ({tegra['samples']} samples): GPU load mean "
+                    f"{g.get('mean', '?')}% max {g.get('max', '?')}%, EMC {emc}%"
+                    + (f"; power {rails}" if rails else ""), ""]
+    return "\n".join(out)
+
+
+def summary_lines(data: dict) -> List[str]:
+    """A few lines for the terminal."""
+    lines = []
+    for r in data["results"]:
+        c = r["config"]
+        if "error" in r:
+            lines.append(f"{c['label']}: failed: {r['error']}")
+            continue
+        b, pipe = r["bound"] or {}, r["pipelined"]
+        lines.append(
+            f"{c['label']}: model only {_f(r['model_only'].get('fps'))} fps | sequential "
+            f"{_f(r['sequential'].get('fps'))} fps | pipelined {_f(pipe.get('fps'))} fps "
+            f"({_f(r.get('speedup'), '{:.2f}')}x, bound {_f(b.get('fps'))} by "
+            f"{b.get('limited_by')}, efficiency {_f(r.get('efficiency'), '{:.2f}')}) | latency "
+            f"p50/p95/p99 {_lat(pipe.get('latency_ms'))} ms | dropped {pipe.get('dropped')}")
+    return lines
+
+
+def _writable(path) -> Path:
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: output folder {path.parent} does not exist")
+    return path
+
+
+def write_json(data: dict, path) -> Path:
+    """Write the report as indented JSON (non-finite numbers become null)."""
+    from pipeline.sinks.jsonl import jsonable
+
+    path = _writable(path)
+    path.write_text(json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def write_text(text: str, path) -> Path:
+    """Write ``text`` (the Markdown report) to ``path``."""
+    path = _writable(path)
+    path.write_text(text + "\n")
+    return path

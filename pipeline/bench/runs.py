@@ -1,0 +1,346 @@
+"""The three measurements of one engine + model: model only, sequential loop, pipelined runtime.
+
+All three use the same input (``BenchInput``), the same ModelSpec-driven workers
+(``Preprocessor``, ``LaneExtractor``, ``Overlay`` with its HUD) and the same sinks, so that
+their ratios mean something. Each returns a plain dict for the report; the per-frame
+timelines are returned alongside for the plot.
+
+- ``model_only``: the engine alone on a real preprocessed frame, batch 1, after warm-up
+  calls, each call synchronised (``Engine.infer`` returns host outputs, so a GPU engine has
+  finished when it returns); plus a batch-N throughput figure when the engine takes batches.
+- ``sequential``: read, preprocess, infer, postprocess + overlay, sinks, one after the other
+  in this thread; per-stage wall and CPU time (all threads of the process, so ONNX Runtime's
+  intra-op threads are counted).
+- ``pipelined``: ``build_lane_pipeline`` (the runtime of ``lanecam run``), the sinks plus a
+  ``RecordingSink``.
+
+FPS is measured after ``warmup`` frames (see ``stats.steady_fps``); ``fps_overall`` includes
+the start-up.
+"""
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from pipeline.bench.recorder import FrameTimeline, RecordingSink
+from pipeline.bench.resources import (CpuSnapshot, ResourceSampler, cpu_usage, memory_growth,
+                                      peak_rss_bytes, reset_peak_rss)
+from pipeline.bench.stats import latency_summary, steady_fps, warmup_for
+
+__all__ = ["RunContext", "model_only", "sequential", "pipelined", "RunResult"]
+
+PIPELINE_STAGES = ("source", "preprocess", "infer", "postprocess", "sink")
+
+
+@dataclass
+class RunContext:
+    """What every run of one configuration needs.
+
+    Attributes:
+        bench_input: the ``BenchInput``.
+        make_engine: returns a new, unopened engine.
+        make_sinks: ``make_sinks(tag)`` returns new, unopened real sinks ([] for null).
+        warmup: frames (or model calls) left out of the statistics.
+        seconds: stop each run after this long (None: after ``frames_per_run`` frames).
+        batch: batch size of the model-only throughput figure (1: none).
+        sample_interval: seconds between memory samples.
+        hud: draw the overlay's HUD (``lanecam run`` does by default).
+        on_progress: called with a short status line.
+    """
+
+    bench_input: object
+    make_engine: Callable[[], object]
+    make_sinks: Callable[[str], List] = field(default=lambda tag: [])
+    warmup: int = 10
+    seconds: Optional[float] = None
+    batch: int = 8
+    sample_interval: float = 0.05
+    hud: bool = True
+    on_progress: Callable[[str], None] = field(default=lambda msg: None)
+
+
+@dataclass
+class RunResult:
+    """One run's report dict and, for the plot, its timeline and raw stage samples (seconds)."""
+
+    report: dict
+    timeline: Optional[FrameTimeline] = None
+    stage_samples: Dict[str, np.ndarray] = field(default_factory=dict)
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+def _memory_report(sampler: ResourceSampler, peak: int, skip: int) -> dict:
+    _, frames, rss = sampler.arrays()
+    out = {"peak_rss_mb": round(peak / 2**20, 1)}
+    if len(rss):
+        out["start_rss_mb"] = round(rss[0] / 2**20, 1)
+        out["end_rss_mb"] = round(rss[-1] / 2**20, 1)
+    growth = memory_growth(frames, rss, skip)
+    if growth is not None:
+        out["growth_kb_per_frame"] = round(growth["bytes_per_frame"] / 1024, 3)
+        out["steady_state_frames"] = growth["frames"]
+        out["steady_state_delta_mb"] = round(growth["delta_bytes"] / 2**20, 2)
+    return out
+
+
+def _workers(ctx: RunContext, engine):
+    from pipeline.lanes import LaneExtractor
+    from pipeline.overlay import Overlay
+    from pipeline.preprocess import Preprocessor
+
+    bi = ctx.bench_input
+    return (Preprocessor(engine.spec, bi.width, bi.height),
+            LaneExtractor(engine.spec, bi.width, bi.height), Overlay(show_hud=ctx.hud))
+
+
+def _open_sinks(ctx: RunContext, tag: str) -> List:
+    bi = ctx.bench_input
+    sinks = ctx.make_sinks(tag)
+    for sink in sinks:
+        sink.open(bi.width, bi.height, bi.fps)
+    return sinks
+
+
+def _count(ctx: RunContext) -> Optional[int]:
+    return None if ctx.seconds else ctx.bench_input.frames_per_run
+
+
+def _capacity(ctx: RunContext) -> int:
+    if ctx.seconds:
+        return max(ctx.bench_input.frames_per_run, int(ctx.seconds * 2000))
+    return ctx.bench_input.frames_per_run + 1
+
+
+# ---- model only -------------------------------------------------------------------------------
+def model_only(ctx: RunContext, iterations: int) -> RunResult:
+    """The engine alone: batch 1 (and batch ``ctx.batch`` when supported), warmed up."""
+    bi = ctx.bench_input
+    engine = ctx.make_engine()
+    pre, _, _ = _workers(ctx, engine)
+    tensor = pre(np.ascontiguousarray(bi.first_frame())).copy()
+    warm = max(ctx.warmup, 3)
+    with engine:
+        for _ in range(warm):
+            engine.infer(tensor)
+        lat = np.empty(iterations)
+        model = np.empty(iterations)
+        deadline = time.perf_counter() + ctx.seconds if ctx.seconds else None
+        n = 0
+        t0 = time.perf_counter()
+        for n in range(1, iterations + 1):
+            t = time.perf_counter()
+            engine.infer(tensor)
+            lat[n - 1] = time.perf_counter() - t
+            model[n - 1] = engine.last_latency_ms / 1e3
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+        total = time.perf_counter() - t0
+        report = {"fps": round(n / total, 2), "iterations": n, "warmup": warm, "batch": 1,
+                  "synchronized": True, "latency_ms": latency_summary(lat[:n]),
+                  "engine_latency_ms": latency_summary(model[:n])}
+        report["batch_n"] = _batch_throughput(engine, tensor, ctx.batch)
+        info = {"engine": engine.name, "describe": engine.describe(),
+                "providers": list(engine.providers or []), "precision": engine.precision,
+                "model": engine.spec.name,
+                "input": list(engine.spec.input_shape)}
+    ctx.on_progress(f"model only: {report['fps']:.1f} fps (batch 1, {n} calls)")
+    return RunResult({"model_only": report, "engine_info": info})
+
+
+def _batch_throughput(engine, tensor: np.ndarray, batch: int, min_seconds: float = 1.0) -> dict:
+    if batch <= 1:
+        return {"size": batch, "supported": False, "reason": "not asked (--batch 1)"}
+    if not getattr(engine, "dynamic_batch", False):
+        return {"size": batch, "supported": False,
+                "reason": f"{engine.name}: the model has a fixed batch of 1"}
+    batch_tensor = np.ascontiguousarray(np.repeat(tensor, batch, axis=0))
+    try:
+        engine.infer_batch(batch_tensor)  # warm-up: shapes, arenas
+        engine.infer_batch(batch_tensor)
+    except NotImplementedError as exc:
+        return {"size": batch, "supported": False, "reason": str(exc)}
+    lat = []
+    t0 = time.perf_counter()
+    while len(lat) < 5 or time.perf_counter() - t0 < min_seconds:
+        t = time.perf_counter()
+        engine.infer_batch(batch_tensor)
+        lat.append(time.perf_counter() - t)
+        if len(lat) >= 1000:
+            break
+    total = time.perf_counter() - t0
+    return {"size": batch, "supported": True, "fps": round(batch * len(lat) / total, 2),
+            "calls": len(lat), "latency_ms": latency_summary(lat)}
+
+
+# ---- sequential -------------------------------------------------------------------------------
+_SEQ_STAGES = ("source", "preprocess", "infer", "lanes", "overlay", "sink")
+
+
+def sequential(ctx: RunContext) -> RunResult:
+    """Every stage in turn in this thread, on the same frames; per-stage wall and CPU time."""
+    bi = ctx.bench_input
+    engine = ctx.make_engine()
+    pre, ext, overlay = _workers(ctx, engine)
+    sinks = _open_sinks(ctx, "sequential")
+    src = bi.make(_count(ctx))
+    cap = _capacity(ctx)
+    wall = {s: np.zeros(cap) for s in _SEQ_STAGES}
+    cpu = {s: np.zeros(cap) for s in _SEQ_STAGES}
+    model = np.zeros(cap)
+    timeline = FrameTimeline(cap)
+    buf = np.empty((bi.height, bi.width, 3), np.uint8)
+    hud = {"fps": 0.0, "latency_ms": None, "dropped": 0, "engine": None}
+    clock, pclock = time.monotonic, time.process_time
+    n = 0
+    try:
+        with engine:
+            hud["engine"] = engine.describe()
+            engine.infer(pre(buf))  # as the pipeline's infer stage does once in open()
+            sampler = ResourceSampler(lambda: n, ctx.sample_interval)
+            reset_peak_rss()
+            cpu0 = CpuSnapshot.take()
+            start = clock()
+            next_hud = start + 0.5
+            deadline = start + ctx.seconds if ctx.seconds else None
+            with sampler:
+                while n < cap:
+                    t = [clock()]
+                    c = [pclock()]
+                    status, frame, _ = src.read(out=buf)
+                    if status.name != "OK":
+                        break
+                    t.append(clock()), c.append(pclock())
+                    tensor = pre(frame)
+                    t.append(clock()), c.append(pclock())
+                    outputs = engine.infer(tensor)
+                    t.append(clock()), c.append(pclock())
+                    result = ext(outputs, n)
+                    t.append(clock()), c.append(pclock())
+                    overlay.draw(frame, result, hud)
+                    t.append(clock()), c.append(pclock())
+                    for sink in sinks:
+                        sink.write(frame, result, None)
+                    t.append(clock()), c.append(pclock())
+                    for k, s in enumerate(_SEQ_STAGES):
+                        wall[s][n] = t[k + 1] - t[k]
+                        cpu[s][n] = c[k + 1] - c[k]
+                    model[n] = engine.last_latency_ms / 1e3
+                    timeline.add(n, t[1], {"source": t[1], "preprocess": t[2], "infer": t[3],
+                                           "postprocess": t[5], "sink": t[6]})
+                    n += 1
+                    if t[6] >= next_hud:  # the pipeline's HUD refreshes about as often
+                        next_hud = t[6] + 0.5
+                        hud["fps"] = round(n / (t[6] - start), 1)
+                        hud["latency_ms"] = round((t[6] - t[1]) * 1e3, 1)
+                    if deadline is not None and t[6] > deadline:
+                        break
+            end = clock()
+            cpu1 = CpuSnapshot.take()
+            peak = peak_rss_bytes()
+    finally:
+        src.close()
+        for sink in sinks:
+            sink.close()
+    warm = warmup_for(n, ctx.warmup)
+    done = timeline.finished()
+    e2e = done - timeline.capture[:n]
+    stages = {}
+    mean_ms = lambda a: round(float(a.mean() * 1e3), 3) if len(a) else None  # noqa: E731
+    for s in _SEQ_STAGES:
+        stages[s] = {"wall_ms": latency_summary(wall[s][warm:n]),
+                     "cpu_ms_mean": mean_ms(cpu[s][warm:n])}
+    post_wall = wall["lanes"][:n] + wall["overlay"][:n]
+    post_cpu = cpu["lanes"][:n] + cpu["overlay"][:n]
+    stages["postprocess"] = {"wall_ms": latency_summary(post_wall[warm:]),
+                             "cpu_ms_mean": mean_ms(post_cpu[warm:])}
+    stages["model"] = {"wall_ms": latency_summary(model[warm:n])}
+    fps = steady_fps(done, warm)
+    report = {"fps": round(fps, 2) if fps else None,
+              "fps_overall": round(n / (end - start), 2) if end > start else None,
+              "frames": n, "warmup_frames": warm, "elapsed_s": round(end - start, 3),
+              "latency_ms": latency_summary(e2e[warm:]), "stages": stages,
+              "cpu": cpu_usage(cpu0, cpu1),
+              "memory": _memory_report(sampler, peak, max(warm, n // 4)),
+              "sinks": [s.describe() for s in sinks] or ["null"]}
+    samples = {s: wall[s][warm:n].copy() for s in ("source", "preprocess", "infer", "sink")}
+    samples["postprocess"] = post_wall[warm:].copy()
+    ctx.on_progress(f"sequential: {report['fps'] or 0:.1f} fps ({n} frames)")
+    return RunResult(report, timeline, samples)
+
+
+# ---- pipelined --------------------------------------------------------------------------------
+def pipelined(ctx: RunContext, tegrastats: Optional[Callable[[], object]] = None) -> RunResult:
+    """The threaded runtime (``build_lane_pipeline``) on the same frames.
+
+    ``tegrastats``: optional factory of a context manager sampling tegrastats during the run
+    (its ``summary()`` goes into the report).
+    """
+    from pipeline.core.build import build_lane_pipeline
+    from pipeline.metrics import Metrics
+
+    bi = ctx.bench_input
+    engine = ctx.make_engine()
+    pre, ext, overlay = _workers(ctx, engine)
+    sinks = _open_sinks(ctx, "pipelined")
+    timeline = FrameTimeline(_capacity(ctx))
+    recorder = RecordingSink(timeline, time.monotonic)
+    recorder.open(bi.width, bi.height, bi.fps)
+    metrics = Metrics(window=max(4096, _capacity(ctx)))
+    src = bi.make(_count(ctx))
+    try:
+        runner = build_lane_pipeline(src, engine, sinks + [recorder], preprocessor=pre,
+                                     extractor=ext, overlay=overlay, metrics=metrics)
+    except BaseException:
+        src.close()
+        for sink in sinks:
+            sink.close()
+        raise
+    deadline = [None]
+
+    def tick(m):
+        m.tick()  # the HUD's values, as ``lanecam run`` refreshes them
+        if ctx.seconds:
+            now = time.monotonic()
+            deadline[0] = deadline[0] or now + ctx.seconds
+            if now > deadline[0]:
+                runner.request_stop()
+
+    sampler = ResourceSampler(lambda: metrics.frames_done, ctx.sample_interval)
+    tegra = tegrastats() if tegrastats else None
+    reset_peak_rss()
+    cpu0 = CpuSnapshot.take()
+    with sampler:
+        if tegra is not None:
+            with tegra:
+                runner.run(on_tick=tick, tick_interval=0.1)
+        else:
+            runner.run(on_tick=tick, tick_interval=0.1)
+    cpu1 = CpuSnapshot.take()
+    peak = peak_rss_bytes()
+    n = timeline.n
+    warm = warmup_for(n, ctx.warmup)
+    e2e = metrics.end_to_end.recent()
+    stages, samples = {}, {}
+    for name, stats in metrics.stages.items():
+        s = stats.recent()
+        skip = warmup_for(len(s), ctx.warmup)
+        stages[name] = {"wall_ms": latency_summary(s[skip:])}
+        if name in PIPELINE_STAGES:
+            samples[name] = s[skip:]
+    fps = steady_fps(timeline.finished(), warm)
+    report = {"fps": round(fps, 2) if fps else None,
+              "fps_overall": round(metrics.fps(), 2), "frames": metrics.frames_done,
+              "warmup_frames": warm, "elapsed_s": round(metrics.elapsed(), 3),
+              "latency_ms": latency_summary(e2e[warmup_for(len(e2e), ctx.warmup):]),
+              "stages": stages, "dropped": metrics.dropped,
+              "rings": {r.name: r.stats() for r in metrics.rings},
+              "live": bool(bi.is_live), "cpu": cpu_usage(cpu0, cpu1),
+              "memory": _memory_report(sampler, peak, max(warm, n // 4)),
+              "sinks": [s.describe() for s in sinks] or ["null"]}
+    if tegra is not None:
+        report["tegrastats"] = tegra.summary()
+    ctx.on_progress(f"pipelined: {report['fps'] or 0:.1f} fps ({report['frames']} frames, "
+                    f"dropped {report['dropped']})")
+    return RunResult(report, timeline, samples)

@@ -1,0 +1,118 @@
+"""Measure FPS and latency: the model alone, a sequential loop and the pipelined runtime.
+
+Examples:
+  lanecam bench                                        synthetic 1280x720 drive, bundled model
+  lanecam bench drive.mp4 --json b.json --markdown b.md --plot b.png
+  lanecam bench drive.mp4 --engine onnxruntime,tensorrt          side by side in one table
+  lanecam bench --model lanefcn.onnx,lanefcn_fp16.onnx --threads 1,2
+  lanecam bench /dev/video0 --seconds 30                         live: drops are counted
+
+In one run, on the same frames: the model alone (batch 1, warmed up, synchronised; batch N
+too when the model has a dynamic batch), the same stages in a plain loop, and the threaded
+pipeline of `lanecam run` (overlay drawn, null sink unless --sinks). Reported: FPS of each,
+per-stage and end-to-end latency p50/p95/p99, drops, CPU use per core, peak memory and memory
+growth per frame, engine / providers / library versions / CPU and GPU, and the bound set by the
+slowest stage and the core count with the pipeline's efficiency against it. On a Jetson also
+L4T/JetPack, nvpmodel, jetson_clocks and tegrastats (GPU load, EMC, temperatures, power).
+
+SOURCE defaults to a reproducible synthetic drive at 1280x720 whose first frames are rendered
+once and replayed from memory (--preload), so the renderer is not what gets measured; a video
+file is decoded in every run (decoding is part of the cost of a recorded drive).
+"""
+
+import shlex
+import sys
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser) -> None:
+    a = parser.add_argument
+    a("source", nargs="?", metavar="SOURCE",
+      help="video, folder, camera, stream or synthetic:// URI (default: a synthetic 1280x720 "
+           "drive)")
+    n = parser.add_mutually_exclusive_group()
+    n.add_argument("--frames", type=int, metavar="N",
+                   help="frames per run (default: the whole file; 300 for endless sources)")
+    n.add_argument("--seconds", type=float, metavar="S", help="seconds per run instead")
+    a("--engine", default="auto", metavar="E[,E...]",
+      help="engines to compare: auto, onnxruntime, tensorrt (default auto)")
+    a("--model", metavar="M[,M...]", help="models to compare (default: the bundled model)")
+    a("--threads", metavar="N[,N...]", help="ONNX Runtime intra-op threads to compare "
+      "(default: the engine's, as lanecam run)")
+    a("--json", metavar="OUT.json", help="write the full report as JSON")
+    a("--markdown", metavar="OUT.md", help="write the report as Markdown tables")
+    a("--plot", metavar="OUT.png", help="write latency histograms and a timeline "
+      "(needs lanecam[plot])")
+    a("--warmup", type=int, default=10, metavar="N",
+      help="frames (and model calls) left out of the statistics (default 10)")
+    a("--batch", type=int, default=8, metavar="N",
+      help="batch size of the model-only throughput figure (default 8; 1: none)")
+    a("--preload", type=int, metavar="K",
+      help="read K frames into memory once and replay them (default: 32 for synthetic://, "
+           "0 otherwise)")
+    a("--sinks", default="null", metavar="S[,S...]",
+      help="sinks in the sequential and pipelined runs: null, video, jsonl (default null)")
+    a("--outputs", metavar="DIR", help="keep the sinks' outputs here (default: a temp folder)")
+    a("--repeat", type=int, default=1, metavar="R",
+      help="run sequential and pipelined R times, alternating; report the median")
+    a("--no-hud", action="store_true", help="do not draw the HUD text in the overlay")
+    a("--no-tegrastats", action="store_true", help="do not sample tegrastats on a Jetson")
+    a("--quiet", action="store_true", help="only the final table")
+
+
+def _list(text, what: str, cast=str):
+    from pipeline.errors import InputError
+
+    if text is None:
+        return [None]
+    items = [t.strip() for t in str(text).split(",") if t.strip()]
+    if not items:
+        raise InputError(f"--{what}: expected a comma-separated list, got {text!r}")
+    try:
+        return [cast(t) for t in items]
+    except ValueError:
+        raise InputError(f"--{what}: expected comma-separated integers, got {text!r}") from None
+
+
+def run(args) -> int:
+    """Run the benchmark for the parsed ``args``; returns the exit status."""
+    from engines.loader import ENGINE_NAMES
+    from pipeline.bench import (DEFAULT_SOURCE, BenchSettings, run_benchmark, summary_lines,
+                                to_markdown, write_json, write_plot, write_text)
+    from pipeline.errors import InputError
+
+    engines = _list(args.engine, "engine")
+    for e in engines:
+        if e not in ENGINE_NAMES:
+            raise InputError(f"--engine {e!r}: expected some of {', '.join(ENGINE_NAMES)}")
+    sinks = [s for s in _list(args.sinks, "sinks") if s != "null"]
+    settings = BenchSettings(
+        source=args.source or DEFAULT_SOURCE, frames=args.frames, seconds=args.seconds,
+        engines=engines, models=_list(args.model, "model"),
+        threads=_list(args.threads, "threads", int), warmup=args.warmup, batch=args.batch,
+        preload=args.preload, sinks=sinks, outputs=args.outputs, repeat=args.repeat,
+        hud=not args.no_hud, tegrastats=not args.no_tegrastats,
+        command="lanecam bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+        if sys.argv[1:2] == ["bench"] else None)
+    if args.plot:
+        # fail before minutes of measuring, not after
+        from pipeline.lazy import require
+
+        require("matplotlib", "plot", "the benchmark plot (--plot)")
+    say = (lambda msg: None) if args.quiet else \
+        (lambda msg: print(f"lanecam bench: {msg}", file=sys.stderr, flush=True))
+    report = run_benchmark(settings, progress=say)
+    data = report.data
+    for w in data["warnings"]:
+        print(f"lanecam bench: warning: {w}", file=sys.stderr)
+    if args.json:
+        write_json(data, args.json)
+    markdown = to_markdown(data)
+    if args.markdown:
+        write_text(markdown, args.markdown)
+    if args.plot:
+        write_plot(report, args.plot)
+    for line in summary_lines(data):
+        print(line)
+    return 0

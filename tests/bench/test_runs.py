@@ -1,0 +1,96 @@
+"""The three measurements on a tiny model: what they report, not how fast."""
+
+import pytest
+
+from pipeline.bench.runs import RunContext, _batch_throughput, model_only, pipelined, sequential
+from pipeline.bench.source import BenchInput
+from pipeline.bench.tegrastats import TegrastatsSampler
+
+from .helpers import SMALL_SYNTHETIC
+from .test_tegrastats import ORIN_NANO_JP6, _fake_tegrastats
+
+
+@pytest.fixture
+def ctx(tiny_model):
+    from engines.loader import open_engine
+
+    bi = BenchInput(SMALL_SYNTHETIC, frames=16, preload=4)
+    return RunContext(bi, lambda: open_engine(tiny_model, engine="onnxruntime", threads=1),
+                      warmup=2, batch=1)
+
+
+def test_model_only(ctx):
+    r = model_only(ctx, iterations=20).report
+    mo = r["model_only"]
+    assert mo["iterations"] == 20 and mo["fps"] > 0 and mo["synchronized"]
+    assert mo["latency_ms"]["count"] == 20
+    assert mo["latency_ms"]["p50"] <= mo["latency_ms"]["p99"] <= mo["latency_ms"]["max"]
+    assert mo["batch_n"]["supported"] is False  # --batch 1
+    assert r["engine_info"]["providers"] == ["CPUExecutionProvider"]
+    assert r["engine_info"]["input"] == [1, 32, 64, 3]
+
+
+def test_batch_throughput_needs_a_dynamic_batch(tiny_model, tiny_model_b1):
+    import numpy as np
+
+    from engines.loader import open_engine
+
+    with open_engine(tiny_model, engine="onnxruntime") as engine:
+        tensor = np.zeros(engine.spec.input_shape, np.float32)
+        out = engine.infer_batch(np.repeat(tensor, 3, axis=0))
+        assert out["lane_prob"].shape[0] == 3
+        b = _batch_throughput(engine, tensor, 4, min_seconds=0.01)
+        assert b["supported"] and b["size"] == 4 and b["fps"] > 0
+    with open_engine(tiny_model_b1, engine="onnxruntime") as engine:
+        assert engine.dynamic_batch is False
+        b = _batch_throughput(engine, np.zeros(engine.spec.input_shape, np.float32), 4)
+        assert b["supported"] is False and "fixed batch" in b["reason"]
+
+
+def test_sequential_reports_every_stage(ctx):
+    run = sequential(ctx)
+    r = run.report
+    assert r["frames"] == 16 and r["warmup_frames"] == 2
+    assert r["fps"] > 0 and r["latency_ms"]["count"] == 14
+    for stage in ("source", "preprocess", "infer", "lanes", "overlay", "postprocess", "sink",
+                  "model"):
+        assert r["stages"][stage]["wall_ms"]["count"] == 14, stage
+    assert r["stages"]["infer"]["cpu_ms_mean"] >= 0
+    assert r["memory"]["peak_rss_mb"] > 0
+    assert r["cpu"]["process_cores"] >= 0
+    assert run.timeline.n == 16 and list(run.timeline.frame_id[:16]) == list(range(16))
+
+
+def test_pipelined_loses_nothing_and_samples_tegrastats(ctx, tmp_path):
+    binary = _fake_tegrastats(tmp_path, [ORIN_NANO_JP6])
+    run = pipelined(ctx, tegrastats=lambda: TegrastatsSampler(binary, interval_ms=10))
+    r = run.report
+    assert r["frames"] == 16 and r["dropped"] == 0 and not r["live"]
+    assert list(run.timeline.frame_id[:16]) == list(range(16))  # in order
+    assert set(r["latency_ms"]) >= {"p50", "p95", "p99"}
+    for stage in ("source", "preprocess", "infer", "postprocess", "sink", "model"):
+        assert r["stages"][stage]["wall_ms"]["count"] > 0, stage
+    assert all(ring["dropped"] == 0 for ring in r["rings"].values())
+    assert r["tegrastats"]["samples"] >= 1
+    assert r["sinks"] == ["null"]
+
+
+def test_runs_write_real_sinks(ctx, tmp_path):
+    from pipeline.sinks import JsonLinesSink
+
+    ctx.make_sinks = lambda tag: [JsonLinesSink(tmp_path / f"{tag}.jsonl")]
+    sequential(ctx)
+    pipelined(ctx)
+    for tag in ("sequential", "pipelined"):
+        assert len((tmp_path / f"{tag}.jsonl").read_text().splitlines()) == 16
+
+
+def test_seconds_limit_stops_an_endless_run(tiny_model):
+    from engines.loader import open_engine
+
+    bi = BenchInput(SMALL_SYNTHETIC, preload=3)
+    ctx = RunContext(bi, lambda: open_engine(tiny_model, engine="onnxruntime", threads=1),
+                     warmup=0, batch=1, seconds=0.3)
+    assert 0 < sequential(ctx).report["frames"]
+    r = pipelined(ctx).report
+    assert 0 < r["frames"] and r["dropped"] == 0
