@@ -91,7 +91,9 @@ def to_markdown(data: dict) -> str:
     inp = data["input"]
     src = f"`{inp['uri']}` ({inp['width']}x{inp['height']}, {data['settings']['frames_per_run']} " \
           f"frames per run, first {data['settings']['warmup']} left out of the statistics)"
-    out = ["## lanecam bench", "", f"- input: {src}; {inp.get('note', '')}",
+    mode = inp.get("live_note") or ("frames as fast as the pipeline takes them, lossless "
+                                    "(latency includes frames queued in the rings)")
+    out = ["## lanecam bench", "", f"- input: {src}; {inp.get('note', '')}", f"- mode: {mode}",
            f"- machine: {_machine_line(data['machine'])}",
            f"- sinks: {', '.join(data['settings']['sinks'])}; HUD drawn: "
            f"{'yes' if data['settings']['hud'] else 'no'}"]

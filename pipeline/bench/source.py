@@ -15,7 +15,7 @@ from typing import List, Optional
 import numpy as np
 
 from pipeline.errors import InputError
-from pipeline.sources.base import ReadStatus, Source
+from pipeline.sources.base import Pacer, ReadStatus, Source
 
 __all__ = ["BenchInput", "ReplaySource", "LimitedSource", "DEFAULT_SOURCE", "DEFAULT_FRAMES"]
 
@@ -28,10 +28,12 @@ class ReplaySource(Source):
     """Frames from memory, in order, cycling, ``count`` of them (None: endless).
 
     ``read(out=...)`` copies into the caller's buffer (as a decoder writing into a pooled
-    frame would); timestamps are ``index / fps`` (a file-like, lossless source).
+    frame would). File-like by default (timestamps ``index / fps``, lossless); ``live=True``
+    releases frames at ``fps`` like a camera (timestamps ``time.monotonic()``).
     """
 
-    def __init__(self, uri: str, frames: List[np.ndarray], fps: float, count: Optional[int]):
+    def __init__(self, uri: str, frames: List[np.ndarray], fps: float, count: Optional[int],
+                 live: bool = False):
         super().__init__(uri)
         if not frames:
             raise InputError(f"{uri}: no frames to replay")
@@ -39,10 +41,13 @@ class ReplaySource(Source):
         self.height, self.width = frames[0].shape[:2]
         self.fps = fps
         self.frame_count = count
+        self.is_live = bool(live)
+        self._pacer: Optional[Pacer] = None
         self._i = 0
 
     def _open(self) -> None:
         self._i = 0
+        self._pacer = Pacer(self.fps) if self.is_live else None
 
     def _read(self, out, timeout: float):
         if self.frame_count is not None and self._i >= self.frame_count:
@@ -51,7 +56,7 @@ class ReplaySource(Source):
         if out is not None and out.shape == frame.shape:
             np.copyto(out, frame)
             frame = out
-        ts = self._i / self.fps
+        ts = self._pacer.wait() if self._pacer is not None else self._i / self.fps
         self._i += 1
         return ReadStatus.OK, frame, ts
 
@@ -93,16 +98,22 @@ class BenchInput:
             which gets ``DEFAULT_FRAMES``).
         preload: frames to keep in memory and replay (0: read the source in every run;
             None: ``DEFAULT_SYNTHETIC_PRELOAD`` for ``synthetic://``, 0 otherwise).
+        live: release the frames at the source's fps, like a camera (a file is read with
+            ``realtime``): the pipeline then runs with its live ring policies (drops instead
+            of back-pressure), and latency is that of a live stream, not of a file whose
+            frames wait in the rings.
 
     Attributes:
         width, height, fps, is_live, frames_per_run, preloaded (frames in memory),
         preload_s (seconds spent reading them), description (for the report).
     """
 
-    def __init__(self, uri: str, frames: Optional[int] = None, preload: Optional[int] = None):
+    def __init__(self, uri: str, frames: Optional[int] = None, preload: Optional[int] = None,
+                 live: bool = False):
         from pipeline.sources import open_source
 
         self.uri = uri
+        self.live_requested = bool(live)
         if preload is None:
             preload = DEFAULT_SYNTHETIC_PRELOAD if uri.startswith("synthetic://") else 0
         if preload < 0:
@@ -112,7 +123,9 @@ class BenchInput:
         try:
             self.width, self.height = probe.width, probe.height
             self.fps = probe.fps if probe.fps and probe.fps > 0 else 25.0
-            self.is_live = bool(probe.is_live)
+            if probe.is_live and preload:
+                raise InputError(f"{uri}: a live source cannot be preloaded (--preload 0)")
+            self.is_live = bool(probe.is_live) or self.live_requested
             known = probe.frame_count
             if frames is None:
                 frames = known if known else DEFAULT_FRAMES
@@ -123,8 +136,6 @@ class BenchInput:
             self.preloaded: List[np.ndarray] = []
             self.preload_s = 0.0
             if preload:
-                if self.is_live:
-                    raise InputError(f"{uri}: a live source cannot be preloaded (--preload 0)")
                 self._preload(probe, min(preload, self.frames_per_run))
         finally:
             probe.close()
@@ -146,10 +157,10 @@ class BenchInput:
 
         count = self.frames_per_run if count is None else count
         if self.preloaded:
-            src = ReplaySource(self.uri, self.preloaded, self.fps, count)
+            src = ReplaySource(self.uri, self.preloaded, self.fps, count, live=self.is_live)
             src.open()
             return src
-        src = open_source(self.uri)
+        src = open_source(self.uri, realtime=True) if self.live_requested else open_source(self.uri)
         src.open()
         return LimitedSource(src, count)
 
@@ -171,6 +182,9 @@ class BenchInput:
         out = {"uri": self.uri, "width": self.width, "height": self.height, "fps": self.fps,
                "live": self.is_live, "frames_per_run": self.frames_per_run,
                "source_frames": self.source_frames}
+        if self.is_live:
+            out["live_note"] = (f"frames arrive at {self.fps:g} fps like a camera: the pipeline "
+                                "drops frames it cannot take instead of falling behind")
         if self.preloaded:
             out["preloaded_frames"] = len(self.preloaded)
             out["note"] = (f"{len(self.preloaded)} frames read once into memory and replayed: "

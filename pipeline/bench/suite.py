@@ -51,6 +51,7 @@ class BenchSettings:
     hud: bool = True
     tegrastats: bool = True
     model_iterations: Optional[int] = None
+    live: bool = False
     command: Optional[str] = None
 
 
@@ -204,7 +205,7 @@ def run_benchmark(settings: BenchSettings,
     _check(settings)
     machine = machine_info()
     configs = list(_configs(settings))
-    bench_input = BenchInput(settings.source, settings.frames, settings.preload)
+    bench_input = BenchInput(settings.source, settings.frames, settings.preload, settings.live)
     if bench_input.preloaded:
         progress(f"input: {len(bench_input.preloaded)} frames of {settings.source} preloaded "
                  f"in {bench_input.preload_s:.1f} s")

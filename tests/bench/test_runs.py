@@ -94,3 +94,17 @@ def test_seconds_limit_stops_an_endless_run(tiny_model):
     assert 0 < sequential(ctx).report["frames"]
     r = pipelined(ctx).report
     assert 0 < r["frames"] and r["dropped"] == 0
+
+
+def test_live_mode_paces_the_input_and_uses_live_rings(tiny_model):
+    from engines.loader import open_engine
+
+    bi = BenchInput(SMALL_SYNTHETIC.replace("fps=25", "fps=200"), frames=20, preload=3,
+                    live=True)
+    assert bi.is_live and "camera" in bi.describe()["live_note"]
+    ctx = RunContext(bi, lambda: open_engine(tiny_model, engine="onnxruntime", threads=1),
+                     warmup=2, batch=1)
+    r = pipelined(ctx).report
+    assert r["live"] is True
+    assert all(ring["policy"] != "block" for ring in r["rings"].values())
+    assert r["frames"] + r["dropped"] == 20  # every frame is either processed or counted
