@@ -154,8 +154,9 @@ class TegrastatsSampler:
         interval_ms: sampling interval.
 
     A context manager: the subprocess starts on enter and is terminated (then killed, if it
-    does not stop) on exit, after its first line if none came yet. ``samples`` holds the parsed lines; ``error`` says why there are
-    none (tegrastats missing, not permitted, exited early).
+    does not stop) on exit, after its first line if none came yet. ``samples`` holds the
+    parsed lines; ``error`` says why there are none (tegrastats missing, not permitted,
+    exited early).
     """
 
     def __init__(self, binary: str, interval_ms: int = 500):
