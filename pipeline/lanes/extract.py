@@ -165,6 +165,8 @@ class LaneExtractor:
         lanes = []
         for k, slot in enumerate(self.slots):
             rows = g.row_index[valid[k]]
+            if len(rows) >= self.min_rows:
+                rows = rows[continuous_from_bottom(rows, centre[k, rows])]
             if len(rows) < self.min_rows:
                 continue
             if exist is not None and exist[k] < self.exist_threshold:
@@ -186,6 +188,13 @@ class LaneExtractor:
                                 min_tolerance=max(1.5 * g.sx, 3.0), min_points=self.min_rows)
         if coeffs is None:
             return None
+        # the extent is that of the rows that agree with the fit: an outlier row (a blob on a
+        # car or a tree) must not stretch the line past where it was seen
+        tol = max(1.5 * g.sx, 3.0, 0.03 * self.frame_width)
+        agree = np.abs(np.polyval(coeffs, y_frame) - x_frame) <= tol
+        if np.count_nonzero(agree) < 2:
+            return None
+        rows = rows[agree]
         # a model row stands for sy frame rows: the observed extent reaches half a row further
         # each way (never beyond the rows the model saw)
         span = np.arange(rows[0], rows[-1] + 1)
@@ -245,6 +254,37 @@ class LaneExtractor:
         np.clip(poly[:, 0], 0, self.frame_width - 1, out=poly[:, 0])
         np.clip(poly[:, 1], 0, self.frame_height - 1, out=poly[:, 1])
         return lanes, np.rint(poly).astype(np.int32)
+
+
+def continuous_from_bottom(rows: np.ndarray, cols: np.ndarray, base_tol: float = 3.0,
+                           gap_tol: float = 0.5, history: int = 4) -> np.ndarray:
+    """Which of a slot's rows continue the line that starts at its lowest row.
+
+    A painted line is continuous in the image: walking up from the bottom, each row's centre is
+    close to where the rows below it point (the direction of the last ``history`` accepted rows).
+    A row further than ``base_tol + gap_tol * gap`` columns from that prediction (``gap``:
+    rows skipped) is a blob somewhere else (a car, a tree, another line's leakage) and is
+    dropped. ``rows`` ascending (top to bottom), ``cols`` their centres in model columns.
+    """
+    keep = np.zeros(len(rows), bool)
+    if len(rows) == 0:
+        return keep
+    keep[-1] = True
+    acc_r, acc_c = [float(rows[-1])], [float(cols[-1])]
+    for i in range(len(rows) - 2, -1, -1):
+        r, c = float(rows[i]), float(cols[i])
+        if len(acc_r) >= 2:  # plain arithmetic: this runs per row, per slot, per frame
+            j = max(len(acc_r) - history, 0)
+            slope = (acc_c[-1] - acc_c[j]) / (acc_r[-1] - acc_r[j])
+            pred = acc_c[-1] + slope * (r - acc_r[-1])
+        else:
+            pred = acc_c[-1]
+        gap = acc_r[-1] - r
+        if abs(c - pred) <= base_tol + gap_tol * gap:
+            keep[i] = True
+            acc_r.append(r)
+            acc_c.append(c)
+    return keep
 
 
 def ego_polygon(lanes: Sequence[Lane], left: str = "L1", right: str = "R1",

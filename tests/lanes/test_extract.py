@@ -232,3 +232,17 @@ def test_ego_area_touching_the_border_is_not_a_lane_there():
     l1 = res.lane("L1")
     assert max_error(l1, line(-3.0)) <= W / w
     assert l1.points[:, 1].max() < 230 + 640 / 3.0 + 10   # stops where the line leaves the image
+
+
+def test_outlier_rows_do_not_extend_the_line():
+    """A far-off blob in rows above the line's top must neither bend the line nor stretch its
+    extent up to the blob."""
+    f = LINES["L1"]
+    seg = render({"L1": f}, rows=slice(40, 128))
+    seg[0, 5:9, 250:253, 2] = 0.95          # L1 "seen" on a tree, far right, near the top
+    seg[0, 5:9, 250:253, 0] = 0.05
+    ext = LaneExtractor(SPEC, W, H)
+    res = ext({"lane_prob": seg, "lane_exist": np.full((1, 4), 0.9, np.float32)}, 0)
+    (lane,) = res.lanes
+    assert max_error(lane, f) < 1.5
+    assert lane.points[:, 1].min() > model_rows_to_frame_y()[38]
