@@ -21,7 +21,8 @@ __all__ = ["theoretical_bound", "BOUND_STAGES"]
 BOUND_STAGES = ("source", "preprocess", "infer", "postprocess", "sink")
 
 
-def theoretical_bound(stages: Dict[str, dict], cores: int) -> Optional[dict]:
+def theoretical_bound(stages: Dict[str, dict], cores: int,
+                      other_cores: Optional[float] = None) -> Optional[dict]:
     """The bound from sequential stage costs.
 
     Args:
@@ -29,6 +30,9 @@ def theoretical_bound(stages: Dict[str, dict], cores: int) -> Optional[dict]:
             (``{name: {"wall_ms": {"mean": ...}, "cpu_ms_mean": ...}}``); the pipeline's
             stages (``BOUND_STAGES``) are used.
         cores: CPU cores available to the process.
+        other_cores: cores other processes kept busy during the pipelined run; when given,
+            ``under_load`` says what the core limit was with the rest (for reading numbers
+            taken on a busy machine; the bound itself assumes the cores are ours).
 
     Returns:
         ``{"fps", "limited_by", "stage_limit_fps", "core_limit_fps", "slowest_stage", "cores",
@@ -51,6 +55,11 @@ def theoretical_bound(stages: Dict[str, dict], cores: int) -> Optional[dict]:
     core_fps = cores * 1e3 / total_cpu if total_cpu > 0 else float("inf")
     fps = min(stage_fps, core_fps)
     limited = f"stage '{slowest}'" if stage_fps <= core_fps else f"{cores} CPU cores"
-    return {"fps": round(fps, 2), "limited_by": limited, "stage_limit_fps": round(stage_fps, 2),
-            "core_limit_fps": round(core_fps, 2), "slowest_stage": slowest, "cores": cores,
-            "cpu_ms_per_frame": round(total_cpu, 3), "stage_costs_ms": costs}
+    out = {"fps": round(fps, 2), "limited_by": limited, "stage_limit_fps": round(stage_fps, 2),
+           "core_limit_fps": round(core_fps, 2), "slowest_stage": slowest, "cores": cores,
+           "cpu_ms_per_frame": round(total_cpu, 3), "stage_costs_ms": costs}
+    if other_cores is not None and total_cpu > 0:
+        left = max(cores - other_cores, 0.0)
+        out["under_load"] = {"other_cores": round(other_cores, 3), "cores_left": round(left, 3),
+                             "core_limit_fps": round(left * 1e3 / total_cpu, 2)}
+    return out

@@ -113,12 +113,15 @@ def to_markdown(data: dict) -> str:
         if "error" in r:
             continue
         cpu = r["pipelined"].get("cpu") or {}
+        seq_ms = (r["sequential"].get("cpu") or {}).get("process_ms_per_frame")
         busy = ", ".join(f"{b:.0%}" for b in cpu.get("per_core_busy", []))
         out += [f"### {r['config']['label']}: where the time goes", "",
                 f"Engine {r['config'].get('describe')}, model {r['config'].get('model_name')} "
-                f"input {r['config'].get('input_shape')}. Pipelined CPU: this process "
-                f"{cpu.get('process_cores', 0):.2f} cores, per core busy (everyone) {busy or '?'}, "
-                f"other processes {cpu.get('other_cores', 0):.2f} cores.", ""]
+                f"input {r['config'].get('input_shape')}. CPU time per frame: sequential "
+                f"{_f(seq_ms, '{:.1f}')} ms, pipelined "
+                f"{_f(cpu.get('process_ms_per_frame'), '{:.1f}')} ms. Pipelined: this process "
+                f"used {cpu.get('process_cores', 0):.2f} cores, per core busy (everyone) "
+                f"{busy or '?'}, other processes {cpu.get('other_cores', 0):.2f} cores.", ""]
         out += _stage_table(r) + [""]
         tegra = r["pipelined"].get("tegrastats")
         if tegra and tegra.get("samples"):

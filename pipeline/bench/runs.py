@@ -71,6 +71,14 @@ class RunResult:
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+def _cpu_report(start, end, frames: int) -> dict:
+    out = cpu_usage(start, end)
+    if frames:
+        # CPU time per frame hardly depends on other processes' load, unlike FPS
+        out["process_ms_per_frame"] = round(out["process_cores"] * out["wall_s"] / frames * 1e3, 3)
+    return out
+
+
 def _memory_report(sampler: ResourceSampler, peak: int, skip: int) -> dict:
     _, frames, rss = sampler.arrays()
     out = {"peak_rss_mb": round(peak / 2**20, 1)}
@@ -261,7 +269,7 @@ def sequential(ctx: RunContext) -> RunResult:
               "fps_overall": round(n / (end - start), 2) if end > start else None,
               "frames": n, "warmup_frames": warm, "elapsed_s": round(end - start, 3),
               "latency_ms": latency_summary(e2e[warm:]), "stages": stages,
-              "cpu": cpu_usage(cpu0, cpu1),
+              "cpu": _cpu_report(cpu0, cpu1, n),
               "memory": _memory_report(sampler, peak, max(warm, n // 4)),
               "sinks": [s.describe() for s in sinks] or ["null"]}
     samples = {s: wall[s][warm:n].copy() for s in ("source", "preprocess", "infer", "sink")}
@@ -336,7 +344,7 @@ def pipelined(ctx: RunContext, tegrastats: Optional[Callable[[], object]] = None
               "latency_ms": latency_summary(e2e[warmup_for(len(e2e), ctx.warmup):]),
               "stages": stages, "dropped": metrics.dropped,
               "rings": {r.name: r.stats() for r in metrics.rings},
-              "live": bool(bi.is_live), "cpu": cpu_usage(cpu0, cpu1),
+              "live": bool(bi.is_live), "cpu": _cpu_report(cpu0, cpu1, metrics.frames_done),
               "memory": _memory_report(sampler, peak, max(warm, n // 4)),
               "sinks": [s.describe() for s in sinks] or ["null"]}
     if tegra is not None:

@@ -154,7 +154,8 @@ def _run_config(settings, bench_input, model, engine, threads, folder, tegra, pr
         pipe_runs.append(pipelined(ctx, tegra))
     seq, pipe = _median_run(seq_runs), _median_run(pipe_runs)
     info = mo.report["engine_info"]
-    bound = theoretical_bound(seq.report["stages"], bench_input_cores())
+    bound = theoretical_bound(seq.report["stages"], bench_input_cores(),
+                              pipe.report["cpu"].get("other_cores"))
     result = {
         "config": {"label": label, "engine": info["engine"], "engine_requested": engine,
                    "model": str(model) if model else "bundled", "model_name": info["model"],

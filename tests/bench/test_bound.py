@@ -28,3 +28,9 @@ def test_missing_costs():
     assert theoretical_bound({}, cores=2) is None
     only = theoretical_bound({"infer": {"wall_ms": {"mean": 5.0}}}, cores=1)
     assert only["fps"] == 200.0  # CPU time defaults to the wall time
+
+
+def test_under_load_reports_the_cores_left():
+    b = theoretical_bound(_stages(infer=(5, 5), postprocess=(5, 5)), cores=2, other_cores=1.5)
+    assert b["fps"] == 200.0  # the bound assumes the cores are ours
+    assert b["under_load"] == {"other_cores": 1.5, "cores_left": 0.5, "core_limit_fps": 50.0}
