@@ -19,167 +19,21 @@ the start-up.
 """
 
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Optional
 
 import numpy as np
 
+from pipeline.bench.context import (RunContext, RunResult, cpu_report, make_workers,
+                                    memory_report, open_sinks, run_count, timeline_capacity)
+from pipeline.bench.model_only import model_only
 from pipeline.bench.recorder import FrameTimeline, RecordingSink
-from pipeline.bench.resources import (CpuSnapshot, ResourceSampler, cpu_usage, memory_growth,
-                                      peak_rss_bytes, reset_peak_rss)
+from pipeline.bench.resources import (CpuSnapshot, ResourceSampler, peak_rss_bytes,
+                                      reset_peak_rss)
 from pipeline.bench.stats import latency_summary, steady_fps, warmup_for
 
-__all__ = ["RunContext", "model_only", "sequential", "pipelined", "RunResult"]
+__all__ = ["RunContext", "RunResult", "model_only", "sequential", "pipelined"]
 
 PIPELINE_STAGES = ("source", "preprocess", "infer", "postprocess", "sink")
-
-
-@dataclass
-class RunContext:
-    """What every run of one configuration needs.
-
-    Attributes:
-        bench_input: the ``BenchInput``.
-        make_engine: returns a new, unopened engine.
-        make_sinks: ``make_sinks(tag)`` returns new, unopened real sinks ([] for null).
-        warmup: frames (or model calls) left out of the statistics.
-        seconds: stop each run after this long (None: after ``frames_per_run`` frames).
-        batch: batch size of the model-only throughput figure (1: none).
-        sample_interval: seconds between memory samples.
-        hud: draw the overlay's HUD (``lanecam run`` does by default).
-        on_progress: called with a short status line.
-    """
-
-    bench_input: object
-    make_engine: Callable[[], object]
-    make_sinks: Callable[[str], List] = field(default=lambda tag: [])
-    warmup: int = 10
-    seconds: Optional[float] = None
-    batch: int = 8
-    sample_interval: float = 0.05
-    hud: bool = True
-    on_progress: Callable[[str], None] = field(default=lambda msg: None)
-
-
-@dataclass
-class RunResult:
-    """One run's report dict and, for the plot, its timeline and raw stage samples (seconds)."""
-
-    report: dict
-    timeline: Optional[FrameTimeline] = None
-    stage_samples: Dict[str, np.ndarray] = field(default_factory=dict)
-
-
-# ---- helpers ----------------------------------------------------------------------------------
-def _cpu_report(start, end, frames: int) -> dict:
-    out = cpu_usage(start, end)
-    if frames:
-        # CPU time per frame hardly depends on other processes' load, unlike FPS
-        out["process_ms_per_frame"] = round(out["process_cores"] * out["wall_s"] / frames * 1e3, 3)
-    return out
-
-
-def _memory_report(sampler: ResourceSampler, peak: int, skip: int) -> dict:
-    _, frames, rss = sampler.arrays()
-    out = {"peak_rss_mb": round(peak / 2**20, 1)}
-    if len(rss):
-        out["start_rss_mb"] = round(rss[0] / 2**20, 1)
-        out["end_rss_mb"] = round(rss[-1] / 2**20, 1)
-    growth = memory_growth(frames, rss, skip)
-    if growth is not None:
-        out["growth_kb_per_frame"] = round(growth["bytes_per_frame"] / 1024, 3)
-        out["steady_state_frames"] = growth["frames"]
-        out["steady_state_delta_mb"] = round(growth["delta_bytes"] / 2**20, 2)
-    return out
-
-
-def _workers(ctx: RunContext, engine):
-    from pipeline.lanes import LaneExtractor
-    from pipeline.overlay import Overlay
-    from pipeline.preprocess import Preprocessor
-
-    bi = ctx.bench_input
-    return (Preprocessor(engine.spec, bi.width, bi.height),
-            LaneExtractor(engine.spec, bi.width, bi.height), Overlay(show_hud=ctx.hud))
-
-
-def _open_sinks(ctx: RunContext, tag: str) -> List:
-    bi = ctx.bench_input
-    sinks = ctx.make_sinks(tag)
-    for sink in sinks:
-        sink.open(bi.width, bi.height, bi.fps)
-    return sinks
-
-
-def _count(ctx: RunContext) -> Optional[int]:
-    return None if ctx.seconds else ctx.bench_input.frames_per_run
-
-
-def _capacity(ctx: RunContext) -> int:
-    if ctx.seconds:
-        return max(ctx.bench_input.frames_per_run, int(ctx.seconds * 2000))
-    return ctx.bench_input.frames_per_run + 1
-
-
-# ---- model only -------------------------------------------------------------------------------
-def model_only(ctx: RunContext, iterations: int) -> RunResult:
-    """The engine alone: batch 1 (and batch ``ctx.batch`` when supported), warmed up."""
-    bi = ctx.bench_input
-    engine = ctx.make_engine()
-    pre, _, _ = _workers(ctx, engine)
-    tensor = pre(np.ascontiguousarray(bi.first_frame())).copy()
-    warm = max(ctx.warmup, 3)
-    with engine:
-        for _ in range(warm):
-            engine.infer(tensor)
-        lat = np.empty(iterations)
-        model = np.empty(iterations)
-        deadline = time.perf_counter() + ctx.seconds if ctx.seconds else None
-        n = 0
-        t0 = time.perf_counter()
-        for n in range(1, iterations + 1):
-            t = time.perf_counter()
-            engine.infer(tensor)
-            lat[n - 1] = time.perf_counter() - t
-            model[n - 1] = engine.last_latency_ms / 1e3
-            if deadline is not None and time.perf_counter() > deadline:
-                break
-        total = time.perf_counter() - t0
-        report = {"fps": round(n / total, 2), "iterations": n, "warmup": warm, "batch": 1,
-                  "synchronized": True, "latency_ms": latency_summary(lat[:n]),
-                  "engine_latency_ms": latency_summary(model[:n])}
-        report["batch_n"] = _batch_throughput(engine, tensor, ctx.batch)
-        info = {"engine": engine.name, "describe": engine.describe(),
-                "providers": list(engine.providers or []), "precision": engine.precision,
-                "model": engine.spec.name,
-                "input": list(engine.spec.input_shape)}
-    ctx.on_progress(f"model only: {report['fps']:.1f} fps (batch 1, {n} calls)")
-    return RunResult({"model_only": report, "engine_info": info})
-
-
-def _batch_throughput(engine, tensor: np.ndarray, batch: int, min_seconds: float = 1.0) -> dict:
-    if batch <= 1:
-        return {"size": batch, "supported": False, "reason": "not asked (--batch 1)"}
-    if not getattr(engine, "dynamic_batch", False):
-        return {"size": batch, "supported": False,
-                "reason": f"{engine.name}: the model has a fixed batch of 1"}
-    batch_tensor = np.ascontiguousarray(np.repeat(tensor, batch, axis=0))
-    try:
-        engine.infer_batch(batch_tensor)  # warm-up: shapes, arenas
-        engine.infer_batch(batch_tensor)
-    except NotImplementedError as exc:
-        return {"size": batch, "supported": False, "reason": str(exc)}
-    lat = []
-    t0 = time.perf_counter()
-    while len(lat) < 5 or time.perf_counter() - t0 < min_seconds:
-        t = time.perf_counter()
-        engine.infer_batch(batch_tensor)
-        lat.append(time.perf_counter() - t)
-        if len(lat) >= 1000:
-            break
-    total = time.perf_counter() - t0
-    return {"size": batch, "supported": True, "fps": round(batch * len(lat) / total, 2),
-            "calls": len(lat), "latency_ms": latency_summary(lat)}
 
 
 # ---- sequential -------------------------------------------------------------------------------
@@ -190,10 +44,10 @@ def sequential(ctx: RunContext) -> RunResult:
     """Every stage in turn in this thread, on the same frames; per-stage wall and CPU time."""
     bi = ctx.bench_input
     engine = ctx.make_engine()
-    pre, ext, overlay = _workers(ctx, engine)
-    sinks = _open_sinks(ctx, "sequential")
-    src = bi.make(_count(ctx))
-    cap = _capacity(ctx)
+    pre, ext, overlay = make_workers(ctx, engine)
+    sinks = open_sinks(ctx, "sequential")
+    src = bi.make(run_count(ctx))
+    cap = timeline_capacity(ctx)
     wall = {s: np.zeros(cap) for s in _SEQ_STAGES}
     cpu = {s: np.zeros(cap) for s in _SEQ_STAGES}
     model = np.zeros(cap)
@@ -269,8 +123,8 @@ def sequential(ctx: RunContext) -> RunResult:
               "fps_overall": round(n / (end - start), 2) if end > start else None,
               "frames": n, "warmup_frames": warm, "elapsed_s": round(end - start, 3),
               "latency_ms": latency_summary(e2e[warm:]), "stages": stages,
-              "cpu": _cpu_report(cpu0, cpu1, n),
-              "memory": _memory_report(sampler, peak, max(warm, n // 4)),
+              "cpu": cpu_report(cpu0, cpu1, n),
+              "memory": memory_report(sampler, peak, max(warm, n // 4)),
               "sinks": [s.describe() for s in sinks] or ["null"]}
     samples = {s: wall[s][warm:n].copy() for s in ("source", "preprocess", "infer", "sink")}
     samples["postprocess"] = post_wall[warm:].copy()
@@ -290,13 +144,13 @@ def pipelined(ctx: RunContext, tegrastats: Optional[Callable[[], object]] = None
 
     bi = ctx.bench_input
     engine = ctx.make_engine()
-    pre, ext, overlay = _workers(ctx, engine)
-    sinks = _open_sinks(ctx, "pipelined")
-    timeline = FrameTimeline(_capacity(ctx))
+    pre, ext, overlay = make_workers(ctx, engine)
+    sinks = open_sinks(ctx, "pipelined")
+    timeline = FrameTimeline(timeline_capacity(ctx))
     recorder = RecordingSink(timeline, time.monotonic)
     recorder.open(bi.width, bi.height, bi.fps)
-    metrics = Metrics(window=max(4096, _capacity(ctx)))
-    src = bi.make(_count(ctx))
+    metrics = Metrics(window=max(4096, timeline_capacity(ctx)))
+    src = bi.make(run_count(ctx))
     try:
         runner = build_lane_pipeline(src, engine, sinks + [recorder], preprocessor=pre,
                                      extractor=ext, overlay=overlay, metrics=metrics)
@@ -344,8 +198,8 @@ def pipelined(ctx: RunContext, tegrastats: Optional[Callable[[], object]] = None
               "latency_ms": latency_summary(e2e[warmup_for(len(e2e), ctx.warmup):]),
               "stages": stages, "dropped": metrics.dropped,
               "rings": {r.name: r.stats() for r in metrics.rings},
-              "live": bool(bi.is_live), "cpu": _cpu_report(cpu0, cpu1, metrics.frames_done),
-              "memory": _memory_report(sampler, peak, max(warm, n // 4)),
+              "live": bool(bi.is_live), "cpu": cpu_report(cpu0, cpu1, metrics.frames_done),
+              "memory": memory_report(sampler, peak, max(warm, n // 4)),
               "sinks": [s.describe() for s in sinks] or ["null"]}
     if tegra is not None:
         report["tegrastats"] = tegra.summary()

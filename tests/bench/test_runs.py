@@ -2,7 +2,8 @@
 
 import pytest
 
-from pipeline.bench.runs import RunContext, _batch_throughput, model_only, pipelined, sequential
+from pipeline.bench.model_only import batch_throughput
+from pipeline.bench.runs import RunContext, model_only, pipelined, sequential
 from pipeline.bench.source import BenchInput
 from pipeline.bench.tegrastats import TegrastatsSampler
 
@@ -39,11 +40,11 @@ def test_batch_throughput_needs_a_dynamic_batch(tiny_model, tiny_model_b1):
         tensor = np.zeros(engine.spec.input_shape, np.float32)
         out = engine.infer_batch(np.repeat(tensor, 3, axis=0))
         assert out["lane_prob"].shape[0] == 3
-        b = _batch_throughput(engine, tensor, 4, min_seconds=0.01)
+        b = batch_throughput(engine, tensor, 4, min_seconds=0.01)
         assert b["supported"] and b["size"] == 4 and b["fps"] > 0
     with open_engine(tiny_model_b1, engine="onnxruntime") as engine:
         assert engine.dynamic_batch is False
-        b = _batch_throughput(engine, np.zeros(engine.spec.input_shape, np.float32), 4)
+        b = batch_throughput(engine, np.zeros(engine.spec.input_shape, np.float32), 4)
         assert b["supported"] is False and "fixed batch" in b["reason"]
 
 
