@@ -67,3 +67,35 @@ def test_missing_model_exit_2(tmp_path, capsys):
     assert main(["convolutionalize", str(tmp_path / "none.h5"), "-o",
                  str(tmp_path / "o.keras")]) == 2
     assert "model file not found" in capsys.readouterr().err
+
+
+def test_onnx_heatmap_model_runs_in_the_runtime(seed_file, tmp_path, capsys):
+    """--onnx: the ONNX model carries its HeatmapSpec and the runtime's scores equal Keras's."""
+    pytest.importorskip("tf2onnx")
+    pytest.importorskip("onnxruntime")
+    from pipeline.heatmap import HeatmapModel
+
+    out, onnx_out = tmp_path / "map.keras", tmp_path / "map.onnx"
+    assert main(["convolutionalize", str(seed_file), "-o", str(out), "--input-size", "40x64",
+                 "--onnx", str(onnx_out), "--crop-top", "0.5", "--color", "bgr"]) == 0
+    text = capsys.readouterr().out
+    assert float(text.split("max |ONNX Runtime - Keras| = ")[1].split(")")[0]) <= 1e-4
+    heat = HeatmapModel(onnx_out, 128, 80)
+    s = heat.spec
+    assert (s.window, s.stride, s.crop_top, s.color, s.probabilities) == \
+        ((24, 24), (2, 2), 0.5, "bgr", True)
+    frame = np.random.default_rng(3).integers(0, 256, (80, 128, 3), dtype=np.uint8)
+    scores = heat.scores(frame)
+    assert scores.shape == (9, 21)
+    model = keras.saving.load_model(str(out), compile=False)
+    import cv2
+
+    x = cv2.resize(frame[40:], (64, 40), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    want = np.asarray(model(x[None]))[0, :, :, 1]
+    assert np.max(np.abs(scores - want)) <= 1e-4
+
+
+def test_onnx_needs_fixed_size(seed_file, tmp_path, capsys):
+    assert main(["convolutionalize", str(seed_file), "-o", str(tmp_path / "m.keras"),
+                 "--onnx", str(tmp_path / "m.onnx")]) == 2
+    assert "--onnx needs a fixed --input-size" in capsys.readouterr().err

@@ -7,9 +7,14 @@ softmax then applies per map cell over the class channels. On the classifier's i
 outputs are checked to match (printed); on a larger --input-size the model slides the classifier
 over the image with a stride of the product of its pooling strides and returns a score map.
 
+With --onnx the model is also written as an ONNX heatmap model (its window, stride and
+preprocessing embedded) for ``lanecam run VIDEO --heatmap lane_map.onnx``.
+
 Examples:
   lanecam convolutionalize lane_classifier.h5 -o lane_map.keras
   lanecam convolutionalize lane_classifier.h5 -o lane_map.keras --input-size 128x320
+  lanecam convolutionalize lane_classifier.h5 -o lane_map.keras --input-size 96x320 \\
+      --onnx lane_map.onnx --crop-top 0.45 --scale 0.00392157
 """
 
 from pathlib import Path
@@ -30,6 +35,19 @@ def add_arguments(parser) -> None:
            "a free size (default: the classifier's, giving a 1x1 map)")
     a("--atol", type=float, default=1e-5,
       help="largest accepted |difference| from the classifier (default 1e-5)")
+    g = parser.add_argument_group("heatmap model for `lanecam run --heatmap`")
+    g.add_argument("--onnx", metavar="OUT.onnx", help="also write the model as ONNX (needs a "
+                   "fixed --input-size) with its heatmap description")
+    g.add_argument("--color", choices=("rgb", "bgr"), default="rgb",
+                   help="channel order the classifier was trained on (rgb)")
+    g.add_argument("--scale", type=float, default=1.0 / 255.0,
+                   help="pixel multiplier the classifier was trained with (1/255)")
+    g.add_argument("--crop-top", type=float, default=0.0,
+                   help="fraction of the frame height above the model's input (0)")
+    g.add_argument("--crop-bottom", type=float, default=0.0,
+                   help="fraction of the frame height below the model's input (0)")
+    g.add_argument("--lane-class", type=int, default=1,
+                   help="the class whose score is drawn (1)")
 
 
 def parse_input_size(text):
@@ -91,6 +109,25 @@ def run(args) -> int:
         raise InputError(f"--atol: expected a positive number, got {args.atol}")
     size = parse_input_size(args.input_size)
     result = convolutionalize(model, input_size=size, atol=args.atol)
+    if args.onnx:
+        onnx_out = Path(args.onnx)
+        if onnx_out.suffix.lower() != ".onnx" or not onnx_out.parent.is_dir():
+            raise InputError(f"--onnx {onnx_out}: expected a .onnx file in an existing folder")
+        if size is None or None in size:
+            raise InputError("--onnx needs a fixed --input-size HxW (the heatmap model's size)")
+    result = convolutionalize(model, input_size=size, atol=args.atol)
+    if args.onnx:
+        from pipeline.heatmap.spec import HeatmapSpec
+
+        # validate the preprocessing flags before the (slow) ONNX conversion
+        prep = dict(name=out.stem, color=args.color, scale=args.scale, crop_top=args.crop_top,
+                    crop_bottom=args.crop_bottom, class_index=args.lane_class)
+        HeatmapSpec(**prep)
     result.model.save(str(out))
     _report(model, result, out, args.atol)
+    if args.onnx:
+        from tools.convolutionalize.onnx_heatmap import export_heatmap_onnx
+
+        diff = export_heatmap_onnx(result, onnx_out, **prep)
+        print(f"wrote {onnx_out} (heatmap model; max |ONNX Runtime - Keras| = {diff:.3g})")
     return 0
