@@ -47,6 +47,9 @@ def add_arguments(parser) -> None:
     a("--config", metavar="FILE", help="TOML file whose keys are these flags' long names")
     a("--threads", type=int, metavar="N", help="inference threads (default: all cores)")
     a("--no-hud", action="store_true", default=None, help="do not draw the FPS/latency HUD")
+    a("--heatmap", metavar="MODEL.onnx",
+      help="blend the score map of a convolutionalized classifier under the lanes "
+           "(made by `lanecam convolutionalize ... --onnx`)")
     a("--quiet", action="store_true", default=None, help="no progress bar or PERF lines")
 
 

@@ -17,6 +17,22 @@ def _say(msg: str) -> None:
     print(f"lanecam run: {msg}", file=sys.stderr, flush=True)
 
 
+def _heatmap_overlay(path, overlay, w: int, h: int, quiet: bool):
+    """``--heatmap``: the lane overlay drawn over a classifier's score map (checked now, before
+    any thread starts; the session is then used by the drawing thread)."""
+    from pipeline.heatmap import HeatmapModel, HeatmapOverlay
+
+    if overlay is None:
+        raise InputError("--heatmap draws on the frames: add -o, --images, --display or --preview")
+    model = HeatmapModel(path, w, h).open()
+    if not quiet:
+        s = model.spec
+        rows, cols = s.map_size()
+        _say(f"heatmap {path}: {rows}x{cols} cells, window {s.window[0]}x{s.window[1]}, "
+             f"stride {s.stride[0]}x{s.stride[1]} at {s.input_width}x{s.input_height}")
+    return HeatmapOverlay(model, inner=overlay)
+
+
 class RunApp:
     """One ``lanecam run`` invocation.
 
@@ -99,6 +115,8 @@ class RunApp:
         ext = LaneExtractor(engine.spec, w, h)
         draws = any(o[k] for k in ("output", "images", "display", "preview"))
         overlay = Overlay(show_hud=not o["no_hud"]) if draws else None
+        if o["heatmap"]:
+            overlay = _heatmap_overlay(o["heatmap"], overlay, w, h, self.quiet)
         for sink in self._make_sinks(fps):
             sink.open(w, h, fps)
             self.sinks.append(sink)

@@ -13,7 +13,7 @@ _OPTIONS = {
     "preview": (None, (str, int)), "images": (None, str), "model": (None, str),
     "engine": ("auto", str), "engine_cache": (None, str), "calibration": (None, str),
     "realtime": (False, bool), "stats": (None, str), "threads": (None, int),
-    "no_hud": (False, bool), "quiet": (False, bool),
+    "no_hud": (False, bool), "quiet": (False, bool), "heatmap": (None, str),
 }
 DEFAULTS = {k: v[0] for k, v in _OPTIONS.items()}
 _CHOICES = {"lanes_format": ("native", "tusimple"),
