@@ -30,6 +30,7 @@ from pipeline.bench.recorder import FrameTimeline, RecordingSink
 from pipeline.bench.resources import (CpuSnapshot, ResourceSampler, peak_rss_bytes,
                                       reset_peak_rss)
 from pipeline.bench.stats import latency_summary, steady_fps, warmup_for
+from pipeline.errors import LanecamError
 
 __all__ = ["RunContext", "RunResult", "model_only", "sequential", "pipelined"]
 
@@ -71,6 +72,12 @@ def sequential(ctx: RunContext) -> RunResult:
                     t = [clock()]
                     c = [pclock()]
                     status, frame, _ = src.read(out=buf)
+                    if status.name == "TIMEOUT":  # a live stream reconnecting: keep waiting
+                        if deadline is not None and clock() > deadline:
+                            break
+                        continue
+                    if status.name == "ERROR":
+                        raise LanecamError(f"{bi.uri}: the source failed while reading")
                     if status.name != "OK":
                         break
                     t.append(clock()), c.append(pclock())

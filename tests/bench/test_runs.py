@@ -109,3 +109,33 @@ def test_live_mode_paces_the_input_and_uses_live_rings(tiny_model):
     assert r["live"] is True
     assert all(ring["policy"] != "block" for ring in r["rings"].values())
     assert r["frames"] + r["dropped"] == 20  # every frame is either processed or counted
+
+
+def test_a_failing_source_ends_the_sequential_run_with_its_name(tiny_model):
+    from engines.loader import open_engine
+    from pipeline.errors import LanecamError
+    from pipeline.sources.base import ReadStatus
+
+    bi = BenchInput(SMALL_SYNTHETIC, frames=8, preload=2)
+
+    class Failing:
+        uri, frame_count, is_live = "fake://cam", None, True
+
+        def __init__(self):
+            self.reads = 0
+
+        def read(self, out=None, timeout=1.0):
+            self.reads += 1
+            if self.reads == 1:
+                return ReadStatus.TIMEOUT, None, 0.0  # waited for, not an error
+            return ReadStatus.ERROR, None, 0.0
+
+        def close(self):
+            pass
+
+    bi.make = lambda count=None: Failing()
+    bi.uri = "fake://cam"
+    ctx = RunContext(bi, lambda: open_engine(tiny_model, engine="onnxruntime", threads=1),
+                     warmup=0, batch=1)
+    with pytest.raises(LanecamError, match="fake://cam: the source failed"):
+        sequential(ctx)
