@@ -56,6 +56,27 @@ def test_int8_is_symmetric_qdq_with_float_weights(tmp_path):
         assert np.mean(seg32.argmax(-1) == seg8.argmax(-1)) > 0.95
 
 
+def _scales(path):
+    inits = onnx.load(str(path)).graph.initializer
+    return {i.name: numpy_helper.to_array(i).ravel()[0] for i in inits
+            if i.name.endswith("_scale") and numpy_helper.to_array(i).size == 1}
+
+
+def test_entropy_calibration_is_not_minmax_in_disguise(tmp_path):
+    """quantize_static alone runs the entropy calibrator with 128 bins for 128 levels: one
+    candidate threshold, the full range, i.e. min/max. Ours must really clip."""
+    src = models.tiny_onnx(tmp_path / "m.onnx")
+    calib = CalibrationSet(models.frames(tmp_path / "f", 8), models.SPEC, 8)
+    minmax = _scales(quantize_qdq(src, tmp_path / "mm.onnx", calib, "minmax"))
+    entropy = _scales(quantize_qdq(src, tmp_path / "en.onnx", calib, "entropy"))
+    assert minmax.keys() == entropy.keys()
+    assert all(entropy[k] <= minmax[k] * (1 + 1e-6) for k in minmax)  # never a wider range
+    assert any(entropy[k] < 0.95 * minmax[k] for k in minmax)         # some tensor is clipped
+    inits = onnx.load(str(tmp_path / "en.onnx")).graph.initializer
+    zps = [numpy_helper.to_array(i) for i in inits if "zero_point" in i.name]
+    assert zps and all(z.dtype == np.int8 and not z.any() for z in zps)
+
+
 def test_int8_variant_report_uses_qdq_arithmetic(tmp_path):
     src = models.tiny_onnx(tmp_path / "m.onnx")
     q = quantize_qdq(src, tmp_path / "q.onnx",

@@ -8,6 +8,8 @@ calibrators are deprecated in 10.1 and gone in 11 (TENSORRT.md). Runs on a CPU.
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from calibration.int8 import CalibrationSet
 from pipeline.errors import InputError
 from pipeline.lazy import require
@@ -34,6 +36,37 @@ def _reader(calib: CalibrationSet, input_name: str):
     return _Reader()
 
 
+# TensorRT's entropy calibration settings: a 2048-bin histogram, the threshold whose 128-level
+# version loses the least information (KL divergence). On the MLND model (14 real frames) other
+# settings did worse: 2048/511 95.5% mask IoU, 2048/255 87.5%, 8192/255 4.7% (vs 97.4% here)
+ENTROPY_BINS = 2048
+ENTROPY_LEVELS = 128
+
+
+def _entropy_ranges(quant, model_path: Path, calib: CalibrationSet, input_name: str,
+                    tmp: Path) -> dict:
+    """Per-tensor ``{"rmin", "rmax"}`` overrides from ONNX Runtime's entropy calibrator.
+
+    ``quantize_static`` cannot pass the histogram size to it and its default (128 bins for
+    128 quantized bins) leaves a single candidate threshold, the full range: "entropy" would
+    silently be min/max. So the calibrator is run here with a real histogram and its ranges
+    are handed to ``quantize_static`` as ``TensorQuantOverrides``.
+    """
+    calibrator = quant.create_calibrator(
+        str(model_path), list(QUANTIZED_OPS), augmented_model_path=str(tmp / "augmented.onnx"),
+        calibrate_method=quant.CalibrationMethod.Entropy,
+        extra_options={"symmetric": True, "num_bins": ENTROPY_BINS,
+                       "num_quantized_bins": ENTROPY_LEVELS})
+    calibrator.collect_data(_reader(calib, input_name))
+    ranges = calibrator.compute_data()
+    overrides = {}
+    for name in ranges:
+        value = ranges[name]
+        lo, hi = getattr(value, "range_value", value)  # TensorData (>= 1.17) or a tuple
+        overrides[name] = [{"rmin": np.float32(lo), "rmax": np.float32(hi)}]
+    return overrides
+
+
 def quantize_qdq(fp32_path, out_path, calib: CalibrationSet, method: str = "minmax",
                  per_channel: bool = True) -> Path:
     """Write a Q/DQ INT8 copy of ``fp32_path`` to ``out_path``; returns ``out_path``.
@@ -57,16 +90,21 @@ def quantize_qdq(fp32_path, out_path, calib: CalibrationSet, method: str = "minm
         # shape inference + graph cleanup first, as ONNX Runtime recommends before quantizing
         prepped = Path(tmp) / "prepped.onnx"
         quant.quant_pre_process(str(fp32_path), str(prepped), skip_symbolic_shape=True)
+        # float weights behind Q->DQ pairs and float biases: the form every TensorRT
+        # version's ONNX parser accepts (int8 weights with a lone DQ, int32 biases are not)
+        extra = {"ActivationSymmetric": True, "WeightSymmetric": True,
+                 "AddQDQPairToWeight": True, "QuantizeBias": False}
+        if method == "entropy":
+            extra["TensorQuantOverrides"] = _entropy_ranges(quant, prepped, calib, input_name,
+                                                            Path(tmp))
         quant.quantize_static(
             str(prepped), str(out_path), _reader(calib, input_name),
             quant_format=quant.QuantFormat.QDQ,
             activation_type=quant.QuantType.QInt8, weight_type=quant.QuantType.QInt8,
-            per_channel=per_channel, calibrate_method=methods[method],
-            op_types_to_quantize=list(QUANTIZED_OPS),
-            # float weights behind Q->DQ pairs and float biases: the form every TensorRT
-            # version's ONNX parser accepts (int8 weights with a lone DQ, int32 biases are not)
-            extra_options={"ActivationSymmetric": True, "WeightSymmetric": True,
-                           "AddQDQPairToWeight": True, "QuantizeBias": False},
+            per_channel=per_channel,
+            # entropy ranges come in as overrides; the min/max pass only fills the rest
+            calibrate_method=methods["minmax" if method == "entropy" else method],
+            op_types_to_quantize=list(QUANTIZED_OPS), extra_options=extra,
         )
     # quantize_static drops nothing we rely on except possibly metadata: copy it back
     src = onnx.load(str(fp32_path))
