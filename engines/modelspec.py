@@ -71,6 +71,9 @@ class ModelSpec:
     class_names: Tuple[str, ...] = DEFAULT_LANE_CLASSES
     output_layout: str = "NHWC"
     version: str = "0"
+    # decision thresholds of the lane extraction, chosen for this model on validation data
+    lane_threshold: float = 0.3
+    exist_threshold: float = 0.5
 
     def __post_init__(self):
         # frozen dataclass: normalise sequences to tuples through object.__setattr__
@@ -101,6 +104,10 @@ class ModelSpec:
         _expect(self.crop_top + self.crop_bottom < 0.95, "crop_top + crop_bottom",
                 "less than 0.95 (something of the frame must remain)",
                 self.crop_top + self.crop_bottom)
+        for key in ("lane_threshold", "exist_threshold"):
+            val = getattr(self, key)
+            _expect(isinstance(val, (int, float)) and 0.0 <= val <= 1.0, key,
+                    "a probability in [0, 1]", val)
         _expect(self.output_kind in OUTPUT_KINDS, "output_kind", " or ".join(OUTPUT_KINDS),
                 self.output_kind)
         if self.output_kind == "lane_slots":

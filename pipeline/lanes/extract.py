@@ -58,8 +58,10 @@ class LaneExtractor:
     Args:
         spec: the model card (output names, kind, layout, crop).
         frame_width, frame_height: size of the frames the lanes are reported in.
-        threshold: per-pixel probability above which a pixel belongs to a slot (or the ego area).
-        exist_threshold: lanes whose existence probability is below this are dropped.
+        threshold: per-pixel probability above which a pixel belongs to a slot (or the ego area);
+            default the spec's ``lane_threshold``.
+        exist_threshold: lanes whose existence probability is below this are dropped; default
+            the spec's ``exist_threshold``.
         poly_degree: degree of the x = f(y) fit.
         min_rows: lanes seen on fewer model rows are dropped.
         min_row_mass: a row whose summed slot probability (over the thresholded pixels) is
@@ -73,12 +75,15 @@ class LaneExtractor:
     one extractor per postprocess stage.
     """
 
-    def __init__(self, spec: ModelSpec, frame_width: int, frame_height: int, threshold: float = 0.3,
-                 exist_threshold: float = 0.5, poly_degree: int = 2, min_rows: int = 4,
+    def __init__(self, spec: ModelSpec, frame_width: int, frame_height: int,
+                 threshold: Optional[float] = None, exist_threshold: Optional[float] = None,
+                 poly_degree: int = 2, min_rows: int = 4,
                  min_row_mass: float = 0.5, window: Optional[int] = None):
         for name, val in (("frame_width", frame_width), ("frame_height", frame_height)):
             if not isinstance(val, (int, np.integer)) or val < 8:
                 raise InputError(f"lane extractor: {name}: expected an integer >= 8, got {val!r}")
+        threshold = spec.lane_threshold if threshold is None else threshold
+        exist_threshold = spec.exist_threshold if exist_threshold is None else exist_threshold
         for name, val in (("threshold", threshold), ("exist_threshold", exist_threshold)):
             if not 0.0 <= float(val) <= 1.0:
                 raise InputError(f"lane extractor: {name}: expected a probability in [0, 1], "

@@ -10,7 +10,7 @@ pytest.importorskip("tensorflow")
 
 TINY = ["--steps", "2", "--batch", "2", "--workers", "1", "--val-count", "4",
         "--synthetic-eval", "2", "--eval-tusimple", "none", "--widths", "8,8,8,8,8",
-        "--decoder-width", "8"]
+        "--decoder-width", "8", "--threshold-frames", "2"]
 
 
 def _train(*args):
@@ -41,6 +41,7 @@ def test_train_resume_export(tmp_path):
         assert (export / name).is_file()
     spec = json.loads((export / "lanefcn.spec.json").read_text())
     assert spec["crop_top"] == pytest.approx(0.30)
+    assert 0.0 < spec["exist_threshold"] < 1.0 and 0.0 < spec["lane_threshold"] < 1.0
 
 
 def test_bad_arguments(tmp_path):

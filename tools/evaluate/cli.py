@@ -42,9 +42,10 @@ def add_arguments(parser) -> None:
                         help="rows of the TuSimple x lists (default 160:720:10)")
     parser.add_argument("--gt", metavar="LABELS.json", help="TuSimple ground-truth label lines")
     parser.add_argument("--pred", metavar="PRED.jsonl", help="prediction file to score against --gt")
-    parser.add_argument("--threshold", type=float, default=0.3, help="per-pixel lane threshold")
-    parser.add_argument("--exist-threshold", type=float, default=0.5,
-                        help="minimum lane existence probability")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="per-pixel lane threshold (default: the model spec's)")
+    parser.add_argument("--exist-threshold", type=float, default=None,
+                        help="minimum lane existence probability (default: the model spec's)")
 
 
 def run(args) -> int:

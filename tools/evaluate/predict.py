@@ -26,14 +26,14 @@ class Predictor:
         engine: engine name for ``engines.loader.open_engine`` ("auto", "onnxruntime", ...),
             or an ``Engine`` instance to use as it is (``model`` is then ignored), e.g. a
             Keras model being trained.
-        threshold, exist_threshold: passed to ``LaneExtractor``.
+        threshold, exist_threshold: passed to ``LaneExtractor`` (None: the model spec's).
 
     Preprocessors and extractors are made once per frame size. Use as a context manager (the
     engine is opened in ``__enter__`` and closed in ``__exit__``), from one thread.
     """
 
     def __init__(self, model: Optional[str] = None, engine: str = "auto",
-                 threshold: float = 0.3, exist_threshold: float = 0.5):
+                 threshold: Optional[float] = None, exist_threshold: Optional[float] = None):
         from engines.base import Engine
         from engines.loader import open_engine  # the engine stack is only needed to predict
 

@@ -31,6 +31,9 @@ def add_arguments(parser) -> None:
                         help="fraction of the frame height cut off at the top (default 0.30)")
     parser.add_argument("--val-count", type=int, default=192,
                         help="fixed synthetic validation frames")
+    parser.add_argument("--threshold-frames", type=int, default=100, metavar="N",
+                        help="synthetic frames that choose the extraction thresholds (0: keep "
+                             "the defaults)")
     parser.add_argument("--synthetic-eval", type=int, default=40, metavar="N",
                         help="synthetic 1280x720 frames scored with the TuSimple metric per epoch")
     parser.add_argument("--eval-tusimple", metavar="DIR",
@@ -68,7 +71,8 @@ def run(args) -> int:
         ev = str(_SHARED_TUSIMPLE)
     cfg = TrainConfig(out=args.out, epochs=args.epochs, steps=args.steps, batch=args.batch,
                       lr=args.lr, seed=args.seed, workers=args.workers, crop_top=args.crop_top,
-                      val_count=args.val_count, synthetic_eval=args.synthetic_eval,
+                      val_count=args.val_count, threshold_frames=args.threshold_frames,
+                      synthetic_eval=args.synthetic_eval,
                       tusimple_eval=None if ev in (None, "none") else ev,
                       data_labels=list(args.tusimple_labels), data_root=args.tusimple_root,
                       real_fraction=args.real_fraction, widths=_widths(args.widths),

@@ -5,7 +5,8 @@ One run lives in one folder (``--out``):
 - ``state.json``: the run's settings, the epoch reached and the per-epoch history;
 - ``last.keras``: model + optimizer after the last finished epoch (what ``--resume`` loads);
 - ``history.jsonl``: one line per epoch (losses, synthetic IoU, TuSimple scores when present);
-- ``model.keras`` + ``model.spec.json``: the final model, without optimizer state.
+- ``model.keras`` + ``model.spec.json``: the final model, without optimizer state; the spec
+  carries the extraction thresholds chosen on synthetic frames (``tools.train.thresholds``).
 
 Sample ``i`` of epoch ``e`` is made from seed ``seed * 10**9 + e * 10**6 + i`` (independent of
 worker scheduling), so an interrupted run resumed from its last epoch sees the data it would
@@ -46,6 +47,7 @@ class TrainConfig:
     dice_weight: float = 1.0
     exist_weight: float = 0.5
     val_count: int = 192
+    threshold_frames: int = 100                # synthetic frames that choose the thresholds
     synthetic_eval: int = 40
     tusimple_eval: Optional[str] = None        # folder with labels.json: scored, never trained on
     data_labels: List[str] = field(default_factory=list)   # real data in TuSimple format
@@ -56,6 +58,7 @@ class TrainConfig:
 
 
 VAL_SEED = 800_000          # the fixed synthetic validation set: seeds VAL_SEED + i
+THRESHOLD_SEED = 700_000    # frames that choose the extraction thresholds (not trained on)
 
 
 def _spec(cfg: TrainConfig) -> ModelSpec:
@@ -168,7 +171,9 @@ def _validate(model, val, batch: int) -> dict:
 
 
 def _lane_scores(model, spec: ModelSpec, cfg: TrainConfig) -> dict:
-    """TuSimple metric on synthetic 1280x720 frames and, when given, the real TuSimple folder."""
+    """TuSimple metric on synthetic 1280x720 frames and, when given, the real TuSimple folder.
+
+    Untimed: the metric's 200 ms rule is about the deployed engine, not Keras on a busy CPU."""
     from tools.evaluate.datasets import evaluate_synthetic, evaluate_tusimple
     from tools.evaluate.predict import Predictor
     from tools.train.keras_engine import KerasEngine
@@ -176,11 +181,11 @@ def _lane_scores(model, spec: ModelSpec, cfg: TrainConfig) -> dict:
     out = {}
     with Predictor(engine=KerasEngine(model, spec)) as pred:
         if cfg.synthetic_eval:
-            s = evaluate_synthetic(pred, cfg.synthetic_eval).score
+            s = evaluate_synthetic(pred, cfg.synthetic_eval, timed=False).score
             out["synthetic"] = {"accuracy": round(s.accuracy, 4), "fp": round(s.fp, 4),
                                 "fn": round(s.fn, 4)}
         if cfg.tusimple_eval:
-            s = evaluate_tusimple(pred, cfg.tusimple_eval).score
+            s = evaluate_tusimple(pred, cfg.tusimple_eval, timed=False).score
             out["tusimple"] = {"accuracy": round(s.accuracy, 4), "fp": round(s.fp, 4),
                                "fn": round(s.fn, 4)}
     return out
@@ -266,6 +271,12 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
                                         input_width=spec.input_width, widths=tuple(cfg.widths),
                                         decoder_width=cfg.decoder_width))
     final.set_weights(model.get_weights())
+    if cfg.threshold_frames:
+        from tools.train.keras_engine import KerasEngine
+        from tools.train.thresholds import choose_thresholds
+
+        seeds = range(THRESHOLD_SEED, THRESHOLD_SEED + cfg.threshold_frames)
+        spec = choose_thresholds(KerasEngine(final, spec), spec, seeds, log=log)
     final.save(out / "model.keras")
     spec.save(out / "model.spec.json")
     return final, spec
