@@ -100,6 +100,8 @@ def load_model(model_or_path) -> LoadedModel:
     if suffix not in (".keras", ".h5", ".hdf5"):
         raise InputError(f"{path}: expected a .keras, .h5 file or a SavedModel folder")
     keras = require("keras", "train", "loading a Keras model")
+    import tools.fcn.model  # noqa: F401  registers LaneFCN's custom layers (AddCoords)
+
     try:
         model = keras.saving.load_model(str(path), compile=False, safe_mode=True)
         kind = "keras3"
