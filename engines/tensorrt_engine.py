@@ -87,9 +87,9 @@ class TensorRTEngine(Engine):
 
     name = "tensorrt"
 
-    def __init__(self, model_path, spec: Optional[ModelSpec] = None, precision: Optional[str] = None,
-                 dla_core: Optional[int] = None, device: int = 0, cache_dir=None,
-                 workspace_mib: int = 1024, say=None):
+    def __init__(self, model_path, spec: Optional[ModelSpec] = None,
+                 precision: Optional[str] = None, dla_core: Optional[int] = None,
+                 device: int = 0, cache_dir=None, workspace_mib: int = 1024, say=None):
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise InputError(f"{self.model_path}: model file not found")

@@ -106,12 +106,13 @@ def _tusimple(reports: Dict[str, VariantReport], folder) -> None:
 def format_reports(reports: Sequence[VariantReport], spec: ModelSpec) -> str:
     """A plain-text table, FP32 first."""
     what = "argmax agree" if spec.output_kind == "lane_slots" else "mask IoU"
-    lines = [f"{'variant':8} {'max|d|':>9} {'mean|d|':>9} {what:>13} {'CPU ms':>8}  tusimple"]
+    width = max([8] + [len(r.name) for r in reports])
+    lines = [f"{'variant':{width}} {'max|d|':>9} {'mean|d|':>9} {what:>13} {'CPU ms':>8}  tusimple"]
     for r in reports:
         ts = ""
         if r.tusimple:
             ts = " ".join(f"{k}={v:.3f}" for k, v in r.tusimple.items() if k in ("accuracy", "fp", "fn"))
-        lines.append(f"{r.name:8} {r.max_abs_diff:9.2e} {r.mean_abs_diff:9.2e} "
+        lines.append(f"{r.name:{width}} {r.max_abs_diff:9.2e} {r.mean_abs_diff:9.2e} "
                      f"{100 * r.agreement:12.2f}% {r.latency_ms:8.2f}  {ts}")
     for r in reports:
         kernel = r.extra.get("cpu_kernel_agreement")
