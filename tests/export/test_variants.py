@@ -138,3 +138,30 @@ def test_bad_calibration_sources(tmp_path, source, match):
         source = tmp_path
     with pytest.raises(InputError, match=match):
         sample_frames(source, 4)
+
+
+def test_tusimple_scores_qdq_variants_with_their_own_arithmetic(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import tools.evaluate.datasets as datasets
+    from tools.export.variants import QdqReferenceEngine
+
+    src = models.tiny_onnx(tmp_path / "m.onnx")
+    q = quantize_qdq(src, tmp_path / "q.onnx",
+                     CalibrationSet(models.frames(tmp_path / "f"), models.SPEC, 4))
+    seen = {}
+
+    def fake_evaluate(predictor, folder):
+        engine = predictor.engine
+        x = next(iter(CalibrationSet(tmp_path / "f", models.SPEC, 1)))
+        seen[engine.name] = engine.infer(x)["lane_prob"]
+        return SimpleNamespace(score=SimpleNamespace(to_dict=lambda: {"accuracy": 0.5}))
+
+    monkeypatch.setattr(datasets, "evaluate_tusimple", fake_evaluate)
+    xs = list(CalibrationSet(tmp_path / "f", models.SPEC, 2))
+    reports = compare_variants(src, {"int8": q}, models.SPEC, xs, repeats=1,
+                               tusimple_dir=tmp_path)
+    assert set(seen) == {"onnxruntime", QdqReferenceEngine.name}
+    assert all(r.tusimple == {"accuracy": 0.5} for r in reports)
+    want = ort_session(q, fuse_qdq=False).run(["lane_prob"], {"image": xs[0]})[0]
+    np.testing.assert_array_equal(seen[QdqReferenceEngine.name], want)

@@ -8,10 +8,11 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from engines.base import Engine
 from engines.modelspec import ModelSpec
 from tools.export.verify import is_qdq, ort_session
 
-__all__ = ["VariantReport", "compare_variants", "format_reports"]
+__all__ = ["VariantReport", "compare_variants", "format_reports", "QdqReferenceEngine"]
 
 
 @dataclass
@@ -88,17 +89,51 @@ def compare_variants(fp32_path, variants: Dict[str, str], spec: ModelSpec,
         if k in exact:
             r.extra["cpu_kernel_agreement"] = float(np.mean(kernel_agree[k]))
     if tusimple_dir is not None:
-        _tusimple(reports, tusimple_dir)
+        _tusimple(reports, tusimple_dir, spec)
     return list(reports.values())
 
 
-def _tusimple(reports: Dict[str, VariantReport], folder) -> None:
-    """TuSimple accuracy of each variant through the evaluation tool (needs the engine stack)."""
+class QdqReferenceEngine(Engine):
+    """A Q/DQ model run by ONNX Runtime without Q/DQ fusion (its own int8 arithmetic, as
+    TensorRT computes it; see ``tools.export.verify.ort_session``), for accuracy only.
+
+    ``infer()`` returns new arrays on every call.
+    """
+
+    name = "onnxruntime-qdq"
+
+    def __init__(self, model_path, spec: ModelSpec):
+        self.model_path = str(model_path)
+        self.spec = spec
+        self.precision = "int8"
+        self.providers = ["CPUExecutionProvider"]
+        self.last_latency_ms = 0.0
+        self._session = None
+
+    def open(self) -> "QdqReferenceEngine":
+        if self._session is None:
+            self._session = ort_session(self.model_path, fuse_qdq=False)
+        return self
+
+    def close(self) -> None:
+        self._session = None
+
+    def infer(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
+        t0 = time.perf_counter()
+        outs = self._session.run(None, {self.spec.input_name: tensor})
+        self.last_latency_ms = (time.perf_counter() - t0) * 1e3
+        return {o.name: a for o, a in zip(self._session.get_outputs(), outs)}
+
+
+def _tusimple(reports: Dict[str, VariantReport], folder, spec: ModelSpec) -> None:
+    """TuSimple accuracy of each variant through the evaluation tool (needs the engine stack);
+    Q/DQ variants through ``QdqReferenceEngine``, like their other accuracy figures."""
     from tools.evaluate.datasets import evaluate_tusimple
     from tools.evaluate.predict import Predictor
 
     for r in reports.values():
-        with Predictor(r.path, engine="onnxruntime") as predictor:
+        engine = QdqReferenceEngine(r.path, spec) if is_qdq(r.path) else "onnxruntime"
+        with Predictor(r.path, engine=engine) as predictor:
             score = evaluate_tusimple(predictor, Path(folder)).score.to_dict()
         r.tusimple = {k: v for k, v in score.items() if isinstance(v, (int, float))}
 
