@@ -273,6 +273,9 @@ def make_module(version_key: str, gpu, dla_cores: int = 2):
         def __init__(self, body, logger):
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = 1
+            # Q/DQ as TensorRT computes it (int32 accumulation): not ORT's fused int8 CPU
+            # kernels, which saturate on x86 without VNNI (tools.export.verify.ort_session)
+            opts.add_session_config_entry("session.disable_quant_qdq", "1")
             object.__setattr__(self, "session", ort.InferenceSession(
                 body, opts, providers=["CPUExecutionProvider"]))
             object.__setattr__(self, "logger", logger)

@@ -215,3 +215,25 @@ def test_plan_for_dla_refused_on_gpu_run(fake_gpu, tmp_path):
         _in_thread(lambda: _open_infer(cached, tmp_path))
     out, _ = _in_thread(lambda: _open_infer(cached, tmp_path, dla_core=0))
     assert out["lane_prob"].shape == (1, models.H, models.W, 5)
+
+
+@pytest.mark.parametrize("version", ["8.6", "11.1"])
+def test_int8_plan_computes_like_tensorrt(fake_gpu, tmp_path, version):
+    """The fake runs Q/DQ with int32 accumulation, as TensorRT does (not ONNX Runtime's int8
+    CPU kernels, which saturate on x86 without VNNI): the INT8 engine follows FP32."""
+    from calibration.int8 import CalibrationSet
+
+    fake_gpu(version)
+    src = models.tiny_onnx(tmp_path / "m.onnx")
+    q = models.int8_onnx(tmp_path / "m8.onnx", models.frames(tmp_path / "f"))
+    held_out = list(CalibrationSet(models.frames(tmp_path / "h", 4, seed=11), models.SPEC, 4))
+
+    def work():
+        with TensorRTEngine(q, cache_dir=tmp_path / "cache", say=lambda *a: None) as e:
+            assert e.precision == "int8"
+            return [e.infer(x)["lane_prob"].copy() for x in held_out]
+    outs, _ = _in_thread(work)
+    for x, got in zip(held_out, outs):
+        want = models.reference(src, x)["lane_prob"]
+        assert np.max(np.abs(got - want)) < 0.03
+        assert np.mean(got.argmax(-1) == want.argmax(-1)) > 0.95
