@@ -123,6 +123,11 @@ class OnnxRuntimeEngine(Engine):
                                  f"model's outputs are {names}")
         types = {_ORT_TYPES.get(o.type, o.type) for o in sess.get_outputs()}
         self.precision = "fp16" if "float16" in types else "fp32"
+        # A Q/DQ (INT8) model: op types are plain strings in the protobuf, so a byte search
+        # finds them without making onnx a runtime dependency.
+        self.qdq = b"DequantizeLinear" in self.model_path.read_bytes()
+        if self.qdq:
+            self.precision = "int8"
         return spec
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -150,6 +155,11 @@ class OnnxRuntimeEngine(Engine):
         opts.inter_op_num_threads = 1
         opts.add_session_config_entry("session.intra_op.allow_spinning",
                                       "1" if self.spinning else "0")
+        if getattr(self, "qdq", False):
+            # ONNX Runtime's fused int8 CPU kernels (x86 without VNNI) saturate 16-bit sums
+            # and give visibly wrong lane maps; evaluated unfused, a Q/DQ model computes what
+            # TensorRT computes. It is then no faster than FP32 on the CPU: INT8 is for GPUs.
+            opts.add_session_config_entry("session.disable_quant_qdq", "1")
         try:
             session = ort.InferenceSession(str(self.model_path), opts,
                                            providers=self._choose_providers(ort))

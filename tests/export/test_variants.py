@@ -165,3 +165,21 @@ def test_tusimple_scores_qdq_variants_with_their_own_arithmetic(tmp_path, monkey
     assert all(r.tusimple == {"accuracy": 0.5} for r in reports)
     want = ort_session(q, fuse_qdq=False).run(["lane_prob"], {"image": xs[0]})[0]
     np.testing.assert_array_equal(seen[QdqReferenceEngine.name], want)
+
+
+def test_runtime_engine_runs_qdq_models_as_tensorrt_would(tmp_path):
+    """OnnxRuntimeEngine (what `lanecam run` uses) must not fall into the saturating fused
+    int8 kernels: its output equals the unfused Q/DQ arithmetic, and it says int8."""
+    from engines.onnxruntime_engine import OnnxRuntimeEngine
+
+    src = models.tiny_onnx(tmp_path / "m.onnx")
+    out = quantize_qdq(src, tmp_path / "q.onnx",
+                       CalibrationSet(models.frames(tmp_path / "f"), models.SPEC, 4))
+    x = next(iter(CalibrationSet(models.frames(tmp_path / "h", 2, seed=5), models.SPEC, 2)))
+    want = ort_session(out, fuse_qdq=False).run(["lane_prob"], {"image": x})[0]
+    with OnnxRuntimeEngine(out) as eng:
+        got = eng.infer(x)["lane_prob"]
+        assert eng.precision == "int8"
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    with OnnxRuntimeEngine(src) as eng:
+        assert eng.precision == "fp32"
