@@ -75,11 +75,12 @@ def dense_map_softmax(dense_model, frame_seeds, cfg: PatchConfig, render) -> Dic
     stats = {"cells": 0, "lane_cells": 0}
     hits = {"channel": [0, 0], "flat": [0, 0]}  # correct [no-lane, lane]
     sums = {"channel": [], "flat": []}
-    for seed in frame_seeds:
-        frame, gt = render(int(seed), cfg.frame_w, cfg.frame_h)
-        top = int(np.ceil(gt.horizon_y)) + 1
+    scenes = [render(int(seed), cfg.frame_w, cfg.frame_h) for seed in frame_seeds]
+    tops = [int(np.ceil(gt.horizon_y)) + 1 for _, gt in scenes]
+    height = cfg.frame_h - max(tops)  # one strip size for all frames: one traced graph
+    for (frame, gt), top in zip(scenes, tops):
         labels = frame_labels(frame, gt, top, cfg, 2)
-        strip = frame_tensor(frame)[top:]
+        strip = frame_tensor(frame)[top:top + height]
         logits = np.asarray(logits_model(strip[None]))[0]
         rows, cols = min(labels.shape[0], logits.shape[0]), min(labels.shape[1], logits.shape[1])
         logits, labels = logits[:rows, :cols], labels[:rows, :cols]
@@ -160,11 +161,12 @@ def glorot_limits(patch: int) -> Dict[str, object]:
             "dense_weights": dense_in * 128, "conv_weights": conv_in * 256}
 
 
-def dense_like_initializer(patch: int):
-    """The whole-map kernel initialised as a Dense(256) on the flattened map would be."""
+def dense_like_initializer(patch: int, seed: int = 0):
+    """The whole-map kernel initialised as a Dense(256) on the flattened map would be:
+    GlorotUniform with fan_out = 256 instead of kh * kw * 256."""
     keras = _keras()
     lim = glorot_limits(patch)["conv_limit_if_dense"]
-    return keras.initializers.RandomUniform(-lim, lim, seed=0)
+    return keras.initializers.RandomUniform(-lim, lim, seed=seed)
 
 
 def init_stats(patch: int, x: np.ndarray, seed: int) -> Dict[str, float]:

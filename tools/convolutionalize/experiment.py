@@ -33,7 +33,12 @@ def _args(argv):
     p.add_argument("--train-frames", type=int, default=220, help="frames for training patches")
     p.add_argument("--test-frames", type=int, default=90, help="frames for test patches")
     p.add_argument("--map-frames", type=int, default=20, help="whole frames for the dense map")
+    p.add_argument("--save-dense", metavar="PATH.keras",
+                   help="also save the first optimiser's seed-0 Dense classifier (for "
+                        "`lanecam convolutionalize` and `lanecam run --heatmap`)")
     p.add_argument("--quick", action="store_true", help="a tiny run to check the script")
+    p.add_argument("--report", metavar="RESULTS.json",
+                   help="print the Markdown tables of an earlier run's JSON and exit")
     args = p.parse_args(argv)
     if args.quick:
         args.seeds, args.epochs, args.train_frames, args.test_frames = "0", 1, 20, 10
@@ -119,6 +124,7 @@ def _why(data, args, keep: dict, rows: list) -> dict:
     import keras
 
     from pipeline.roadsim import random_frame
+    from tools.convolutionalize import convolutionalize
     from tools.convolutionalize import exp_why as W
     from tools.convolutionalize.exp_train import fit
     from tools.convolutionalize.patches import PatchConfig
@@ -150,40 +156,54 @@ def _why(data, args, keep: dict, rows: list) -> dict:
     for seed in args.seeds:
         keras.utils.set_random_seed(seed)
         model = seed_conv(data.x_train.shape[1:], seed=seed,
-                          big_kernel_initializer=W.dense_like_initializer(patch))
+                          big_kernel_initializer=W.dense_like_initializer(patch, seed))
         r = fit(model, data, args.epochs, worst, seed)
         init_rows.append({"seed": seed, "optimizer": worst, "curve": r.curve, "final": r.final})
         _log(f"seed conv, Dense-like init, {worst}, seed {seed}: {r.curve}")
     out["seed_conv_dense_like_init"] = init_rows
     shocks = []
     dense_layer = [ly.name for ly in dense0.layers if type(ly).__name__ == "Dense"][0]
-    conv0 = __import__("tools.convolutionalize", fromlist=["x"]).convolutionalize(dense0).model
-    for opt in args.optimizers:
-        for steps in (1, 10):
-            shocks.append({"case": f"trained dense {patch}x{patch}, restart", "optimizer": opt,
-                           "steps": steps, **W.optimizer_shock(dense0, dense_layer, data.x_test,
-                                                               data.y_test, opt, steps)})
-            shocks.append({"case": f"its conv copy {patch}x{patch}, restart", "optimizer": opt,
-                           "steps": steps, **W.optimizer_shock(conv0, f"{dense_layer}_conv",
-                                                               data.x_test, data.y_test, opt,
-                                                               steps)})
-    xs = data.x_test[:400]
-    for scale in (1, 2, 4):
+    conv0 = convolutionalize(dense0).model
+    for opt in args.optimizers:  # a restart: the Dense model and its exact conv copy
+        shocks.append({"case": f"trained dense {patch}x{patch}, restart", "optimizer": opt,
+                       "seed": seed0, "steps": 1,
+                       **W.optimizer_shock(dense0, dense_layer, data.x_test, data.y_test, opt, 1)})
+        shocks.append({"case": f"its conv copy {patch}x{patch}, restart", "optimizer": opt,
+                       "seed": seed0, "steps": 1,
+                       **W.optimizer_shock(conv0, f"{dense_layer}_conv", data.x_test,
+                                           data.y_test, opt, 1)})
+    xs, ys = data.x_test[:320], data.y_test[:320]
+    for scale in (1, 3):  # a fresh start at two fan-ins (patches upscaled 3x for the second)
         size = patch * scale
         x = xs if scale == 1 else np.stack([cv2.resize(p, (size, size),
                                                        interpolation=cv2.INTER_LINEAR)
                                             for p in xs])
-        keras.utils.set_random_seed(seed0)
-        fresh = seed_dense((size, size, 3), seed=seed0)
-        name = [ly.name for ly in fresh.layers if type(ly).__name__ == "Dense"][0]
-        for opt in args.optimizers:
-            shocks.append({"case": f"untrained dense {size}x{size}", "optimizer": opt,
-                           "steps": 10, **W.optimizer_shock(fresh, name, x, data.y_test[:400],
-                                                            opt, 10)})
+        for seed in args.seeds[:2]:
+            for case, model, layer in _fresh_models(size, seed, W, seed_dense, seed_conv):
+                shocks.append({"case": f"untrained {case} {size}x{size}", "optimizer": opt0,
+                               "seed": seed, "steps": 10,
+                               **W.optimizer_shock(model, layer, x, ys, opt0, 10, seed)})
+                _log(f"shock: {shocks[-1]}")
     out["optimizer_shock"] = shocks
     _log("optimizer shock: " + "; ".join(f"{s['case']} {s['optimizer']} {s['steps']}: "
                                          f"{s['relative_change']}" for s in shocks))
     return out
+
+
+def _fresh_models(size: int, seed: int, W, seed_dense, seed_conv):
+    """(case, untrained model, its big ReLU layer): the Dense classifier, the seed's conv model
+    with Keras's initialisation and with a Dense-like one."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    dense = seed_dense((size, size, 3), seed=seed)
+    yield "dense", dense, [ly.name for ly in dense.layers if type(ly).__name__ == "Dense"][0]
+    keras.utils.set_random_seed(seed)
+    yield "seed conv", seed_conv((size, size, 3), seed=seed), "whole_map_conv"
+    keras.utils.set_random_seed(seed)
+    yield ("seed conv, Dense-like init",
+           seed_conv((size, size, 3), seed=seed,
+                     big_kernel_initializer=W.dense_like_initializer(size, seed)), "whole_map_conv")
 
 
 def _summary(rows) -> list:
@@ -203,9 +223,35 @@ def _summary(rows) -> list:
     return lines
 
 
+_NAMES = {"dense": "seed's Dense classifier",
+          "seed_conv": "seed's convolutionalized model, from scratch",
+          "conv_from_dense": "Dense convolutionalized (exact copy), trained on",
+          "dense_continued": "Dense trained on (control: fresh optimiser)",
+          "gap": "1x1 conv + global average pooling"}
+
+
+def markdown_tables(results: dict) -> str:
+    """The accuracy table (mean and range over seeds) and the per-seed finals, as Markdown."""
+    cfg = results["config"]
+    lines = [f"Test accuracy after {cfg['epochs']} epochs (batch {cfg['batch']}, "
+             f"{cfg['train_patches']} training / {cfg['test_patches']} test patches), "
+             f"seeds {cfg['seeds']}:", "",
+             "| model | optimiser | mean | min | max | at copy | s / run |",
+             "|---|---|---|---|---|---|---|"]
+    for row in results["summary"]:
+        at_copy = "" if row["at_copy_mean"] is None else f"{row['at_copy_mean']:.3f}"
+        lines.append(f"| {_NAMES.get(row['model'], row['model'])} | {row['optimizer']} | "
+                     f"{row['final_mean']:.3f} | {row['final_min']:.3f} | "
+                     f"{row['final_max']:.3f} | {at_copy} | {row['seconds_mean']:.0f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
-    """Run everything; returns 0. Prints progress to stderr and the summary to stdout."""
+    """Run everything; returns 0. Prints progress to stderr and the tables to stdout."""
     args = _args(argv)
+    if args.report:
+        print(markdown_tables(json.loads(Path(args.report).read_text())))
+        return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     t0 = time.perf_counter()
     from tools.convolutionalize.exp_train import Data
@@ -220,6 +266,8 @@ def main(argv=None) -> int:
     keep: dict = {}
     rows = _main_runs(data, args, keep)
     why = _why(data, args, keep, rows)
+    if args.save_dense:
+        keep[args.optimizers[0]][args.seeds[0]]["dense"].save(args.save_dense)
     results = {
         "command": "python -m tools.convolutionalize.experiment " + " ".join(argv or sys.argv[1:]),
         "config": {"patch": cfg.__dict__, "seeds": args.seeds, "epochs": args.epochs,
@@ -233,8 +281,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, default=float) + "\n")
-    for line in results["summary"]:
-        print(json.dumps(line))
+    print(markdown_tables(results))
     print(f"total {results['seconds']['total']} s; wrote {out}")
     return 0
 
