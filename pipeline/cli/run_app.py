@@ -185,4 +185,10 @@ class RunApp:
         if runner.interrupted:
             _say(f"interrupted: the outputs hold the {m.frames_done} frames processed")
             return 130
+        ended_early = getattr(src, "ended_early", None)
+        if ended_early:
+            # the outputs are complete up to the cut, but a shorter video than announced is
+            # bad input: say so and exit like any other bad input
+            _say(f"error: {ended_early}; the outputs hold the {m.frames_done} frames before it")
+            return InputError.exit_code
         return 0

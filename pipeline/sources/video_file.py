@@ -38,6 +38,8 @@ class VideoFileSource(CaptureSource):
         self._first: Optional[np.ndarray] = None
         self._index = 0
         self._pacer: Optional[Pacer] = None
+        # set when the file ends before the frame count its container announced
+        self.ended_early: Optional[str] = None
 
     def _open(self) -> None:
         path = self.path
@@ -82,8 +84,12 @@ class VideoFileSource(CaptureSource):
             frame = self._grab(out)
         if frame is None:
             if self.frame_count and self._index < self.frame_count:
-                log.warning("%s: ended at frame %d of %d announced by the container "
-                            "(truncated file?)", self.path, self._index, self.frame_count)
+                # not an exception: the frames before the cut are good and must reach the
+                # sinks; the caller (``lanecam run``) reports it and exits non-zero at the end
+                self.ended_early = (f"{self.path}: ended at frame {self._index} of "
+                                    f"{self.frame_count} announced by the container "
+                                    "(truncated file?)")
+                log.info("%s", self.ended_early)
             return ReadStatus.END, None, 0.0
         ts = self._index / self.fps
         self._index += 1

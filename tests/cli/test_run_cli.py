@@ -112,6 +112,30 @@ def test_bad_sources_are_one_line_exit_2(tmp_path, capsys, tiny_model):
         assert len(lines) == 1 and str(source) in lines[0], err
 
 
+def test_truncated_video_keeps_its_frames_and_exits_2(tmp_path, capsys, tiny_model):
+    """A cut-off mp4 whose index survives: every decodable frame is processed and written, then
+    one line names the file and the shortfall, exit 2."""
+    av = pytest.importorskip("av")
+    path = tmp_path / "cut.mp4"
+    with av.open(str(path), "w", options={"movflags": "+faststart"}) as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        for i in range(40):
+            img = np.full((64, 96, 3), (i * 6) % 256, np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")))
+        out.mux(stream.encode(None))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 6 // 10])
+    lanes = tmp_path / "lanes.jsonl"
+    rc, err = _run(capsys, path, "--model", tiny_model, "--lanes", lanes, "--quiet")
+    assert rc == 2, err
+    ids = [json.loads(line)["frame_id"] for line in lanes.read_text().splitlines()]
+    assert 0 < len(ids) < 40 and ids == list(range(len(ids)))
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert str(path) in lines[0] and f"ended at frame {len(ids)} of 40" in lines[0]
+
+
 @pytest.mark.parametrize("argv, match", [
     ([], "no SOURCE given"),
     (["x.mp4", "--h-samples", "10:5:1"], "--h-samples"),
