@@ -59,6 +59,17 @@ def test_variants_from_onnx_and_trt_plan_on_fake_gpu(tmp_path, monkeypatch, caps
     assert "trtexec --onnx=" in text and "--fp16" not in text.split("trtexec")[1]
 
 
+def test_variants_of_an_onnx_go_where_o_says(tmp_path, capsys):
+    onnx_path, frames = _tiny_onnx(tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    assert main(["export", str(onnx_path), "--fp16", "--check-frames", str(frames),
+                 "-o", str(out_dir / "copy.onnx")]) == 0
+    assert (out_dir / "copy_fp16.onnx").is_file()
+    assert ModelSpec.load(spec_path_for(out_dir / "copy.onnx")).name == "tiny"
+    assert not (tmp_path / "tiny_fp16.onnx").exists()  # nothing written beside the input
+
+
 def test_trt_missing_prints_command_then_names_extra(tmp_path, monkeypatch, capsys):
     import sys
 

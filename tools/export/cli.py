@@ -23,7 +23,9 @@ def add_arguments(parser) -> None:
 
     parser.add_argument("model", metavar="MODEL", help=".keras, .h5, SavedModel folder or .onnx")
     parser.add_argument("-o", "--output", metavar="OUT.onnx",
-                        help="ONNX file to write (default: <model stem>.onnx here)")
+                        help="ONNX file to write (default: <model stem>.onnx here); for an .onnx "
+                             "MODEL, a copy to make the variants and plans beside (default: "
+                             "beside MODEL)")
     g = parser.add_argument_group("ONNX")
     g.add_argument("--opset", type=int, default=17, help="ONNX opset, 13-17 (default 17)")
     g.add_argument("--dynamic-batch", action="store_true", help="symbolic batch dimension")
@@ -120,6 +122,10 @@ def run(args) -> int:
         out = model
         spec = spec_from_args(args, model) if spec_path_for(model).is_file() or args.spec \
             else _spec_from_onnx(model, ModelSpec)
+        if args.output and Path(args.output).resolve() != model.resolve():
+            # variants and plans are written next to ``out``: honour -o rather than writing
+            # beside the input (which may be the bundled model inside the package)
+            out = _copy_onnx(model, Path(args.output), spec)
     else:
         from tools.export.onnx_export import export_keras
 
@@ -135,6 +141,21 @@ def run(args) -> int:
     if args.trt:
         _build_plans(args, out, spec, variants)
     return 0
+
+
+def _copy_onnx(model: Path, out: Path, spec) -> Path:
+    import shutil
+
+    from engines.modelspec import spec_path_for
+
+    if out.suffix.lower() != ".onnx":
+        raise InputError(f"-o {out}: expected a .onnx path")
+    if not out.parent.is_dir():
+        raise InputError(f"-o {out}: folder {out.parent} does not exist")
+    shutil.copyfile(model, out)
+    spec.save(spec_path_for(out))
+    print(f"export: copied {model} to {out} (+ {spec_path_for(out).name})")
+    return out
 
 
 def _spec_from_onnx(path: Path, ModelSpec):
