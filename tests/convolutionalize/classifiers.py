@@ -71,3 +71,23 @@ def same_padded_trunk(shape=(16, 16, 3)):
         keras.Input(shape), L.Conv2D(8, 3, padding="same", activation="relu"),
         L.MaxPooling2D(2), L.Flatten(), L.Dense(8, activation="relu"), L.Dense(2)],
         name="same_padded")
+
+
+def seed_stack_functional(shape=(30, 40, 3), dropout: bool = True):
+    """The seed's exact layer stack written with the functional API (non-square input)."""
+    inp = keras.Input(shape)
+    x = L.Conv2D(32, (3, 3), padding="valid", activation="relu")(inp)
+    x = L.Conv2D(32, (3, 3), activation="relu")(x)
+    x = L.MaxPooling2D(pool_size=(2, 2))(x)
+    x = L.Dropout(0.25)(x) if dropout else x
+    x = L.Flatten()(x)
+    x = L.Dense(128, activation="relu")(x)
+    x = L.Dropout(0.5)(x) if dropout else x
+    x = L.Dense(2)(x)
+    x = L.Activation("softmax")(x)
+    return keras.Model(inp, x, name="seed_functional")
+
+
+def seed_stack_functional_no_dropout(shape=(26, 22, 2)):
+    """The same without Dropout, two input channels."""
+    return seed_stack_functional(shape, dropout=False)

@@ -22,6 +22,9 @@ CASES = [
     ("functional residual 20x24x1", C.functional_residual, (36, 40), 4, (5, 5), 3),
     ("functional BN head 16x32x4", C.functional_bn_head, (32, 64), 4, (5, 9), 4),
     ("three Dense, no pooling 12x12x2", C.three_dense_no_pool, (15, 20), 1, (4, 9), 2),
+    ("seed stack functional 30x40x3", C.seed_stack_functional, (46, 72), 2, (9, 17), 2),
+    ("seed stack functional no Dropout 26x22x2", C.seed_stack_functional_no_dropout, (26, 50),
+     2, (1, 15), 2),
 ]
 
 

@@ -108,7 +108,6 @@ def run(args) -> int:
     if not args.atol > 0:
         raise InputError(f"--atol: expected a positive number, got {args.atol}")
     size = parse_input_size(args.input_size)
-    result = convolutionalize(model, input_size=size, atol=args.atol)
     if args.onnx:
         onnx_out = Path(args.onnx)
         if onnx_out.suffix.lower() != ".onnx" or not onnx_out.parent.is_dir():

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main"]
+from tools.convolutionalize.exp_report import markdown_tables, why_tables
+
+__all__ = ["main", "markdown_tables"]
 
 
 def _args(argv):
@@ -39,6 +41,8 @@ def _args(argv):
     p.add_argument("--quick", action="store_true", help="a tiny run to check the script")
     p.add_argument("--report", metavar="RESULTS.json",
                    help="print the Markdown tables of an earlier run's JSON and exit")
+    p.add_argument("--all-tables", action="store_true",
+                   help="with --report: also the per-run curves and the explanation tables")
     args = p.parse_args(argv)
     if args.quick:
         args.seeds, args.epochs, args.train_frames, args.test_frames = "0", 1, 20, 10
@@ -223,34 +227,14 @@ def _summary(rows) -> list:
     return lines
 
 
-_NAMES = {"dense": "seed's Dense classifier",
-          "seed_conv": "seed's convolutionalized model, from scratch",
-          "conv_from_dense": "Dense convolutionalized (exact copy), trained on",
-          "dense_continued": "Dense trained on (control: fresh optimiser)",
-          "gap": "1x1 conv + global average pooling"}
-
-
-def markdown_tables(results: dict) -> str:
-    """The accuracy table (mean and range over seeds) and the per-seed finals, as Markdown."""
-    cfg = results["config"]
-    lines = [f"Test accuracy after {cfg['epochs']} epochs (batch {cfg['batch']}, "
-             f"{cfg['train_patches']} training / {cfg['test_patches']} test patches), "
-             f"seeds {cfg['seeds']}:", "",
-             "| model | optimiser | mean | min | max | at copy | s / run |",
-             "|---|---|---|---|---|---|---|"]
-    for row in results["summary"]:
-        at_copy = "" if row["at_copy_mean"] is None else f"{row['at_copy_mean']:.3f}"
-        lines.append(f"| {_NAMES.get(row['model'], row['model'])} | {row['optimizer']} | "
-                     f"{row['final_mean']:.3f} | {row['final_min']:.3f} | "
-                     f"{row['final_max']:.3f} | {at_copy} | {row['seconds_mean']:.0f} |")
-    return "\n".join(lines)
-
-
 def main(argv=None) -> int:
     """Run everything; returns 0. Prints progress to stderr and the tables to stdout."""
     args = _args(argv)
     if args.report:
-        print(markdown_tables(json.loads(Path(args.report).read_text())))
+        results = json.loads(Path(args.report).read_text())
+        print(markdown_tables(results))
+        if args.all_tables:
+            print("\n" + why_tables(results))
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     t0 = time.perf_counter()
