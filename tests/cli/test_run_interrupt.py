@@ -56,7 +56,10 @@ def test_ctrl_c_leaves_a_playable_output_with_the_frames_so_far(tmp_path, tiny_m
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "run", str(video), "--model", str(tiny_model),
          "-o", str(out), "--lanes", str(lanes), "--quiet", "--threads", "1"],
-        stderr=subprocess.PIPE, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+        stderr=subprocess.PIPE, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"),
+        # a pytest started in the background ignores SIGINT and its children inherit that:
+        # give the child the default disposition, as a terminal would
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until frames are being written

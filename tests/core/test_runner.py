@@ -1,6 +1,7 @@
 """Runner with fake stages: failures, lossless file mode, bounded live latency, Ctrl-C."""
 
 import _thread
+import signal
 import threading
 import time
 
@@ -66,8 +67,18 @@ def test_live_mode_keeps_latency_bounded_and_counts_drops():
     assert _lanecam_threads() == []
 
 
-def test_ctrl_c_finishes_the_frames_in_flight_and_tears_down():
-    runner = build(FakeSource(n=None), delays={"sink": 0.01})
+@pytest.fixture
+def sigint_raises():
+    """Python's own SIGINT handler for the test: a shell that starts pytest in the background
+    makes it ignore SIGINT, and then ``interrupt_main`` does nothing (the run would never end)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_finishes_the_frames_in_flight_and_tears_down(sigint_raises):
+    # a bounded source, so that a lost interrupt fails the test instead of hanging it
+    runner = build(FakeSource(n=2000), delays={"sink": 0.01})
     threading.Timer(0.3, _thread.interrupt_main).start()
     metrics = runner.run()
     sink = runner.stages[-1]
