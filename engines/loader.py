@@ -1,8 +1,9 @@
 """Pick and build an engine for a model: ``open_engine(model, engine="auto")``.
 
 Engines are registered by name with the module that implements them, imported only when
-chosen. ``auto`` takes TensorRT for a TensorRT plan, or for an ONNX model on a machine where
-``tensorrt`` and ``pycuda`` are installed, and ONNX Runtime otherwise.
+chosen. ``auto`` takes TensorRT for a TensorRT plan, Keras (the reference engine, TensorFlow)
+for a ``.keras``/``.h5`` file or a SavedModel folder, TensorRT for an ONNX model on a machine
+where ``tensorrt`` and ``pycuda`` are installed, and ONNX Runtime otherwise.
 """
 
 import importlib
@@ -20,11 +21,11 @@ __all__ = ["open_engine", "default_model_path", "register_engine", "ENGINE_NAMES
 _PLAN_SUFFIXES = (".plan", ".engine", ".trt")
 _KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 
-# name -> "module:Class"; a None value is a known engine that is not part of the runtime
+# name -> "module:Class"; a None value is a known engine that is not available
 _ENGINES: Dict[str, Optional[str]] = {
     "onnxruntime": "engines.onnxruntime_engine:OnnxRuntimeEngine",
     "tensorrt": "engines.tensorrt_engine:TensorRTEngine",
-    "keras": None,
+    "keras": "engines.keras_engine:KerasEngine",
 }
 ENGINE_NAMES = ("auto",) + tuple(_ENGINES)
 # options that only mean something to one engine: dropped for the others, so one call (the
@@ -34,9 +35,11 @@ _ONLY_FOR = {"threads": "onnxruntime", "spinning": "onnxruntime", "providers": "
              "workspace_mib": "tensorrt", "device": "tensorrt"}
 
 
-def default_model_path() -> Path:
-    """The bundled model: ``engines/models/lanefcn/lanefcn.onnx``."""
-    return Path(__file__).resolve().parent / "models" / "lanefcn" / "lanefcn.onnx"
+def default_model_path(engine: str = "auto") -> Path:
+    """The bundled model: ``engines/models/lanefcn/lanefcn.onnx``, or its Keras original
+    ``lanefcn.keras`` for the keras engine."""
+    suffix = ".keras" if engine == "keras" else ".onnx"
+    return Path(__file__).resolve().parent / "models" / "lanefcn" / f"lanefcn{suffix}"
 
 
 def register_engine(name: str, target: str) -> None:
@@ -55,7 +58,7 @@ def _auto(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in _PLAN_SUFFIXES:
         return "tensorrt"
-    if suffix in _KERAS_SUFFIXES:
+    if suffix in _KERAS_SUFFIXES or path.is_dir():
         return "keras"
     if _has("tensorrt") and _has("pycuda"):
         return "tensorrt"
@@ -77,8 +80,8 @@ def open_engine(model=None, engine: str = "auto", spec: Optional[ModelSpec] = No
         InputError: the model is missing or invalid, or the engine name is unknown.
         MissingDependencyError: the chosen engine's library is not installed.
     """
-    path = Path(model) if model is not None else default_model_path()
-    if not path.is_file():
+    path = Path(model) if model is not None else default_model_path(engine)
+    if not path.is_file() and not (path / "saved_model.pb").is_file():
         if model is None:
             raise InputError(f"{path}: the bundled model is missing; pass --model PATH")
         raise InputError(f"{path}: model file not found")
@@ -87,17 +90,17 @@ def open_engine(model=None, engine: str = "auto", spec: Optional[ModelSpec] = No
     name = _auto(path) if engine == "auto" else engine
     target = _ENGINES.get(name)
     if target is None:
-        # the runtime never imports TensorFlow; a Keras model is exported to ONNX first
-        raise InputError(f"{path}: the {name} engine is not available in the lanecam runtime; "
-                         "export the model with `lanecam export` and run the .onnx")
+        raise InputError(f"{path}: the {name} engine is not available in this installation")
     options = {k: v for k, v in options.items()
                if v is not None and _ONLY_FOR.get(k, name) == name}
     if name == "tensorrt":
         # fail now with the extra to install, not later inside the inference thread
         require("tensorrt", "trt", "the TensorRT engine")
         require("pycuda.driver", "trt", "the TensorRT engine")
-    elif path.suffix.lower() in _PLAN_SUFFIXES + _KERAS_SUFFIXES:
-        raise InputError(f"{path}: the {name} engine reads .onnx models, not "
-                         f"{path.suffix} files")
+    elif name == "keras":
+        pass  # KerasEngine checks the file type and names the extra itself
+    elif path.is_dir() or path.suffix.lower() in _PLAN_SUFFIXES + _KERAS_SUFFIXES:
+        what = "a folder" if path.is_dir() else f"{path.suffix} files"
+        raise InputError(f"{path}: the {name} engine reads .onnx models, not {what}")
     module, _, cls = target.partition(":")
     return getattr(importlib.import_module(module), cls)(path, spec=spec, **options)

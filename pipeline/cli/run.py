@@ -5,6 +5,7 @@ Examples:
   lanecam run /dev/video0 --display                             live, low latency
   lanecam run rtsp://cam/stream --preview 8080                  watch at http://127.0.0.1:8080/
   lanecam run drive.mp4 --config run.toml                       options from a TOML file
+  lanecam run drive.mp4 --engine keras                          the Keras original (reference)
 
 Files are processed losslessly with a progress bar; live sources drop frames instead of
 falling behind and print a PERF line every few seconds. A TOML config takes the long flag
@@ -34,8 +35,14 @@ def add_arguments(parser) -> None:
     a("--preview", metavar="[HOST:]PORT",
       help="serve an MJPEG preview (127.0.0.1 unless a host is given)")
     a("--images", metavar="DIR", help="write every annotated frame as an image into DIR")
-    a("--model", metavar="PATH", help="model (.onnx, or a TensorRT plan); default the bundled one")
-    a("--engine", choices=("auto", "onnxruntime", "tensorrt", "keras"), help="engine (auto)")
+    a("--model", metavar="PATH",
+      help="model: .onnx, a TensorRT plan, or .keras/.h5/SavedModel for the keras reference "
+           "engine; default the bundled one")
+    a("--spec", metavar="SPEC.json",
+      help="the model's ModelSpec, for a model with none embedded or beside it")
+    a("--engine", choices=("auto", "onnxruntime", "tensorrt", "keras"),
+      help="engine (auto: TensorRT for a plan or where installed, keras for a Keras model, "
+           "else onnxruntime)")
     a("--engine-cache", metavar="DIR",
       help="TensorRT plans built from an ONNX model are kept here, one per model, precision, "
            "TensorRT version and GPU (default $LANECAM_ENGINE_CACHE or ~/.cache/lanecam/engines)")

@@ -91,13 +91,15 @@ class RunApp:
     def build(self):
         """Open the source, the engine's model, the sinks; returns the (unstarted) runner."""
         from engines.loader import open_engine
+        from engines.modelspec import ModelSpec
         from pipeline.core.build import build_lane_pipeline
         from pipeline.lanes import LaneExtractor
         from pipeline.overlay import Overlay
         from pipeline.preprocess import Preprocessor
 
         o = self.opts
-        engine = open_engine(o["model"], engine=o["engine"], threads=o["threads"],
+        spec = ModelSpec.load(o["spec"]) if o.get("spec") else None
+        engine = open_engine(o["model"], engine=o["engine"], spec=spec, threads=o["threads"],
                              cache_dir=o.get("engine_cache"))
         profile = self._profile()
         self.source = src = self._open_source()

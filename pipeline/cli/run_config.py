@@ -11,6 +11,7 @@ _OPTIONS = {
     "source": (None, str), "output": (None, str), "lanes": (None, str),
     "lanes_format": ("native", str), "h_samples": ("160:720:10", str), "display": (False, bool),
     "preview": (None, (str, int)), "images": (None, str), "model": (None, str),
+    "spec": (None, str),
     "engine": ("auto", str), "engine_cache": (None, str), "calibration": (None, str),
     "realtime": (False, bool), "stats": (None, str), "threads": (None, int),
     "no_hud": (False, bool), "quiet": (False, bool), "heatmap": (None, str),

@@ -12,7 +12,7 @@ pytest.importorskip("onnx")
 from engines import Engine, open_engine, spec_path_for  # noqa: E402
 from engines.onnxruntime_engine import OnnxRuntimeEngine  # noqa: E402
 from pipeline.errors import InputError, MissingDependencyError  # noqa: E402
-from tinymodels import conv_weights, make_model, tiny_spec  # noqa: E402
+from tinymodels import make_model, reference_outputs, tiny_spec  # noqa: E402
 
 
 ENGINES = ["onnxruntime", "tensorrt-8.2", "tensorrt-8.6", "tensorrt-10.13", "tensorrt-11.1"]
@@ -44,13 +44,7 @@ def model(tmp_path, spec):
 
 
 def _reference(spec, x):
-    """What the tiny graph computes, in numpy."""
-    w = conv_weights(spec)[:, :, 0, 0]               # (classes, 3)
-    logits = x[0] @ w.T                               # (h, w, classes)
-    e = np.exp(logits - logits.max(-1, keepdims=True))
-    prob = e / e.sum(-1, keepdims=True)
-    exist = 1 / (1 + np.exp(-prob.mean((0, 1))[1:]))
-    return prob[None], exist[None]
+    return reference_outputs(spec, x)
 
 
 def test_engine_runs_and_matches_the_graph(model, spec, make_engine):
@@ -149,9 +143,9 @@ def test_open_engine_errors(tmp_path, model):
         open_engine(model, engine="openvino")
     keras_file = tmp_path / "m.keras"
     keras_file.write_bytes(b"x")
-    with pytest.raises(InputError, match="lanecam export"):
-        open_engine(keras_file)
-    with pytest.raises(InputError, match="lanecam export"):
+    with pytest.raises(InputError, match=r"onnxruntime engine reads \.onnx models, not \.keras"):
+        open_engine(keras_file, engine="onnxruntime")
+    with pytest.raises(InputError, match="keras engine reads .keras, .h5 or SavedModel"):
         open_engine(model, engine="keras")
 
 

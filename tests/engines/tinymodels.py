@@ -15,6 +15,16 @@ def conv_weights(spec: ModelSpec) -> np.ndarray:
     return rng.normal(0, 1, (spec.num_classes, 3, 1, 1)).astype(np.float32)
 
 
+def reference_outputs(spec: ModelSpec, x: np.ndarray):
+    """What the tiny graph computes for an NHWC batch-1 input, in numpy: (prob, exist)."""
+    w = conv_weights(spec)[:, :, 0, 0]               # (classes, 3)
+    logits = x[0] @ w.T                               # (h, w, classes)
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    prob = e / e.sum(-1, keepdims=True)
+    exist = 1 / (1 + np.exp(-prob.mean((0, 1))[1:]))
+    return prob[None], exist[None]
+
+
 def make_model(path, spec: ModelSpec, embed_spec=True, input_name=None, input_shape=None,
                input_batch="N"):
     """Write a tiny lane_slots model for ``spec`` to ``path``; returns the path.

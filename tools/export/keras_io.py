@@ -3,6 +3,7 @@ convert it to ONNX with tf2onnx. TensorFlow is imported here, lazily, never by t
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Callable, List, Tuple
 
@@ -11,7 +12,8 @@ import numpy as np
 from pipeline.errors import InputError
 from pipeline.lazy import require
 
-__all__ = ["LoadedModel", "load_model", "convert"]
+__all__ = ["LoadedModel", "load_model", "convert", "flatten_outputs",
+           "import_tensorflow"]
 
 
 class LoadedModel:
@@ -35,21 +37,48 @@ class LoadedModel:
     def reference(self, x: np.ndarray) -> List[np.ndarray]:
         """Outputs of the original model for input ``x`` (NHWC), in ONNX output order."""
         if self.kind == "saved_model":
-            outs = self.obj(x)
-        else:
-            outs = self.obj(x, training=False)
-        if isinstance(outs, dict):
-            outs = [outs[k] for k in sorted(outs)]
-        if not isinstance(outs, (list, tuple)):
-            outs = [outs]
-        return [np.asarray(o) for o in outs]
+            return flatten_outputs(self.obj(x))
+        return flatten_outputs(self.obj(x, training=False))
+
+
+def flatten_outputs(outs) -> List[np.ndarray]:
+    """A model call's outputs as a list of arrays: a dict in sorted key order (how tf2onnx
+    orders them), a single tensor as a list of one."""
+    if isinstance(outs, dict):
+        outs = [outs[k] for k in sorted(outs)]
+    if not isinstance(outs, (list, tuple)):
+        outs = [outs]
+    return [np.asarray(o) for o in outs]
+
+
+def import_tensorflow(purpose: str = "exporting a Keras model"):
+    """Import TensorFlow without its start-up chatter on stderr.
+
+    TensorFlow 2.21 writes its oneDNN / CUDA-stub / CPU-feature lines before it reads
+    ``TF_CPP_MIN_LOG_LEVEL``, and a CUDA build complains about ``cuInit`` on machines without a
+    driver when the devices are first listed; both go to file descriptor 2, so it points at
+    /dev/null for the import and the first device listing only. Import errors still raise.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if sys.modules.get("tensorflow") is not None:
+        return sys.modules["tensorflow"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        tf = require("tensorflow", "train", purpose)
+        tf.config.list_physical_devices("GPU")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    tf.get_logger().setLevel(logging.ERROR)
+    return tf
 
 
 def _quiet_tf():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    tf = require("tensorflow", "train", "exporting a Keras model")
-    tf.get_logger().setLevel(logging.ERROR)
-    return tf
+    return import_tensorflow()
 
 
 def _keras_input(model, source: str) -> Tuple[tuple, str]:

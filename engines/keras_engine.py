@@ -1,0 +1,170 @@
+"""KerasEngine: the reference engine, running the Keras model itself with TensorFlow.
+
+It answers "does the deployed model compute what I trained?": the same frames through the
+``.keras``/``.h5`` file and through its ONNX export or TensorRT plan, in the same pipeline
+(``lanecam run drive.mp4 --engine keras``, ``lanecam bench --engine keras,onnxruntime``). It is
+not meant to be fast.
+
+TensorFlow is never imported by this module at import time: the runtime runs without it (a
+Jetson has numpy, OpenCV and TensorRT only). Constructing the engine checks that TensorFlow is
+installed (the ``train`` extra) and finds the ModelSpec; ``open()`` loads the model through the
+exporter's loader (Keras 3, legacy Keras 1/2 ``.h5`` through tf-keras, SavedModel folders) and
+checks it against the spec.
+"""
+
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from engines.base import Engine
+from engines.modelspec import ModelSpec, spec_path_for
+from pipeline.errors import InputError, PipelineError
+
+__all__ = ["KerasEngine", "KERAS_SUFFIXES"]
+
+KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def _is_saved_model(path: Path) -> bool:
+    return path.is_dir() and (path / "saved_model.pb").is_file()
+
+
+class KerasEngine(Engine):
+    """Runs a Keras lane model (``.keras``, ``.h5`` or a SavedModel folder) with TensorFlow.
+
+    Args:
+        model_path: the Keras file or SavedModel folder.
+        spec: its ModelSpec; None reads ``<stem>.spec.json`` next to the model (what
+            ``lanecam train`` and ``lanecam export`` write).
+
+    The outputs are told apart the way ``lanecam export`` names them: the rank-4 output is
+    ``spec.seg_output``, a rank-2 output ``spec.exist_output``. An NCHW spec (a model exported
+    with ``--nchw``) is accepted: the input is transposed back to the model's NHWC.
+    ``infer()`` returns the engine's own output buffers, overwritten by the next call.
+    """
+
+    name = "keras"
+
+    def __init__(self, model_path, spec: Optional[ModelSpec] = None):
+        self.model_path = Path(model_path)
+        if not (self.model_path.is_file() or _is_saved_model(self.model_path)):
+            raise InputError(f"{self.model_path}: model file not found")
+        if self.model_path.is_file() and self.model_path.suffix.lower() not in KERAS_SUFFIXES:
+            raise InputError(f"{self.model_path}: the keras engine reads .keras, .h5 or SavedModel "
+                             "models; use --engine onnxruntime or tensorrt for this file")
+        if spec is None and spec_path_for(self.model_path).is_file():
+            spec = ModelSpec.load(spec_path_for(self.model_path))
+        if spec is None:
+            raise InputError(f"{self.model_path}: no ModelSpec (none given, no "
+                             f"{spec_path_for(self.model_path).name} beside it); pass --spec "
+                             "SPEC.json (lanecam export writes one)")
+        self.spec = spec
+        # import TensorFlow now, in the calling thread before any stage runs: a missing extra
+        # is reported at start, and its start-up chatter on stderr is silenced while nothing
+        # else can be writing there
+        from tools.export.keras_io import import_tensorflow
+
+        import_tensorflow("the Keras engine")
+        self.precision = "fp32"
+        self.providers: List[str] = []
+        self.last_latency_ms = 0.0
+        self.dynamic_batch = False
+        self._call = None
+        self._loaded = None
+        self._order: List[str] = []
+        self._outputs: Dict[str, np.ndarray] = {}
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    def open(self) -> "KerasEngine":
+        """Load the model, check its input and outputs against the spec, compile one call."""
+        if self._call is not None:
+            return self
+        from tools.export.keras_io import flatten_outputs, import_tensorflow, load_model
+
+        tf = import_tensorflow("the Keras engine")
+        loaded = load_model(self.model_path)
+        where, s = str(self.model_path), self.spec
+        shape = loaded.input_shape
+        want = (s.input_height, s.input_width, 3)
+        if len(shape) != 4 or any(d is not None and d != w for d, w in zip(shape[1:], want)):
+            raise InputError(f"{where}: input shape {list(shape)}, the ModelSpec expects "
+                             f"[N, {s.input_height}, {s.input_width}, 3] (NHWC inside Keras)")
+        if loaded.input_dtype != s.dtype:
+            raise InputError(f"{where}: input is {loaded.input_dtype}, the ModelSpec expects "
+                             f"{s.dtype}")
+        self.dynamic_batch = shape[0] is None
+        if loaded.kind == "saved_model":
+            call = loaded.reference
+        else:
+            # one traced graph for a fixed batch-1 signature: eager calls cost several times more
+            fn = tf.function(lambda x: loaded.obj(x, training=False), reduce_retracing=True)
+            call = lambda x: flatten_outputs(fn(x))  # noqa: E731
+        first = call(np.zeros((1,) + want, np.dtype(s.dtype)))
+        self._order = self._name_outputs(first)
+        self._outputs = {n: np.empty_like(a) for n, a in zip(self._order, first)}
+        self._call, self._loaded = call, loaded
+        gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+        self.providers = ["tensorflow-gpu" if gpus else "tensorflow-cpu"]
+        return self
+
+    def _name_outputs(self, arrays: List[np.ndarray]) -> List[str]:
+        """The spec's output names in the model's output order (rank 4: seg, rank 2: exist)."""
+        s, where = self.spec, str(self.model_path)
+        ranks = [a.ndim for a in arrays]
+        if ranks.count(4) != 1 or ranks.count(2) > 1 or len(arrays) != ranks.count(4) + ranks.count(2):
+            raise InputError(f"{where}: outputs of ranks {ranks}: expected one per-pixel map "
+                             "(rank 4) and at most one existence vector (rank 2)")
+        if (2 in ranks) != bool(s.exist_output):
+            raise InputError(f"{where}: {'an' if 2 in ranks else 'no'} existence output, but "
+                             f"the ModelSpec's exist_output is {s.exist_output!r}")
+        seg = arrays[ranks.index(4)]
+        channels = seg.shape[3 if s.output_layout == "NHWC" else 1]
+        if channels != s.num_classes:
+            raise InputError(f"{where}: per-pixel output has {channels} channels, the ModelSpec "
+                             f"names {s.num_classes} classes {list(s.class_names)}")
+        return [s.seg_output if r == 4 else s.exist_output for r in ranks]
+
+    def close(self) -> None:
+        """Drop the model and the output buffers; idempotent."""
+        self._call = self._loaded = None
+        self._outputs = {}
+
+    # ---- inference ---------------------------------------------------------------------------
+    def _to_nhwc(self, tensor: np.ndarray) -> np.ndarray:
+        if self.spec.layout == "NCHW":
+            tensor = tensor.transpose(0, 2, 3, 1)
+        return np.ascontiguousarray(tensor)
+
+    def infer(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
+        """Run one input; returns ``{output name: array}`` in the engine's reused buffers."""
+        if self._call is None:
+            raise PipelineError("infer", "KerasEngine.infer() before open()")
+        if tensor.shape != self.spec.input_shape or tensor.dtype != np.dtype(self.spec.dtype):
+            raise InputError(f"input tensor: expected {self.spec.dtype} {self.spec.input_shape}, "
+                             f"got {tensor.dtype} {tensor.shape}")
+        t0 = time.perf_counter()
+        results = self._call(self._to_nhwc(tensor))
+        self.last_latency_ms = (time.perf_counter() - t0) * 1e3
+        for name, value in zip(self._order, results):
+            np.copyto(self._outputs[name], value)
+        return self._outputs
+
+    def infer_batch(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
+        """Run a batch ``(N,) + spec.input_shape[1:]`` (Keras models with a free batch size)."""
+        if self._call is None:
+            raise PipelineError("infer", "KerasEngine.infer_batch() before open()")
+        if not self.dynamic_batch:
+            raise InputError(f"{self.model_path}: the model's batch dimension is fixed")
+        want = tuple(self.spec.input_shape[1:])
+        if tensor.ndim != len(want) + 1 or tuple(tensor.shape[1:]) != want or \
+                tensor.dtype != np.dtype(self.spec.dtype):
+            dims = ", ".join(map(str, want))
+            raise InputError(f"input batch: expected {self.spec.dtype} (N, {dims}), got "
+                             f"{tensor.dtype} {tensor.shape}")
+        t0 = time.perf_counter()
+        results = self._call(self._to_nhwc(tensor))
+        self.last_latency_ms = (time.perf_counter() - t0) * 1e3
+        return {name: np.array(value) for name, value in zip(self._order, results)}
+

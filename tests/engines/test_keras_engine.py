@@ -1,0 +1,193 @@
+"""KerasEngine, the reference engine: the Engine contract on a tiny Keras model that computes
+exactly what the tiny ONNX model computes, the cross-engine check on the bundled model, and
+``lanecam run --engine keras`` / ``--spec``."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("tensorflow")
+keras = pytest.importorskip("keras")
+
+from engines import Engine, open_engine, spec_path_for  # noqa: E402
+from engines.keras_engine import KerasEngine  # noqa: E402
+from engines.onnxruntime_engine import OnnxRuntimeEngine  # noqa: E402
+from pipeline.errors import InputError, MissingDependencyError  # noqa: E402
+from tinymodels import conv_weights, make_model, reference_outputs, tiny_spec  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def make_keras_model(path, spec, height=None, width=None, save_spec=True):
+    """The tiny ONNX graph in Keras: 1x1 conv (no bias) -> channel softmax, and the existence
+    output as sigmoid(mean of the slot channels), the slice made by a fixed Dense (no Lambda,
+    so the file loads with safe_mode)."""
+    h, w, c = height or spec.input_height, width or spec.input_width, spec.num_classes
+    inp = keras.Input((h, w, 3), name=spec.input_name)
+    conv = keras.layers.Conv2D(c, 1, use_bias=False)
+    prob = keras.layers.Softmax(axis=-1, name="prob")(conv(inp))
+    mean = keras.layers.GlobalAveragePooling2D()(prob)
+    pick = keras.layers.Dense(c - 1, activation="sigmoid", name="exist")
+    exist = pick(mean)
+    model = keras.Model(inp, [prob, exist])
+    conv.set_weights([conv_weights(spec).transpose(2, 3, 1, 0)])  # OIHW -> HWIO
+    pick.set_weights([np.eye(c, c - 1, k=-1, dtype=np.float32), np.zeros(c - 1, np.float32)])
+    model.save(str(path))
+    if save_spec:
+        spec.save(spec_path_for(Path(path)))
+    return Path(path)
+
+
+@pytest.fixture
+def spec():
+    return tiny_spec()
+
+
+@pytest.fixture
+def kmodel(tmp_path, spec):
+    return make_keras_model(tmp_path / "tiny.keras", spec)
+
+
+def test_runs_and_computes_what_the_onnx_model_computes(kmodel, spec, tmp_path):
+    x = np.random.default_rng(1).random(spec.input_shape, dtype=np.float32)
+    with KerasEngine(kmodel) as engine:
+        assert isinstance(engine, Engine)
+        out = engine.infer(x)
+        assert set(out) == {spec.seg_output, spec.exist_output}
+        prob, exist = reference_outputs(spec, x)
+        np.testing.assert_allclose(out[spec.seg_output], prob, atol=1e-5)
+        np.testing.assert_allclose(out[spec.exist_output], exist, atol=1e-5)
+        assert engine.last_latency_ms > 0 and engine.precision == "fp32"
+        assert engine.describe() == "keras/tensorflow-cpu"
+        with OnnxRuntimeEngine(make_model(tmp_path / "tiny.onnx", spec), threads=1) as ort:
+            other = ort.infer(x)
+            for name in out:
+                np.testing.assert_allclose(out[name], other[name], atol=1e-5)
+    engine.close()  # idempotent
+
+
+def test_buffers_are_reused_and_bad_calls_refused(kmodel, spec):
+    engine = KerasEngine(kmodel)
+    with pytest.raises(Exception, match="before open"):
+        engine.infer(np.zeros(spec.input_shape, np.float32))
+    with engine:
+        first = engine.infer(np.zeros(spec.input_shape, np.float32))[spec.seg_output]
+        kept = first.copy()
+        second = engine.infer(np.ones(spec.input_shape, np.float32))[spec.seg_output]
+        assert second is first and not np.allclose(second, kept)
+        with pytest.raises(InputError, match="expected float32"):
+            engine.infer(np.zeros((1, 8, 8, 3), np.float32))
+        with pytest.raises(InputError, match="expected float32"):
+            engine.infer(np.zeros(spec.input_shape, np.float64))
+
+
+def test_batches_when_the_batch_is_free(kmodel, spec):
+    x = np.random.default_rng(2).random((3,) + spec.input_shape[1:], dtype=np.float32)
+    with KerasEngine(kmodel) as engine:
+        assert engine.dynamic_batch
+        out = engine.infer_batch(x)
+        assert out[spec.seg_output].shape[0] == 3
+        np.testing.assert_allclose(out[spec.seg_output][2:3], reference_outputs(spec, x[2:3])[0],
+                                   atol=1e-5)
+
+
+def test_an_nchw_spec_is_transposed_back_for_keras(tmp_path):
+    nhwc = tiny_spec()
+    model = make_keras_model(tmp_path / "m.keras", nhwc, save_spec=False)
+    x = np.random.default_rng(3).random(nhwc.input_shape, dtype=np.float32)
+    with KerasEngine(model, spec=nhwc.replace(layout="NCHW")) as engine:
+        out = engine.infer(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+        np.testing.assert_allclose(out[nhwc.seg_output], reference_outputs(nhwc, x)[0], atol=1e-5)
+
+
+def test_spec_from_sidecar_or_argument_else_a_clear_error(tmp_path, spec):
+    path = make_keras_model(tmp_path / "plain.keras", spec, save_spec=False)
+    with pytest.raises(InputError, match=r"plain.keras: no ModelSpec.*--spec"):
+        KerasEngine(path)
+    assert KerasEngine(path, spec=spec).spec == spec
+    spec.save(spec_path_for(path))
+    assert KerasEngine(path).spec == spec
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(input_height=48), r"input shape \[None, 32, 64, 3\].*\[N, 48, 64, 3\]"),
+    (dict(class_names=["background", "L1", "R1"]), "3 classes"),
+    (dict(exist_output=None), "existence output"),
+])
+def test_a_model_that_does_not_match_its_spec_is_refused_at_open(kmodel, spec, change, match):
+    engine = KerasEngine(kmodel, spec=spec.replace(**change))
+    with pytest.raises(InputError, match=match) as info:
+        engine.open()
+    assert str(kmodel) in str(info.value)
+
+
+def test_bad_files_are_refused_naming_them(tmp_path, spec):
+    with pytest.raises(InputError, match="model file not found"):
+        KerasEngine(tmp_path / "missing.keras")
+    onnx_file = make_model(tmp_path / "m.onnx", spec)
+    with pytest.raises(InputError, match="keras engine reads .keras"):
+        KerasEngine(onnx_file)
+    junk = tmp_path / "junk.keras"
+    junk.write_bytes(b"not a zip archive")
+    spec.save(spec_path_for(junk))
+    with pytest.raises(InputError, match="junk.keras: Keras 3 could not load it"):
+        KerasEngine(junk).open()
+
+
+def test_without_tensorflow_the_error_names_the_train_extra(kmodel, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # an import of it fails, as when absent
+    with pytest.raises(MissingDependencyError, match=r"lanecam\[train\]"):
+        KerasEngine(kmodel)
+
+
+def test_loader_picks_keras_for_keras_models_and_the_bundled_original(kmodel):
+    assert isinstance(open_engine(kmodel), KerasEngine)
+    bundled = open_engine(engine="keras")
+    assert isinstance(bundled, KerasEngine) and bundled.model_path.name == "lanefcn.keras"
+    assert bundled.spec == open_engine(engine="onnxruntime").spec
+
+
+@pytest.mark.skipif(not (SHARED / "images").is_dir(), reason="../shared/data not present")
+def test_the_bundled_keras_model_matches_its_onnx_export_on_real_frames():
+    import cv2
+
+    from pipeline.preprocess import Preprocessor
+
+    frames = sorted((SHARED / "images").glob("*/*.jpg"))[:3]
+    assert frames
+    with open_engine(engine="keras") as k, open_engine(engine="onnxruntime", threads=1) as o:
+        worst = 0.0
+        for f in frames:
+            img = cv2.imread(str(f))
+            x = Preprocessor(k.spec, img.shape[1], img.shape[0])(img)
+            a, b = k.infer(x), o.infer(x)
+            worst = max(worst, *(float(np.abs(a[n] - b[n]).max()) for n in a))
+    assert worst < 1e-4
+
+
+def test_lanecam_run_with_the_keras_engine_and_a_spec_file(tmp_path, spec):
+    from pipeline.cli import main
+
+    model = make_keras_model(tmp_path / "m.keras", spec, save_spec=False)
+    spec_file = tmp_path / "elsewhere.json"
+    spec.save(spec_file)
+    onnx_model = make_model(tmp_path / "m.onnx", spec)
+    src = "synthetic://?frames=4&width=160&height=96"
+    assert main(["run", src, "--model", str(model), "--quiet",
+                 "--lanes", str(tmp_path / "none.jsonl")]) == 2  # no spec anywhere
+    assert main(["run", src, "--model", str(model), "--spec", str(spec_file), "--quiet",
+                 "--lanes", str(tmp_path / "k.jsonl")]) == 0
+    assert main(["run", src, "--model", str(onnx_model), "--quiet",
+                 "--lanes", str(tmp_path / "o.jsonl")]) == 0
+    k = [json.loads(x) for x in (tmp_path / "k.jsonl").read_text().splitlines()]
+    o = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert [r["frame_id"] for r in k] == [0, 1, 2, 3]
+    assert sum(len(r["lanes"]) for r in k) > 0  # something to compare
+    for a, b in zip(k, o):  # the same lanes, point for point
+        assert [lane["slot"] for lane in a["lanes"]] == [lane["slot"] for lane in b["lanes"]]
+        for la, lb in zip(a["lanes"], b["lanes"]):
+            np.testing.assert_allclose(la["points"], lb["points"], atol=0.5)
