@@ -98,8 +98,10 @@ class KerasEngine(Engine):
         if loaded.kind == "saved_model":
             call = loaded.reference
         else:
-            # one traced graph for a fixed batch-1 signature: eager calls cost several times more
-            fn = tf.function(lambda x: loaded.obj(x, training=False), reduce_retracing=True)
+            # one traced graph (eager calls cost several times more); the explicit signature
+            # keeps TensorFlow from tracing again on the first real frame (~1 s) or per batch size
+            sig = [tf.TensorSpec((None,) + want, tf.as_dtype(s.dtype))]
+            fn = tf.function(lambda x: loaded.obj(x, training=False), input_signature=sig)
             call = lambda x: flatten_outputs(fn(x))  # noqa: E731
         first = call(np.zeros((1,) + want, np.dtype(s.dtype)))
         self._order = self._name_outputs(first)
