@@ -125,7 +125,8 @@ def test_bad_usage_is_one_line_and_exit_2(tmp_path, tiny_model, args, message, c
 def test_missing_bundled_model_is_explained(tmp_path, capsys, monkeypatch):
     import engines.loader
 
-    monkeypatch.setattr(engines.loader, "default_model_path", lambda: tmp_path / "none.onnx")
+    monkeypatch.setattr(engines.loader, "default_model_path",
+                        lambda engine="auto": tmp_path / "none.onnx")
     assert main(["bench", SMALL_SYNTHETIC, "--quiet", "--frames", "4", "--preload", "2"]) == 2
     assert "--model PATH" in capsys.readouterr().err
 
