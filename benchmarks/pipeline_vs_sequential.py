@@ -33,7 +33,8 @@ def main(argv=None) -> int:
     p.add_argument("--frames", type=int, help="stop after N frames")
     p.add_argument("--sink", choices=("video", "null"), default="video")
     p.add_argument("--threads", type=int, help="ONNX Runtime intra-op threads")
-    p.add_argument("--repeat", type=int, default=1, help="alternate the two runs R times")
+    p.add_argument("--repeat", type=int,
+                   help="alternate the two runs R times (default: lanecam bench's, up to 3)")
     args = p.parse_args(argv)
     settings = BenchSettings(source=args.source, frames=args.frames, engines=["onnxruntime"],
                              models=[args.model], threads=[args.threads], batch=1,
@@ -46,7 +47,7 @@ def main(argv=None) -> int:
         return exc.exit_code
     seq, pipe = r["sequential"]["fps"], r["pipelined"]["fps"]
     print(f"source {args.source}, model {args.model or 'bundled'}, sink {args.sink}, "
-          f"threads {args.threads or 'default'}, runs {args.repeat}")
+          f"threads {args.threads or 'default'}, runs {r['results'][0].get('runs', 1)}")
     rep = r["results"][0].get("repeats", {})
     for name, fps, key in (("sequential", seq, "sequential_fps"), ("pipeline", pipe,
                                                                    "pipelined_fps")):

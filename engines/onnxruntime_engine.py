@@ -7,6 +7,7 @@ session with options for low CPU latency (TENSORRT.md, "ONNX Runtime as the port
 and binds preallocated output buffers, so ``infer()`` allocates nothing per call.
 """
 
+import os
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -18,7 +19,7 @@ from engines.modelspec import ModelSpec, spec_path_for
 from pipeline.errors import InputError, PipelineError
 from pipeline.lazy import require
 
-__all__ = ["OnnxRuntimeEngine", "PROVIDER_PRIORITY"]
+__all__ = ["OnnxRuntimeEngine", "PROVIDER_PRIORITY", "default_threads"]
 
 # the first available one wins; CPU is always the fallback
 PROVIDER_PRIORITY = ("TensorrtExecutionProvider", "CUDAExecutionProvider",
@@ -28,6 +29,23 @@ _ORT_TYPES = {"tensor(float)": "float32", "tensor(uint8)": "uint8", "tensor(floa
 
 def _ort():
     return require("onnxruntime", "test", "the ONNX Runtime engine")
+
+
+def default_threads() -> int:
+    """ONNX Runtime intra-op threads when none are asked for: half the cores, at least 1.
+
+    The engine runs as one stage of a pipeline whose other stages (decode, resize, lane
+    extraction and drawing, encoding) need about as much CPU as the network does. Given every
+    core, ONNX Runtime's parallel sections wait for helper threads whose cores are busy with
+    those stages: on 2 cores, one thread gave the same pipelined FPS as two on an idle machine
+    and 1.3x more under load, where two threads made the pipeline slower than a plain loop
+    (docs/performance.md).
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores // 2)
 
 
 def _shape_mismatch(model_shape: Sequence, want: Sequence[int]) -> bool:
@@ -45,7 +63,7 @@ class OnnxRuntimeEngine(Engine):
         spec: its ModelSpec; None reads it from the ONNX metadata, then the sidecar.
         providers: execution providers in priority order; None uses every available one of
             ``PROVIDER_PRIORITY`` (TensorRT, CUDA, then CPU).
-        threads: intra-op threads (None: ONNX Runtime's default, all cores).
+        threads: intra-op threads (None: ``default_threads()``, half the cores, at least 1).
         spinning: let idle intra-op threads spin. Off by default: in the pipeline other
             threads (decode, encode, drawing) share the cores, and spinning steals their time.
 
@@ -64,6 +82,7 @@ class OnnxRuntimeEngine(Engine):
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise InputError(f"threads: expected a positive integer, got {threads!r}")
         self.threads = threads
+        self.intra_op_threads: Optional[int] = None  # what open() used
         self.spinning = spinning
         self.requested_providers = list(providers) if providers else None
         self.providers: List[str] = []
@@ -150,8 +169,8 @@ class OnnxRuntimeEngine(Engine):
         opts.log_severity_level = 3
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        if self.threads:
-            opts.intra_op_num_threads = self.threads
+        self.intra_op_threads = self.threads or default_threads()
+        opts.intra_op_num_threads = self.intra_op_threads
         opts.inter_op_num_threads = 1
         opts.add_session_config_entry("session.intra_op.allow_spinning",
                                       "1" if self.spinning else "0")

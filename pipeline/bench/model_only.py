@@ -46,6 +46,7 @@ def model_only(ctx: RunContext, iterations: int) -> RunResult:
         info = {"engine": engine.name, "describe": engine.describe(),
                 "providers": list(engine.providers or []), "precision": engine.precision,
                 "model": engine.spec.name,
+                "intra_op_threads": getattr(engine, "intra_op_threads", None),
                 "input": list(engine.spec.input_shape)}
     ctx.on_progress(f"model only: {report['fps']:.1f} fps (batch 1, {n} calls)")
     return RunResult({"model_only": report, "engine_info": info})

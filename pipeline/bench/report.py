@@ -41,6 +41,15 @@ def _machine_line(m: dict) -> str:
     return "; ".join(p for p in parts if p)
 
 
+def _fps_cell(r: dict, kind: str) -> str:
+    """The (median) FPS, with the range of the repeated runs when there were several."""
+    fps = _f(r[kind].get("fps"))
+    runs = (r.get("repeats") or {}).get(f"{kind}_fps")
+    if runs and len(runs) > 1:
+        return f"{fps} (median of {len(runs)}: {min(runs):.1f}-{max(runs):.1f})"
+    return fps
+
+
 def _table(results: List[dict]) -> List[str]:
     head = ("| configuration | precision | model only FPS (batch 1) | model only FPS (batch N) "
             "| sequential FPS | pipelined FPS | speed-up | bound FPS (limit) | efficiency "
@@ -58,7 +67,8 @@ def _table(results: List[dict]) -> List[str]:
         limit = f"{_f(bound.get('fps'))} ({bound.get('limited_by', '?')})" if bound else "–"
         lines.append(
             f"| {c['label']} | {c.get('precision', '?')} | {_f(mo.get('fps'))} | {batch} "
-            f"| {_f(seq.get('fps'))} | {_f(pipe.get('fps'))} | {_f(r.get('speedup'), '{:.2f}x')} "
+            f"| {_fps_cell(r, 'sequential')} | {_fps_cell(r, 'pipelined')} "
+            f"| {_f(r.get('speedup'), '{:.2f}x')} "
             f"| {limit} | {_f(r.get('efficiency'), '{:.2f}')} | {_lat(pipe.get('latency_ms'))} "
             f"| {pipe.get('dropped', 0)} | {_f(mem.get('peak_rss_mb'), '{:.0f}')} "
             f"| {_f(mem.get('growth_kb_per_frame'), '{:+.2f}')} |")
@@ -149,7 +159,8 @@ def summary_lines(data: dict) -> List[str]:
             f"{_f(r['sequential'].get('fps'))} fps | pipelined {_f(pipe.get('fps'))} fps "
             f"({_f(r.get('speedup'), '{:.2f}')}x, bound {_f(b.get('fps'))} by "
             f"{b.get('limited_by')}, efficiency {_f(r.get('efficiency'), '{:.2f}')}) | latency "
-            f"p50/p95/p99 {_lat(pipe.get('latency_ms'))} ms | dropped {pipe.get('dropped')}")
+            f"p50/p95/p99 {_lat(pipe.get('latency_ms'))} ms | dropped {pipe.get('dropped')}"
+            + (f" | median of {r['runs']} runs" if r.get("runs", 1) > 1 else ""))
     return lines
 
 

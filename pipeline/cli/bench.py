@@ -54,8 +54,10 @@ def add_arguments(parser) -> None:
     a("--sinks", default="null", metavar="S[,S...]",
       help="sinks in the sequential and pipelined runs: null, video, jsonl (default null)")
     a("--outputs", metavar="DIR", help="keep the sinks' outputs here (default: a temp folder)")
-    a("--repeat", type=int, default=1, metavar="R",
-      help="run sequential and pipelined R times, alternating; report the median")
+    a("--repeat", type=int, metavar="R",
+      help="run sequential and pipelined R times, alternating; report the median (default: "
+           "up to 3 times while the runs so far took under 20 s, so a short clip is not "
+           "judged on one noisy run)")
     a("--live", action="store_true",
       help="release the frames at the source's fps like a camera: live ring policies, drops "
            "counted, latency of a live stream (default: as fast as possible, lossless)")

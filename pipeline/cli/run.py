@@ -52,7 +52,9 @@ def add_arguments(parser) -> None:
       help="pace a file at its own fps and treat it as live")
     a("--stats", metavar="OUT.json", help="write the run's metrics summary as JSON")
     a("--config", metavar="FILE", help="TOML file whose keys are these flags' long names")
-    a("--threads", type=int, metavar="N", help="inference threads (default: all cores)")
+    a("--threads", type=int, metavar="N",
+      help="ONNX Runtime intra-op threads (default: half the cores, at least 1; the other "
+           "stages use the rest)")
     a("--no-hud", action="store_true", default=None, help="do not draw the FPS/latency HUD")
     a("--heatmap", metavar="MODEL.onnx",
       help="blend the score map of a convolutionalized classifier under the lanes "

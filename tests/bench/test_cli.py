@@ -47,6 +47,27 @@ def test_report_has_the_required_keys_and_tables(tmp_path, tiny_model, capsys):
     assert "| configuration |" in text and "onnxruntime:tiny" in text
     assert "where the time goes" in text and "| preprocess |" in text
     assert "onnxruntime:tiny: model only" in capsys.readouterr().out
+    # a short input is run three times (alternating) and the medians reported
+    r = data["results"][0]
+    assert r["runs"] == 3 and len(r["repeats"]["pipelined_fps"]) == 3
+    assert sorted(r["repeats"]["sequential_fps"])[1] == data["sequential"]["fps"]
+    assert "(median of 3: " in text
+
+
+def test_repeat_one_runs_once(tmp_path, tiny_model):
+    code, data = _bench(tmp_path, "--model", str(tiny_model), "--repeat", "1")
+    assert code == 0 and data["results"][0]["runs"] == 1 and "repeats" not in data["results"][0]
+
+
+@pytest.mark.parametrize("repeat, done, elapsed, more", [
+    (None, 0, 0.0, True), (None, 1, 5.0, True), (None, 2, 19.0, True), (None, 3, 1.0, False),
+    (None, 1, 25.0, False),  # a long input runs once
+    (1, 1, 0.0, False), (5, 4, 100.0, True), (5, 5, 0.0, False),
+])
+def test_how_many_runs(repeat, done, elapsed, more):
+    from pipeline.bench.suite import _another_pair
+
+    assert _another_pair(repeat, done, elapsed) is more
 
 
 def test_models_and_threads_side_by_side(tmp_path, tiny_model, tiny_model_b1):

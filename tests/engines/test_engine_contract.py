@@ -162,3 +162,22 @@ def test_default_model_path_points_into_the_package():
 
     p = default_model_path()
     assert p.name == "lanefcn.onnx" and p.parent.parent.name == "models"
+
+
+@pytest.mark.parametrize("cores, threads", [(1, 1), (2, 1), (3, 1), (4, 2), (16, 8)])
+def test_default_threads_leave_half_the_cores_to_the_other_stages(monkeypatch, cores, threads):
+    import os
+
+    from engines.onnxruntime_engine import default_threads
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert default_threads() == threads
+
+
+def test_the_session_uses_the_asked_or_the_default_threads(model):
+    from engines.onnxruntime_engine import default_threads
+
+    with OnnxRuntimeEngine(model) as engine:
+        assert engine.threads is None and engine.intra_op_threads == default_threads()
+    with OnnxRuntimeEngine(model, threads=3) as engine:
+        assert engine.intra_op_threads == 3
