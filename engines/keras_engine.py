@@ -115,7 +115,7 @@ class KerasEngine(Engine):
         """The spec's output names in the model's output order (rank 4: seg, rank 2: exist)."""
         s, where = self.spec, str(self.model_path)
         ranks = [a.ndim for a in arrays]
-        if ranks.count(4) != 1 or ranks.count(2) > 1 or len(arrays) != ranks.count(4) + ranks.count(2):
+        if ranks.count(4) != 1 or ranks.count(2) > 1 or set(ranks) - {2, 4}:
             raise InputError(f"{where}: outputs of ranks {ranks}: expected one per-pixel map "
                              "(rank 4) and at most one existence vector (rank 2)")
         if (2 in ranks) != bool(s.exist_output):
