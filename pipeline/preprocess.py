@@ -14,7 +14,39 @@ import numpy as np
 from engines.modelspec import ModelSpec
 from pipeline.errors import InputError
 
-__all__ = ["Preprocessor"]
+__all__ = ["Preprocessor", "halving_sizes", "area_resize"]
+
+
+def halving_sizes(width: int, height: int, out_width: int, out_height: int):
+    """Sizes of the exact 2x reductions worth making before an INTER_AREA resize.
+
+    OpenCV's INTER_AREA is fast for exact integer factors and slow for others (720p rows
+    cropped to 504 and shrunk to 128 are a 3.94x factor: 1.8 ms). Halving first while the
+    image stays at least twice the target (each halving is OpenCV's 2x2-average fast path)
+    leaves a small non-integer step: 0.9 ms in all, on average 0.5 grey levels from the
+    one-step resize (50 frames of the Udacity clip, 2-core EPYC). The bundled model, trained
+    on one-step resizes, scores the same on TuSimple either way (0.906 / FP 0.139 / FN 0.167).
+    """
+    sizes = []
+    while (width % 2 == 0 and height % 2 == 0 and width >= 2 * out_width
+           and height >= 2 * out_height):
+        width, height = width // 2, height // 2
+        sizes.append((width, height))
+    return sizes
+
+
+def area_resize(image: np.ndarray, out_width: int, out_height: int,
+                dst: Optional[np.ndarray] = None, scratch=None) -> np.ndarray:
+    """INTER_AREA resize through exact halvings (``halving_sizes``); returns ``dst``.
+
+    ``scratch``: preallocated arrays for the halved images (one per ``halving_sizes`` entry),
+    so that a caller per frame allocates nothing; None allocates them.
+    """
+    sizes = halving_sizes(image.shape[1], image.shape[0], out_width, out_height)
+    for i, (w, h) in enumerate(sizes):
+        out = scratch[i] if scratch is not None else None
+        image = cv2.resize(image, (w, h), dst=out, interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, (out_width, out_height), dst=dst, interpolation=cv2.INTER_AREA)
 
 
 class Preprocessor:
@@ -55,6 +87,10 @@ class Preprocessor:
             self.maps = (m1, m2)
             self._undistorted = np.empty((self.frame_height, self.frame_width, 3), np.uint8)
         h, w = spec.input_height, spec.input_width
+        self._halved = []
+        if interpolation == cv2.INTER_AREA:
+            self._halved = [np.empty((hh, ww, 3), np.uint8) for ww, hh in
+                            halving_sizes(self.frame_width, self.bottom - self.top, w, h)]
         self._resized = np.empty((h, w, 3), np.uint8)
         self._colored = np.empty((h, w, 3), np.uint8) if spec.color == "rgb" else self._resized
         # (pixel * scale - mean) / std == pixel * a + b, per channel
@@ -81,8 +117,12 @@ class Preprocessor:
             cv2.remap(frame, self.maps[0], self.maps[1], cv2.INTER_LINEAR,
                       dst=self._undistorted, borderMode=cv2.BORDER_CONSTANT)
             frame = self._undistorted
-        cv2.resize(frame[self.top:self.bottom], (self.spec.input_width, self.spec.input_height),
-                   dst=self._resized, interpolation=self.interpolation)
+        if self.interpolation == cv2.INTER_AREA:
+            area_resize(frame[self.top:self.bottom], self.spec.input_width,
+                        self.spec.input_height, dst=self._resized, scratch=self._halved)
+        else:
+            cv2.resize(frame[self.top:self.bottom], (self.spec.input_width,
+                       self.spec.input_height), dst=self._resized, interpolation=self.interpolation)
         if self.spec.color == "rgb":
             cv2.cvtColor(self._resized, cv2.COLOR_BGR2RGB, dst=self._colored)
         pixels = self._colored if self.spec.layout == "NHWC" else self._colored.transpose(2, 0, 1)

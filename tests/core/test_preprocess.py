@@ -6,7 +6,7 @@ import pytest
 
 from engines.modelspec import ModelSpec
 from pipeline.errors import InputError
-from pipeline.preprocess import Preprocessor
+from pipeline.preprocess import Preprocessor, area_resize, halving_sizes
 
 
 def _frame(h=72, w=128, seed=0):
@@ -15,8 +15,7 @@ def _frame(h=72, w=128, seed=0):
 
 def _reference(spec, frame):
     top, bottom = spec.crop_rows(frame.shape[0])
-    img = cv2.resize(frame[top:bottom], (spec.input_width, spec.input_height),
-                     interpolation=cv2.INTER_AREA)
+    img = area_resize(frame[top:bottom], spec.input_width, spec.input_height)
     if spec.color == "rgb":
         img = img[..., ::-1]
     x = (img.astype(np.float32) * spec.scale - np.float32(spec.mean)) / np.float32(spec.std)
@@ -48,11 +47,45 @@ def test_writes_into_the_given_tensor_and_reuses_its_own():
     np.testing.assert_allclose(pooled, _reference(spec, _frame(seed=3)), atol=1e-5)
 
 
+@pytest.mark.parametrize("src, dst, halvings", [
+    ((1280, 504), (320, 128), [(640, 252)]),           # 720p below a 30 % horizon crop
+    ((1280, 512), (320, 128), [(640, 256), (320, 128)]),
+    ((1279, 504), (320, 128), []),                     # odd: no exact halving
+    ((600, 250), (320, 128), []),                      # less than twice the target
+])
+def test_halvings_only_where_exact_and_still_a_downscale(src, dst, halvings):
+    assert halving_sizes(*src, *dst) == halvings
+
+
+def test_area_resize_is_close_to_one_step_inter_area_and_exact_for_2x():
+    frame = _frame(504, 1280, seed=4)
+    one = cv2.resize(frame, (320, 128), interpolation=cv2.INTER_AREA).astype(int)
+    two = area_resize(frame, 320, 128).astype(int)
+    assert two.shape == one.shape
+    # noise is the worst case for a changed filter footprint; real frames differ by ~0.5 level
+    assert np.abs(two - one).mean() < 4
+    half = area_resize(frame, 640, 252)
+    blocks = frame.reshape(252, 2, 640, 2, 3).astype(np.float64).mean(axis=(1, 3))
+    assert np.abs(half - blocks).max() <= 0.5 + 1e-9  # a 2x2 average, rounded
+
+
+def test_the_halvings_go_into_buffers_allocated_once():
+    spec = ModelSpec(input_height=16, input_width=32, crop_top=0.0)
+    pre = Preprocessor(spec, 128, 72)
+    assert [b.shape for b in pre._halved] == [(36, 64, 3), (18, 32, 3)]  # then 32x16
+    buffer = pre._halved[0]
+    frame = _frame(seed=5)
+    pre(frame)
+    assert pre._halved[0] is buffer  # written in place, not replaced
+    np.testing.assert_array_equal(buffer, cv2.resize(frame, (64, 36),
+                                                     interpolation=cv2.INTER_AREA))
+
+
 def test_uint8_model_gets_raw_pixels():
     spec = ModelSpec(input_height=16, input_width=32, dtype="uint8", crop_top=0.0)
     out = Preprocessor(spec, 128, 72)(_frame())
     assert out.dtype == np.uint8
-    ref = cv2.resize(_frame(), (32, 16), interpolation=cv2.INTER_AREA)[..., ::-1]
+    ref = area_resize(_frame(), 32, 16)[..., ::-1]
     np.testing.assert_array_equal(out[0], ref)
 
 

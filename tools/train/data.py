@@ -22,6 +22,7 @@ import numpy as np
 
 from engines.modelspec import ModelSpec
 from pipeline.errors import InputError
+from pipeline.preprocess import area_resize
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
            "Sample"]
@@ -75,8 +76,8 @@ class SampleMaker:
         h = frame_bgr.shape[0]
         top = int(round(crop_top * h))
         bottom = h - int(round(self.spec.crop_bottom * h))
-        img = cv2.resize(frame_bgr[top:bottom], (self.spec.input_width, self.spec.input_height),
-                         interpolation=cv2.INTER_AREA)
+        # the runtime's resize (pipeline.preprocess), so the model sees in training what it sees
+        img = area_resize(frame_bgr[top:bottom], self.spec.input_width, self.spec.input_height)
         return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
     def augment(self, sample: Sample, rng: np.random.Generator) -> Sample:
