@@ -6,10 +6,10 @@ It answers "does the deployed model compute what I trained?": the same frames th
 not meant to be fast.
 
 TensorFlow is never imported by this module at import time: the runtime runs without it (a
-Jetson has numpy, OpenCV and TensorRT only). Constructing the engine checks that TensorFlow is
-installed (the ``train`` extra) and finds the ModelSpec; ``open()`` loads the model through the
-exporter's loader (Keras 3, legacy Keras 1/2 ``.h5`` through tf-keras, SavedModel folders) and
-checks it against the spec.
+Jetson has numpy, OpenCV and TensorRT only). Constructing the engine finds the ModelSpec,
+imports TensorFlow (the ``train`` extra), loads the model through the exporter's loader (Keras
+3, legacy Keras 1/2 ``.h5`` through tf-keras, SavedModel folders) and checks it against the
+spec; ``open()`` traces it.
 """
 
 import time
@@ -61,29 +61,22 @@ class KerasEngine(Engine):
                              f"{spec_path_for(self.model_path).name} beside it); pass --spec "
                              "SPEC.json (lanecam export writes one)")
         self.spec = spec
-        # import TensorFlow now, in the calling thread before any stage runs: a missing extra
-        # is reported at start, and its start-up chatter on stderr is silenced while nothing
-        # else can be writing there
-        from tools.export.keras_io import import_tensorflow
-
-        import_tensorflow("the Keras engine")
         self.precision = "fp32"
         self.providers: List[str] = []
         self.last_latency_ms = 0.0
-        self.dynamic_batch = False
         self._call = None
-        self._loaded = None
-        self._order: List[str] = []
         self._outputs: Dict[str, np.ndarray] = {}
+        # Load and check the model now, in the calling thread before any stage runs, the way
+        # the ONNX Runtime engine checks its file: a missing extra, a file Keras cannot read or
+        # a model that does not match its spec is bad input reported at start (exit 2), not a
+        # failure of the infer stage. TensorFlow's start-up chatter on stderr is silenced
+        # while nothing else can be writing there. Keras models may be called from any thread.
+        self._loaded = self._load_and_check()
 
-    # ---- lifecycle ---------------------------------------------------------------------------
-    def open(self) -> "KerasEngine":
-        """Load the model, check its input and outputs against the spec, compile one call."""
-        if self._call is not None:
-            return self
-        from tools.export.keras_io import flatten_outputs, import_tensorflow, load_model
+    def _load_and_check(self):
+        from tools.export.keras_io import import_tensorflow, load_model
 
-        tf = import_tensorflow("the Keras engine")
+        import_tensorflow("the Keras engine")
         loaded = load_model(self.model_path)
         where, s = str(self.model_path), self.spec
         shape = loaded.input_shape
@@ -95,6 +88,20 @@ class KerasEngine(Engine):
             raise InputError(f"{where}: input is {loaded.input_dtype}, the ModelSpec expects "
                              f"{s.dtype}")
         self.dynamic_batch = shape[0] is None
+        # one eager call tells the outputs apart and checks them against the spec
+        self._order = self._name_outputs(loaded.reference(np.zeros((1,) + want, s.dtype)))
+        return loaded
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    def open(self) -> "KerasEngine":
+        """Trace the model once into a graph function and allocate the output buffers."""
+        if self._call is not None:
+            return self
+        from tools.export.keras_io import flatten_outputs, import_tensorflow
+
+        tf = import_tensorflow("the Keras engine")
+        loaded, s = self._loaded, self.spec
+        want = (s.input_height, s.input_width, 3)
         if loaded.kind == "saved_model":
             call = loaded.reference
         else:
@@ -104,9 +111,8 @@ class KerasEngine(Engine):
             fn = tf.function(lambda x: loaded.obj(x, training=False), input_signature=sig)
             call = lambda x: flatten_outputs(fn(x))  # noqa: E731
         first = call(np.zeros((1,) + want, np.dtype(s.dtype)))
-        self._order = self._name_outputs(first)
         self._outputs = {n: np.empty_like(a) for n, a in zip(self._order, first)}
-        self._call, self._loaded = call, loaded
+        self._call = call
         gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
         self.providers = ["tensorflow-gpu" if gpus else "tensorflow-cpu"]
         return self
@@ -129,8 +135,9 @@ class KerasEngine(Engine):
         return [s.seg_output if r == 4 else s.exist_output for r in ranks]
 
     def close(self) -> None:
-        """Drop the model and the output buffers; idempotent."""
-        self._call = self._loaded = None
+        """Drop the traced function and the output buffers; idempotent (the loaded model is
+        kept, so the engine can be opened again)."""
+        self._call = None
         self._outputs = {}
 
     # ---- inference ---------------------------------------------------------------------------

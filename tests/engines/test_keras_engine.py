@@ -118,10 +118,11 @@ def test_spec_from_sidecar_or_argument_else_a_clear_error(tmp_path, spec):
     (dict(class_names=["background", "L1", "R1"]), "3 classes"),
     (dict(exist_output=None), "existence output"),
 ])
-def test_a_model_that_does_not_match_its_spec_is_refused_at_open(kmodel, spec, change, match):
-    engine = KerasEngine(kmodel, spec=spec.replace(**change))
+def test_a_model_that_does_not_match_its_spec_is_refused_at_construction(kmodel, spec, change,
+                                                                        match):
+    # construction runs in the main thread before any stage: bad input, not a stage failure
     with pytest.raises(InputError, match=match) as info:
-        engine.open()
+        KerasEngine(kmodel, spec=spec.replace(**change))
     assert str(kmodel) in str(info.value)
 
 
@@ -135,7 +136,7 @@ def test_bad_files_are_refused_naming_them(tmp_path, spec):
     junk.write_bytes(b"not a zip archive")
     spec.save(spec_path_for(junk))
     with pytest.raises(InputError, match="junk.keras: Keras 3 could not load it"):
-        KerasEngine(junk).open()
+        KerasEngine(junk)
 
 
 def test_without_tensorflow_the_error_names_the_train_extra(kmodel, monkeypatch):
@@ -179,6 +180,10 @@ def test_lanecam_run_with_the_keras_engine_and_a_spec_file(tmp_path, spec):
     src = "synthetic://?frames=4&width=160&height=96"
     assert main(["run", src, "--model", str(model), "--quiet",
                  "--lanes", str(tmp_path / "none.jsonl")]) == 2  # no spec anywhere
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not HDF5")
+    assert main(["run", src, "--model", str(junk), "--spec", str(spec_file), "--quiet",
+                 "--lanes", str(tmp_path / "junk.jsonl")]) == 2  # bad input, found at start
     assert main(["run", src, "--model", str(model), "--spec", str(spec_file), "--quiet",
                  "--lanes", str(tmp_path / "k.jsonl")]) == 0
     assert main(["run", src, "--model", str(onnx_model), "--quiet",
