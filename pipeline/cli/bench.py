@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
                    help="frames per run (default: the whole file; 300 for endless sources)")
     n.add_argument("--seconds", type=float, metavar="S", help="seconds per run instead")
     a("--engine", default="auto", metavar="E[,E...]",
-      help="engines to compare: auto, onnxruntime, tensorrt (default auto)")
+      help="engines to compare: auto, onnxruntime, tensorrt, keras (default auto)")
     a("--model", metavar="M[,M...]", help="models to compare (default: the bundled model)")
     a("--threads", metavar="N[,N...]", help="ONNX Runtime intra-op threads to compare "
       "(default: the engine's, as lanecam run)")
