@@ -10,6 +10,7 @@ from typing import Dict, List
 import numpy as np
 
 from engines.modelspec import ModelSpec
+from pipeline.errors import InputError
 
 __all__ = ["Engine"]
 
@@ -56,6 +57,21 @@ class Engine:
         ``infer``. Returns newly allocated outputs by name.
         """
         raise NotImplementedError(f"{self.name}: batched inference is not supported")
+
+    def check_input(self, tensor: np.ndarray) -> None:
+        """Refuse a tensor that is not ``spec.dtype`` of ``spec.input_shape`` (``InputError``)."""
+        if tensor.shape != self.spec.input_shape or tensor.dtype != np.dtype(self.spec.dtype):
+            raise InputError(f"input tensor: expected {self.spec.dtype} {self.spec.input_shape}, "
+                             f"got {tensor.dtype} {tensor.shape}")
+
+    def check_batch(self, tensor: np.ndarray) -> None:
+        """Refuse a batch that is not ``spec.dtype`` of ``(N,) + spec.input_shape[1:]``."""
+        want = tuple(self.spec.input_shape[1:])
+        if tensor.ndim != len(want) + 1 or tuple(tensor.shape[1:]) != want or \
+                tensor.dtype != np.dtype(self.spec.dtype):
+            dims = ", ".join(map(str, want))
+            raise InputError(f"input batch: expected {self.spec.dtype} (N, {dims}), got "
+                             f"{tensor.dtype} {tensor.shape}")
 
     def describe(self) -> str:
         """``name/providers`` for logs and the HUD, e.g. ``onnxruntime/cpu``."""

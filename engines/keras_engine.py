@@ -22,12 +22,13 @@ from engines.base import Engine
 from engines.modelspec import ModelSpec, spec_path_for
 from pipeline.errors import InputError, PipelineError
 
-__all__ = ["KerasEngine", "KERAS_SUFFIXES"]
+__all__ = ["KerasEngine", "KERAS_SUFFIXES", "is_saved_model"]
 
 KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
-def _is_saved_model(path: Path) -> bool:
+def is_saved_model(path: Path) -> bool:
+    """A TensorFlow SavedModel folder."""
     return path.is_dir() and (path / "saved_model.pb").is_file()
 
 
@@ -49,7 +50,7 @@ class KerasEngine(Engine):
 
     def __init__(self, model_path, spec: Optional[ModelSpec] = None):
         self.model_path = Path(model_path)
-        if not (self.model_path.is_file() or _is_saved_model(self.model_path)):
+        if not (self.model_path.is_file() or is_saved_model(self.model_path)):
             raise InputError(f"{self.model_path}: model file not found")
         if self.model_path.is_file() and self.model_path.suffix.lower() not in KERAS_SUFFIXES:
             raise InputError(f"{self.model_path}: the keras engine reads .keras, .h5 or SavedModel "
@@ -150,9 +151,7 @@ class KerasEngine(Engine):
         """Run one input; returns ``{output name: array}`` in the engine's reused buffers."""
         if self._call is None:
             raise PipelineError("infer", "KerasEngine.infer() before open()")
-        if tensor.shape != self.spec.input_shape or tensor.dtype != np.dtype(self.spec.dtype):
-            raise InputError(f"input tensor: expected {self.spec.dtype} {self.spec.input_shape}, "
-                             f"got {tensor.dtype} {tensor.shape}")
+        self.check_input(tensor)
         t0 = time.perf_counter()
         results = self._call(self._to_nhwc(tensor))
         self.last_latency_ms = (time.perf_counter() - t0) * 1e3
@@ -166,12 +165,7 @@ class KerasEngine(Engine):
             raise PipelineError("infer", "KerasEngine.infer_batch() before open()")
         if not self.dynamic_batch:
             raise InputError(f"{self.model_path}: the model's batch dimension is fixed")
-        want = tuple(self.spec.input_shape[1:])
-        if tensor.ndim != len(want) + 1 or tuple(tensor.shape[1:]) != want or \
-                tensor.dtype != np.dtype(self.spec.dtype):
-            dims = ", ".join(map(str, want))
-            raise InputError(f"input batch: expected {self.spec.dtype} (N, {dims}), got "
-                             f"{tensor.dtype} {tensor.shape}")
+        self.check_batch(tensor)
         t0 = time.perf_counter()
         results = self._call(self._to_nhwc(tensor))
         self.last_latency_ms = (time.perf_counter() - t0) * 1e3

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from engines.base import Engine
+from engines.keras_engine import KERAS_SUFFIXES, is_saved_model
 from engines.modelspec import ModelSpec
 from pipeline.errors import InputError
 from pipeline.lazy import require
@@ -19,7 +20,6 @@ from pipeline.lazy import require
 __all__ = ["open_engine", "default_model_path", "register_engine", "ENGINE_NAMES"]
 
 _PLAN_SUFFIXES = (".plan", ".engine", ".trt")
-_KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 # name -> "module:Class"; a None value is a known engine that is not available
 _ENGINES: Dict[str, Optional[str]] = {
@@ -58,7 +58,7 @@ def _auto(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in _PLAN_SUFFIXES:
         return "tensorrt"
-    if suffix in _KERAS_SUFFIXES or path.is_dir():
+    if suffix in KERAS_SUFFIXES or path.is_dir():
         return "keras"
     if _has("tensorrt") and _has("pycuda"):
         return "tensorrt"
@@ -81,7 +81,7 @@ def open_engine(model=None, engine: str = "auto", spec: Optional[ModelSpec] = No
         MissingDependencyError: the chosen engine's library is not installed.
     """
     path = Path(model) if model is not None else default_model_path(engine)
-    if not path.is_file() and not (path / "saved_model.pb").is_file():
+    if not path.is_file() and not is_saved_model(path):
         if model is None:
             raise InputError(f"{path}: the bundled model is missing; pass --model PATH")
         raise InputError(f"{path}: model file not found")
@@ -99,7 +99,7 @@ def open_engine(model=None, engine: str = "auto", spec: Optional[ModelSpec] = No
         require("pycuda.driver", "trt", "the TensorRT engine")
     elif name == "keras":
         pass  # KerasEngine checks the file type and names the extra itself
-    elif path.is_dir() or path.suffix.lower() in _PLAN_SUFFIXES + _KERAS_SUFFIXES:
+    elif path.is_dir() or path.suffix.lower() in _PLAN_SUFFIXES + KERAS_SUFFIXES:
         what = "a folder" if path.is_dir() else f"{path.suffix} files"
         raise InputError(f"{path}: the {name} engine reads .onnx models, not {what}")
     module, _, cls = target.partition(":")

@@ -208,9 +208,7 @@ class OnnxRuntimeEngine(Engine):
         """Run one input; returns ``{output name: array}`` in the engine's reused buffers."""
         if self._session is None:
             raise PipelineError("infer", "OnnxRuntimeEngine.infer() before open()")
-        if tensor.shape != self.spec.input_shape or tensor.dtype != np.dtype(self.spec.dtype):
-            raise InputError(f"input tensor: expected {self.spec.dtype} {self.spec.input_shape}, "
-                             f"got {tensor.dtype} {tensor.shape}")
+        self.check_input(tensor)
         tensor = np.ascontiguousarray(tensor)
         t0 = time.perf_counter()
         self._binding.bind_cpu_input(self.spec.input_name, tensor)
@@ -225,15 +223,10 @@ class OnnxRuntimeEngine(Engine):
         """
         if self._session is None:
             raise PipelineError("infer", "OnnxRuntimeEngine.infer_batch() before open()")
-        want = tuple(self.spec.input_shape[1:])
         if not self.dynamic_batch:
             raise InputError(f"{self.model_path}: the model's batch dimension is fixed; export it "
                              "with a dynamic batch for batched inference")
-        if tensor.ndim != len(want) + 1 or tuple(tensor.shape[1:]) != want or \
-                tensor.dtype != np.dtype(self.spec.dtype):
-            dims = ", ".join(map(str, want))
-            raise InputError(f"input batch: expected {self.spec.dtype} (N, {dims}), got "
-                             f"{tensor.dtype} {tensor.shape}")
+        self.check_batch(tensor)
         t0 = time.perf_counter()
         outputs = self._session.run(None, {self.spec.input_name: np.ascontiguousarray(tensor)})
         self.last_latency_ms = (time.perf_counter() - t0) * 1e3

@@ -284,9 +284,7 @@ class TensorRTEngine(Engine):
             raise PipelineError("infer", "TensorRTEngine.infer() called from another thread than "
                                 "the one that opened it (its CUDA context is current only there)")
         cuda = require("pycuda.driver", "trt", "the TensorRT engine")
-        if tensor.shape != self.spec.input_shape or tensor.dtype != np.dtype(self.spec.dtype):
-            raise InputError(f"input tensor: expected {self.spec.dtype} {self.spec.input_shape}, "
-                             f"got {tensor.dtype} {tensor.shape}")
+        self.check_input(tensor)
         (host_in, dev_in), = self._inputs.values()
         t0 = time.perf_counter()
         np.copyto(host_in, tensor, casting="same_kind")

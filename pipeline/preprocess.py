@@ -39,13 +39,15 @@ def area_resize(image: np.ndarray, out_width: int, out_height: int,
                 dst: Optional[np.ndarray] = None, scratch=None) -> np.ndarray:
     """INTER_AREA resize through exact halvings (``halving_sizes``); returns ``dst``.
 
-    ``scratch``: preallocated arrays for the halved images (one per ``halving_sizes`` entry),
-    so that a caller per frame allocates nothing; None allocates them.
+    ``scratch``: preallocated arrays for the halved images, one per ``halving_sizes`` entry for
+    this image size (so a caller per frame allocates and computes nothing); None allocates them.
     """
-    sizes = halving_sizes(image.shape[1], image.shape[0], out_width, out_height)
-    for i, (w, h) in enumerate(sizes):
-        out = scratch[i] if scratch is not None else None
-        image = cv2.resize(image, (w, h), dst=out, interpolation=cv2.INTER_AREA)
+    if scratch is None:
+        scratch = [np.empty((h, w) + image.shape[2:], image.dtype) for w, h in
+                   halving_sizes(image.shape[1], image.shape[0], out_width, out_height)]
+    for half in scratch:
+        image = cv2.resize(image, (half.shape[1], half.shape[0]), dst=half,
+                           interpolation=cv2.INTER_AREA)
     return cv2.resize(image, (out_width, out_height), dst=dst, interpolation=cv2.INTER_AREA)
 
 
