@@ -20,9 +20,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engines.loader import default_model_path, open_engine  # noqa: E402
-from pipeline.errors import LanecamError  # noqa: E402
-from pipeline.preprocess import Preprocessor  # noqa: E402
+from lanecam.engines.loader import default_model_path, open_engine  # noqa: E402
+from lanecam.pipeline.errors import LanecamError  # noqa: E402
+from lanecam.pipeline.preprocess import Preprocessor  # noqa: E402
 
 IMAGES = ROOT.parent / "shared" / "data" / "images"
 

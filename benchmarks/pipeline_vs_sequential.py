@@ -1,6 +1,6 @@
 """The same video through the threaded pipeline and through a plain sequential loop.
 
-A thin wrapper over ``pipeline.bench`` (the library behind ``lanecam bench``): both runs use
+A thin wrapper over ``lanecam.pipeline.bench`` (the library behind ``lanecam bench``): both runs use
 the same source, model, preprocessing, lane extraction, overlay and sinks, in one process;
 it prints both end-to-end FPS figures and their ratio (DESIGN.md: compare as ratios in one
 run, the machine is shared and noisy). ``lanecam bench`` reports much more (model-only FPS,
@@ -23,8 +23,8 @@ DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "videos" / "udacity_project_hi
 
 def main(argv=None) -> int:
     sys.path.insert(0, str(ROOT))
-    from pipeline.bench import DEFAULT_SOURCE, BenchSettings, run_benchmark
-    from pipeline.errors import LanecamError
+    from lanecam.pipeline.bench import DEFAULT_SOURCE, BenchSettings, run_benchmark
+    from lanecam.pipeline.errors import LanecamError
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("source", nargs="?",

@@ -1,11 +1,11 @@
 """Camera calibration (intrinsics, undistortion, bird's-eye homography) and INT8 calibration sets."""
 
-from calibration.birdseye import (DASH_LENGTH_M, LANE_WIDTH_M, BirdsEye,
+from lanecam.calibration.birdseye import (DASH_LENGTH_M, LANE_WIDTH_M, BirdsEye,
                                   along_scale_from_intrinsics, birdseye_from_points,
                                   birdseye_from_pose, pose_from_lines, pose_ground_to_image)
-from calibration.dashes import measure_dash_px
-from calibration.chessboard import CalibrationResult, calibrate_directory, calibrate_images
-from calibration.profile import (Profile, bundled_profile, load_profile, profile_from_pose,
+from lanecam.calibration.dashes import measure_dash_px
+from lanecam.calibration.chessboard import CalibrationResult, calibrate_directory, calibrate_images
+from lanecam.calibration.profile import (Profile, bundled_profile, load_profile, profile_from_pose,
                                  save_profile)
 
 __all__ = [

@@ -18,7 +18,7 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["BirdsEye", "birdseye_from_points", "birdseye_from_pose", "pose_ground_to_image",
            "pose_from_lines", "along_scale_from_intrinsics", "LANE_WIDTH_M", "DASH_LENGTH_M"]
@@ -130,7 +130,7 @@ def birdseye_from_points(src: Sequence, image_size: Tuple[int, int],
         lane_width_m: real distance between the two lines; sets ``m_per_px_x``.
         m_per_px_y: metres per top-view row; None -> from the intrinsics when
             ``camera_matrix`` is given (``along_scale_from_intrinsics``), else the same as
-            across (then set it from a dash length, see ``calibration.dashes``).
+            across (then set it from a dash length, see ``lanecam.calibration.dashes``).
         vehicle_x: image column of the vehicle centre; the vehicle point is that column on the
             bottom image row. None -> with ``camera_matrix``, the road point below the camera
             (so offset and curvature are measured at the vehicle, not several metres ahead);

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["CalibrationResult", "parse_board", "find_corners", "calibrate_images",
            "calibrate_directory", "IMAGE_SUFFIXES"]

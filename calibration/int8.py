@@ -10,8 +10,8 @@ from typing import Iterator, List, Optional
 
 import numpy as np
 
-from engines.modelspec import ModelSpec
-from pipeline.errors import InputError
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "CalibrationSet", "preprocess_frame",
            "sample_frames", "list_media"]

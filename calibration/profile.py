@@ -13,8 +13,8 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
-from calibration.birdseye import BirdsEye, birdseye_from_pose
-from pipeline.errors import InputError
+from lanecam.calibration.birdseye import BirdsEye, birdseye_from_pose
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["Profile", "load_profile", "save_profile", "profile_from_dict", "profile_from_pose",
            "bundled_profile"]

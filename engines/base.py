@@ -9,8 +9,8 @@ from typing import Dict, List
 
 import numpy as np
 
-from engines.modelspec import ModelSpec
-from pipeline.errors import InputError
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["Engine"]
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["EngineCache", "default_cache_dir", "sha256_file", "expected_sidecar",
            "sidecar_path_for", "sidecar_differences", "read_sidecar", "write_sidecar",

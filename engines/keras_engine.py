@@ -18,9 +18,9 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from engines.base import Engine
-from engines.modelspec import ModelSpec, spec_path_for
-from pipeline.errors import InputError, PipelineError
+from lanecam.engines.base import Engine
+from lanecam.engines.modelspec import ModelSpec, spec_path_for
+from lanecam.pipeline.errors import InputError, PipelineError
 
 __all__ = ["KerasEngine", "KERAS_SUFFIXES", "is_saved_model"]
 
@@ -75,7 +75,7 @@ class KerasEngine(Engine):
         self._loaded = self._load_and_check()
 
     def _load_and_check(self):
-        from tools.export.keras_io import import_tensorflow, load_model
+        from lanecam.tools.export.keras_io import import_tensorflow, load_model
 
         import_tensorflow("the Keras engine")
         loaded = load_model(self.model_path)
@@ -98,7 +98,7 @@ class KerasEngine(Engine):
         """Trace the model once into a graph function and allocate the output buffers."""
         if self._call is not None:
             return self
-        from tools.export.keras_io import flatten_outputs, import_tensorflow
+        from lanecam.tools.export.keras_io import flatten_outputs, import_tensorflow
 
         tf = import_tensorflow("the Keras engine")
         loaded, s = self._loaded, self.spec

@@ -11,11 +11,11 @@ import importlib.util
 from pathlib import Path
 from typing import Dict, Optional
 
-from engines.base import Engine
-from engines.keras_engine import KERAS_SUFFIXES, is_saved_model
-from engines.modelspec import ModelSpec
-from pipeline.errors import InputError
-from pipeline.lazy import require
+from lanecam.engines.base import Engine
+from lanecam.engines.keras_engine import KERAS_SUFFIXES, is_saved_model
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lazy import require
 
 __all__ = ["open_engine", "default_model_path", "register_engine", "ENGINE_NAMES"]
 
@@ -23,9 +23,9 @@ _PLAN_SUFFIXES = (".plan", ".engine", ".trt")
 
 # name -> "module:Class"; a None value is a known engine that is not available
 _ENGINES: Dict[str, Optional[str]] = {
-    "onnxruntime": "engines.onnxruntime_engine:OnnxRuntimeEngine",
-    "tensorrt": "engines.tensorrt_engine:TensorRTEngine",
-    "keras": "engines.keras_engine:KerasEngine",
+    "onnxruntime": "lanecam.engines.onnxruntime_engine:OnnxRuntimeEngine",
+    "tensorrt": "lanecam.engines.tensorrt_engine:TensorRTEngine",
+    "keras": "lanecam.engines.keras_engine:KerasEngine",
 }
 ENGINE_NAMES = ("auto",) + tuple(_ENGINES)
 # options that only mean something to one engine: dropped for the others, so one call (the

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["ModelSpec", "OUTPUT_KINDS", "METADATA_KEY", "DEFAULT_LANE_CLASSES"]
 

@@ -14,10 +14,10 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from engines.base import Engine
-from engines.modelspec import ModelSpec, spec_path_for
-from pipeline.errors import InputError, PipelineError
-from pipeline.lazy import require
+from lanecam.engines.base import Engine
+from lanecam.engines.modelspec import ModelSpec, spec_path_for
+from lanecam.pipeline.errors import InputError, PipelineError
+from lanecam.pipeline.lazy import require
 
 __all__ = ["OnnxRuntimeEngine", "PROVIDER_PRIORITY", "default_threads"]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Tuple
 
-from pipeline.errors import InputError, LanecamError
+from lanecam.pipeline.errors import InputError, LanecamError
 
 __all__ = ["BuildOptions", "trt_version", "onnx_precision", "network_flags", "make_config",
            "parse_onnx", "build_serialized", "trtexec_command", "PRECISIONS"]

@@ -17,13 +17,13 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from engines.base import Engine
-from engines.engine_cache import (EngineCache, check_plan, expected_sidecar, read_sidecar,
+from lanecam.engines.base import Engine
+from lanecam.engines.engine_cache import (EngineCache, check_plan, expected_sidecar, read_sidecar,
                                   sha256_file, sidecar_path_for)
-from engines.modelspec import ModelSpec, spec_path_for
-from engines.tensorrt_build import BuildOptions, build_serialized, onnx_precision
-from pipeline.errors import InputError, PipelineError
-from pipeline.lazy import require
+from lanecam.engines.modelspec import ModelSpec, spec_path_for
+from lanecam.engines.tensorrt_build import BuildOptions, build_serialized, onnx_precision
+from lanecam.pipeline.errors import InputError, PipelineError
+from lanecam.pipeline.lazy import require
 
 
 __all__ = ["TensorRTEngine", "PLAN_SUFFIXES", "gpu_identity"]
@@ -58,7 +58,7 @@ def _validated_onnx_spec(onnx_path: Path, spec: Optional[ModelSpec]) -> ModelSpe
     spec from the argument, metadata or sidecar, input name/shape/type and outputs matching):
     the same model is refused with the same message whichever engine is chosen. Cheap: a
     session without graph optimizations, dropped at once (onnxruntime is a base dependency)."""
-    from engines.onnxruntime_engine import OnnxRuntimeEngine
+    from lanecam.engines.onnxruntime_engine import OnnxRuntimeEngine
 
     return OnnxRuntimeEngine(onnx_path, spec=spec).spec
 
@@ -76,7 +76,7 @@ class TensorRTEngine(Engine):
         dla_core: DLA core to build and run on (GPU fallback on); None for the GPU.
         device: CUDA device index.
         cache_dir: engine cache folder (checked writable here, at construction); default
-            ``engines.engine_cache.default_cache_dir()``.
+            ``lanecam.engines.engine_cache.default_cache_dir()``.
         workspace_mib: builder workspace.
         say: where build and cache notes go (default: stderr).
 

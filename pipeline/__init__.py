@@ -4,7 +4,7 @@ lane postprocessing and geometry, overlay, metrics and the ``lanecam`` CLI.
 Never imports TensorFlow: a Jetson runs this with numpy, OpenCV and TensorRT alone.
 """
 
-from pipeline.errors import InputError, LanecamError, MissingDependencyError, PipelineError
+from lanecam.pipeline.errors import InputError, LanecamError, MissingDependencyError, PipelineError
 
 __all__ = ["LanecamError", "InputError", "MissingDependencyError", "PipelineError"]
 __version__ = "0.1.0"

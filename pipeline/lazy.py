@@ -2,7 +2,7 @@
 
 import importlib
 
-from pipeline.errors import MissingDependencyError
+from lanecam.pipeline.errors import MissingDependencyError
 
 __all__ = ["require"]
 

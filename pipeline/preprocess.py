@@ -1,6 +1,6 @@
 """Frames to model input tensors, as the ModelSpec says, into preallocated buffers.
 
-Order (``engines.modelspec``): optional undistortion (``cv2.remap`` with a calibration
+Order (``lanecam.engines.modelspec``): optional undistortion (``cv2.remap`` with a calibration
 profile's maps), crop to the spec's rows, resize to the model input, colour order, then
 ``(pixel * scale - mean) / std`` per channel in the spec's layout. Every intermediate buffer is
 allocated once in ``__init__``; OpenCV and numpy do the work without the GIL.
@@ -11,8 +11,8 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
-from engines.modelspec import ModelSpec
-from pipeline.errors import InputError
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["Preprocessor", "halving_sizes", "area_resize"]
 
@@ -58,7 +58,7 @@ class Preprocessor:
         spec: the model card.
         frame_width, frame_height: size of the frames it will be given.
         undistort_maps: ``(map1, map2)`` for ``cv2.remap`` at the frame size (from
-            ``calibration.Profile.undistort_maps``), or None.
+            ``lanecam.calibration.Profile.undistort_maps``), or None.
         interpolation: OpenCV resize interpolation; INTER_AREA by default (downscaling
             without aliasing, like the training data).
 

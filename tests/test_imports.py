@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-RUNTIME_PACKAGES = ["pipeline", "engines", "calibration"]
+RUNTIME_PACKAGES = ["lanecam.pipeline", "lanecam.engines", "lanecam.calibration"]
 
 
 def _modules(pkg_name):
@@ -36,7 +36,7 @@ def test_runtime_never_imports_tensorflow():
 
 
 def test_cli_help_works():
-    out = subprocess.run([sys.executable, "-m", "pipeline", "--help"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "lanecam", "--help"], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "lanecam" in out.stdout

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from engines.modelspec import METADATA_KEY, ModelSpec, spec_path_for
-from pipeline.errors import InputError
+from lanecam.engines.modelspec import METADATA_KEY, ModelSpec, spec_path_for
+from lanecam.pipeline.errors import InputError
 
 
 def test_roundtrip_json_and_metadata(tmp_path):

@@ -47,7 +47,7 @@ def load_frames(path):
 
 
 def _lane_results(frames):
-    from pipeline.lanes.result import Lane, LaneResult
+    from lanecam.pipeline.lanes.result import Lane, LaneResult
     for i, rec in enumerate(frames):
         lanes = []
         for lane in rec.get("lanes") or []:
@@ -59,8 +59,8 @@ def _lane_results(frames):
 
 def recompute(frames, profile, width, height, fps=25.0, undistorted=True):
     """Geometry dicts from the frames' lanes with a fresh ``GeometryEstimator``."""
-    from calibration import load_profile
-    from pipeline.geometry import GeometryEstimator
+    from lanecam.calibration import load_profile
+    from lanecam.pipeline.geometry import GeometryEstimator
     est = GeometryEstimator(load_profile(profile), width, height, fps=fps, undistorted=undistorted)
     return [est.update(res) for res in _lane_results(frames)]
 

@@ -11,8 +11,8 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from pipeline.bench.recorder import FrameTimeline
-from pipeline.bench.resources import ResourceSampler, cpu_usage, memory_growth
+from lanecam.pipeline.bench.recorder import FrameTimeline
+from lanecam.pipeline.bench.resources import ResourceSampler, cpu_usage, memory_growth
 
 __all__ = ["RunContext", "RunResult", "make_workers", "open_sinks", "run_count",
            "timeline_capacity", "cpu_report", "memory_report"]
@@ -81,9 +81,9 @@ def memory_report(sampler: ResourceSampler, peak: int, skip: int) -> dict:
 
 def make_workers(ctx: RunContext, engine):
     """New ``(Preprocessor, LaneExtractor, Overlay)`` for the input's frame size."""
-    from pipeline.lanes import LaneExtractor
-    from pipeline.overlay import Overlay
-    from pipeline.preprocess import Preprocessor
+    from lanecam.pipeline.lanes import LaneExtractor
+    from lanecam.pipeline.overlay import Overlay
+    from lanecam.pipeline.preprocess import Preprocessor
 
     bi = ctx.bench_input
     return (Preprocessor(engine.spec, bi.width, bi.height),

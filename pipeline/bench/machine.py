@@ -11,8 +11,8 @@ import subprocess
 import sys
 from typing import Dict, Optional
 
-from pipeline.bench.jetson import jetson_info
-from pipeline.bench.resources import available_cores
+from lanecam.pipeline.bench.jetson import jetson_info
+from lanecam.pipeline.bench.resources import available_cores
 
 __all__ = ["machine_info", "library_versions", "cpu_model", "gpu_models", "cpu_governor"]
 

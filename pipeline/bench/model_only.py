@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from pipeline.bench.context import RunContext, RunResult, make_workers
-from pipeline.bench.stats import latency_summary
+from lanecam.pipeline.bench.context import RunContext, RunResult, make_workers
+from lanecam.pipeline.bench.stats import latency_summary
 
 __all__ = ["model_only", "batch_throughput"]
 

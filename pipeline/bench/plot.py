@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.lazy import require
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lazy import require
 
 __all__ = ["write_plot", "STAGE_COLORS"]
 

@@ -10,7 +10,7 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-from pipeline.sinks.base import Sink
+from lanecam.pipeline.sinks.base import Sink
 
 __all__ = ["FrameTimeline", "RecordingSink", "TIMELINE_STAGES"]
 

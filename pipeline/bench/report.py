@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import List, Optional
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["to_markdown", "write_json", "write_text", "summary_lines"]
 
@@ -173,7 +173,7 @@ def _writable(path) -> Path:
 
 def write_json(data: dict, path) -> Path:
     """Write the report as indented JSON (non-finite numbers become null)."""
-    from pipeline.sinks.jsonl import jsonable
+    from lanecam.pipeline.sinks.jsonl import jsonable
 
     path = _writable(path)
     path.write_text(json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n")

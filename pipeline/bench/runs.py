@@ -23,14 +23,14 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from pipeline.bench.context import (RunContext, RunResult, cpu_report, make_workers,
+from lanecam.pipeline.bench.context import (RunContext, RunResult, cpu_report, make_workers,
                                     memory_report, open_sinks, run_count, timeline_capacity)
-from pipeline.bench.model_only import model_only
-from pipeline.bench.recorder import FrameTimeline, RecordingSink
-from pipeline.bench.resources import (CpuSnapshot, ResourceSampler, peak_rss_bytes,
+from lanecam.pipeline.bench.model_only import model_only
+from lanecam.pipeline.bench.recorder import FrameTimeline, RecordingSink
+from lanecam.pipeline.bench.resources import (CpuSnapshot, ResourceSampler, peak_rss_bytes,
                                       reset_peak_rss)
-from pipeline.bench.stats import latency_summary, steady_fps, warmup_for
-from pipeline.errors import LanecamError
+from lanecam.pipeline.bench.stats import latency_summary, steady_fps, warmup_for
+from lanecam.pipeline.errors import LanecamError
 
 __all__ = ["RunContext", "RunResult", "model_only", "sequential", "pipelined"]
 
@@ -146,8 +146,8 @@ def pipelined(ctx: RunContext, tegrastats: Optional[Callable[[], object]] = None
     ``tegrastats``: optional factory of a context manager sampling tegrastats during the run
     (its ``summary()`` goes into the report).
     """
-    from pipeline.core.build import build_lane_pipeline
-    from pipeline.metrics import Metrics
+    from lanecam.pipeline.core.build import build_lane_pipeline
+    from lanecam.pipeline.metrics import Metrics
 
     bi = ctx.bench_input
     engine = ctx.make_engine()

@@ -14,8 +14,8 @@ from typing import List, Optional
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.sources.base import Pacer, ReadStatus, Source
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sources.base import Pacer, ReadStatus, Source
 
 __all__ = ["BenchInput", "ReplaySource", "LimitedSource", "DEFAULT_SOURCE", "DEFAULT_FRAMES"]
 
@@ -110,7 +110,7 @@ class BenchInput:
 
     def __init__(self, uri: str, frames: Optional[int] = None, preload: Optional[int] = None,
                  live: bool = False):
-        from pipeline.sources import open_source
+        from lanecam.pipeline.sources import open_source
 
         self.uri = uri
         self.live_requested = bool(live)
@@ -153,7 +153,7 @@ class BenchInput:
 
     def make(self, count: Optional[int] = None):
         """A fresh, opened source for one run of ``count`` frames (default frames_per_run)."""
-        from pipeline.sources import open_source
+        from lanecam.pipeline.sources import open_source
 
         count = self.frames_per_run if count is None else count
         if self.preloaded:

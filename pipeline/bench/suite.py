@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
-from pipeline.bench.bound import theoretical_bound
-from pipeline.bench.machine import machine_info
-from pipeline.bench.runs import RunContext, RunResult, model_only, pipelined, sequential
-from pipeline.bench.source import DEFAULT_SOURCE, BenchInput
-from pipeline.errors import InputError, LanecamError
+from lanecam.pipeline.bench.bound import theoretical_bound
+from lanecam.pipeline.bench.machine import machine_info
+from lanecam.pipeline.bench.runs import RunContext, RunResult, model_only, pipelined, sequential
+from lanecam.pipeline.bench.source import DEFAULT_SOURCE, BenchInput
+from lanecam.pipeline.errors import InputError, LanecamError
 
 __all__ = ["BenchSettings", "BenchReport", "run_benchmark", "SINK_KINDS", "LOAD_WARNING_CORES"]
 
@@ -112,7 +112,7 @@ def _sink_factory(kinds: Sequence[str], folder: Path, label: str):
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
 
     def make(tag: str) -> List:
-        from pipeline import sinks as S
+        from lanecam.pipeline import sinks as S
 
         made = []
         for kind in kinds:
@@ -152,7 +152,7 @@ def _ratio(a, b) -> Optional[float]:
 
 
 def _run_config(settings, bench_input, model, engine, threads, folder, tegra, progress):
-    from engines.loader import open_engine
+    from lanecam.engines.loader import open_engine
 
     label = _label(model, engine, threads)
     say = lambda msg: progress(f"[{label}] {msg}")  # noqa: E731
@@ -194,7 +194,7 @@ def _run_config(settings, bench_input, model, engine, threads, folder, tegra, pr
 
 
 def bench_input_cores() -> int:
-    from pipeline.bench.resources import available_cores
+    from lanecam.pipeline.bench.resources import available_cores
 
     return available_cores()
 
@@ -230,7 +230,7 @@ def run_benchmark(settings: BenchSettings,
                  f"in {bench_input.preload_s:.1f} s")
     tegra = None
     if settings.tegrastats and machine.get("jetson"):
-        from pipeline.bench.tegrastats import TegrastatsSampler, find_tegrastats
+        from lanecam.pipeline.bench.tegrastats import TegrastatsSampler, find_tegrastats
 
         binary = find_tegrastats()
         if binary:

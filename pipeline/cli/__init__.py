@@ -10,21 +10,21 @@ import argparse
 import importlib
 import sys
 
-from pipeline.errors import LanecamError
+from lanecam.pipeline.errors import LanecamError
 
 __all__ = ["main", "SUBCOMMANDS"]
 
 # name -> module path. Keep alphabetical; each module is imported only to build the parser,
 # and must therefore be light.
 SUBCOMMANDS = {
-    "bench": "pipeline.cli.bench",
-    "birdseye": "pipeline.cli.birdseye",
-    "calibrate": "pipeline.cli.calibrate",
-    "convolutionalize": "tools.convolutionalize.cli",
-    "evaluate": "tools.evaluate.cli",
-    "export": "tools.export.cli",
-    "run": "pipeline.cli.run",
-    "train": "tools.train.cli",
+    "bench": "lanecam.pipeline.cli.bench",
+    "birdseye": "lanecam.pipeline.cli.birdseye",
+    "calibrate": "lanecam.pipeline.cli.calibrate",
+    "convolutionalize": "lanecam.tools.convolutionalize.cli",
+    "evaluate": "lanecam.tools.evaluate.cli",
+    "export": "lanecam.tools.export.cli",
+    "run": "lanecam.pipeline.cli.run",
+    "train": "lanecam.tools.train.cli",
 }
 
 

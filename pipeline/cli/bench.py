@@ -67,7 +67,7 @@ def add_arguments(parser) -> None:
 
 
 def _list(text, what: str, cast=str):
-    from pipeline.errors import InputError
+    from lanecam.pipeline.errors import InputError
 
     if text is None:
         return [None]
@@ -82,10 +82,10 @@ def _list(text, what: str, cast=str):
 
 def run(args) -> int:
     """Run the benchmark for the parsed ``args``; returns the exit status."""
-    from engines.loader import ENGINE_NAMES
-    from pipeline.bench import (DEFAULT_SOURCE, BenchSettings, run_benchmark, summary_lines,
+    from lanecam.engines.loader import ENGINE_NAMES
+    from lanecam.pipeline.bench import (DEFAULT_SOURCE, BenchSettings, run_benchmark, summary_lines,
                                 to_markdown, write_json, write_plot, write_text)
-    from pipeline.errors import InputError
+    from lanecam.pipeline.errors import InputError
 
     engines = _list(args.engine, "engine")
     for e in engines:
@@ -102,7 +102,7 @@ def run(args) -> int:
         if sys.argv[1:2] == ["bench"] else None)
     if args.plot:
         # fail before minutes of measuring, not after
-        from pipeline.lazy import require
+        from lanecam.pipeline.lazy import require
 
         require("matplotlib", "plot", "the benchmark plot (--plot)")
     say = (lambda msg: None) if args.quiet else \

@@ -47,7 +47,7 @@ def _floats(text, name, counts):
     except ValueError:
         vals = []
     if len(vals) not in counts or not all(math.isfinite(v) for v in vals):
-        from pipeline.errors import InputError
+        from lanecam.pipeline.errors import InputError
         raise InputError(f"{name}: expected {' or '.join(map(str, counts))} comma-separated "
                          f"numbers, got {text!r}")
     return vals
@@ -55,7 +55,7 @@ def _floats(text, name, counts):
 
 def _read_frame(path, index):
     import cv2
-    from pipeline.errors import InputError
+    from lanecam.pipeline.errors import InputError
     img = cv2.imread(path)
     if img is not None:
         return img
@@ -117,9 +117,9 @@ def run(args) -> int:
     import cv2
     import numpy as np
 
-    from calibration import birdseye_from_points, birdseye_from_pose, load_profile, save_profile
-    from calibration.dashes import measure_dash_px
-    from pipeline.errors import InputError
+    from lanecam.calibration import birdseye_from_points, birdseye_from_pose, load_profile, save_profile
+    from lanecam.calibration.dashes import measure_dash_px
+    from lanecam.pipeline.errors import InputError
 
     prof = load_profile(args.profile)
     iw, ih = prof.image_size

@@ -35,8 +35,8 @@ def add_arguments(parser):
 
 def run(args) -> int:
     """Calibrate, write the profile, print a summary."""
-    from calibration.chessboard import calibrate_directory, parse_board
-    from calibration.profile import profile_from_dict, save_profile
+    from lanecam.calibration.chessboard import calibrate_directory, parse_board
+    from lanecam.calibration.profile import profile_from_dict, save_profile
 
     board = parse_board(args.board)
     result = calibrate_directory(args.directory, board=board, square_mm=args.square_mm,

@@ -16,7 +16,7 @@ flags on the command line win. Exit status: 0 done, 2 bad input or usage, 1 runt
 
 import sys
 
-from pipeline.cli.run_config import DEFAULTS, merge_config, parse_h_samples
+from lanecam.pipeline.cli.run_config import DEFAULTS, merge_config, parse_h_samples
 
 __all__ = ["add_arguments", "run"]
 
@@ -64,7 +64,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     """Run the pipeline for the parsed ``args``; returns the exit status."""
-    from pipeline.cli.run_app import RunApp
+    from lanecam.pipeline.cli.run_app import RunApp
 
     opts = merge_config(args, DEFAULTS)
     app = RunApp(opts, parse_h_samples(opts["h_samples"]))
@@ -72,6 +72,6 @@ def run(args) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from pipeline.cli import main
+    from lanecam.pipeline.cli import main
 
     sys.exit(main(["run"] + sys.argv[1:]))

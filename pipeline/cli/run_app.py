@@ -5,8 +5,8 @@ import sys
 import time
 from typing import List, Optional
 
-from pipeline.errors import InputError
-from pipeline.metrics import Metrics
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.metrics import Metrics
 
 __all__ = ["RunApp", "PERF_INTERVAL_S"]
 
@@ -20,7 +20,7 @@ def _say(msg: str) -> None:
 def _heatmap_overlay(path, overlay, w: int, h: int, quiet: bool):
     """``--heatmap``: the lane overlay drawn over a classifier's score map (checked now, before
     any thread starts; the session is then used by the drawing thread)."""
-    from pipeline.heatmap import HeatmapModel, HeatmapOverlay
+    from lanecam.pipeline.heatmap import HeatmapModel, HeatmapOverlay
 
     if overlay is None:
         raise InputError("--heatmap draws on the frames: add -o, --images, --display or --preview")
@@ -37,7 +37,7 @@ class RunApp:
     """One ``lanecam run`` invocation.
 
     Args:
-        opts: merged options (``pipeline.cli.run_config.merge_config``).
+        opts: merged options (``lanecam.pipeline.cli.run_config.merge_config``).
         h_samples: TuSimple rows for ``--lanes-format tusimple``.
     """
 
@@ -53,7 +53,7 @@ class RunApp:
 
     # ---- building --------------------------------------------------------------------------
     def _open_source(self):
-        from pipeline.sources import open_source
+        from lanecam.pipeline.sources import open_source
 
         src = open_source(self.opts["source"], realtime=True if self.opts["realtime"] else None)
         src.open()
@@ -64,12 +64,12 @@ class RunApp:
     def _profile(self):
         if not self.opts["calibration"]:
             return None
-        from calibration import load_profile
+        from lanecam.calibration import load_profile
 
         return load_profile(self.opts["calibration"])
 
     def _make_sinks(self, fps: float) -> List:
-        from pipeline import sinks as S
+        from lanecam.pipeline import sinks as S
 
         o = self.opts
         made = []
@@ -90,12 +90,12 @@ class RunApp:
 
     def build(self):
         """Open the source, the engine's model, the sinks; returns the (unstarted) runner."""
-        from engines.loader import open_engine
-        from engines.modelspec import ModelSpec
-        from pipeline.core.build import build_lane_pipeline
-        from pipeline.lanes import LaneExtractor
-        from pipeline.overlay import Overlay
-        from pipeline.preprocess import Preprocessor
+        from lanecam.engines.loader import open_engine
+        from lanecam.engines.modelspec import ModelSpec
+        from lanecam.pipeline.core.build import build_lane_pipeline
+        from lanecam.pipeline.lanes import LaneExtractor
+        from lanecam.pipeline.overlay import Overlay
+        from lanecam.pipeline.preprocess import Preprocessor
 
         o = self.opts
         spec = ModelSpec.load(o["spec"]) if o.get("spec") else None
@@ -110,7 +110,7 @@ class RunApp:
             if profile.has_distortion:
                 maps = profile.undistort_maps(w, h)
             if profile.birdseye is not None:
-                from pipeline.geometry import GeometryEstimator
+                from lanecam.pipeline.geometry import GeometryEstimator
 
                 geometry = GeometryEstimator(profile, w, h, undistorted=maps is not None, fps=fps)
         pre = Preprocessor(engine.spec, w, h, undistort_maps=maps)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["DEFAULTS", "merge_config", "parse_h_samples"]
 

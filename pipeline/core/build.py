@@ -9,12 +9,12 @@ thread behind a ``LATEST`` ring: they show the newest frame and never slow the r
 
 from typing import Optional, Sequence
 
-from pipeline.core.frames import FramePool
-from pipeline.core.lanestages import InferStage, PostprocessStage, PreprocessStage, SinkStage
-from pipeline.core.ring import Policy, Ring
-from pipeline.core.runner import Runner, chain
-from pipeline.core.stage import SourceStage
-from pipeline.metrics import Metrics
+from lanecam.pipeline.core.frames import FramePool
+from lanecam.pipeline.core.lanestages import InferStage, PostprocessStage, PreprocessStage, SinkStage
+from lanecam.pipeline.core.ring import Policy, Ring
+from lanecam.pipeline.core.runner import Runner, chain
+from lanecam.pipeline.core.stage import SourceStage
+from lanecam.pipeline.metrics import Metrics
 
 __all__ = ["build_lane_pipeline", "DISPLAY_SINK_NAMES"]
 

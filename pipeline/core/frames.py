@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["FrameMeta", "FramePool"]
 

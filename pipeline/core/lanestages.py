@@ -12,13 +12,13 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from pipeline.core.stage import Stage
+from lanecam.pipeline.core.stage import Stage
 
 __all__ = ["PreprocessStage", "InferStage", "PostprocessStage", "SinkStage"]
 
 
 class PreprocessStage(Stage):
-    """Frame -> model input tensor of the same slot (``pipeline.preprocess.Preprocessor``).
+    """Frame -> model input tensor of the same slot (``lanecam.pipeline.preprocess.Preprocessor``).
 
     With undistortion maps, the undistorted frame replaces the slot's frame, so the lanes
     (found in undistorted pixels) are drawn on the image they belong to.
@@ -67,9 +67,9 @@ class PostprocessStage(Stage):
     """Lanes from the outputs (``LaneExtractor``), geometry when calibrated, overlay drawn in place.
 
     Args:
-        extractor: ``pipeline.lanes.LaneExtractor`` for the frame size.
-        overlay: ``pipeline.overlay.Overlay`` or None (no drawing: JSON only, benchmarks).
-        geometry: ``pipeline.geometry.GeometryEstimator`` or None.
+        extractor: ``lanecam.pipeline.lanes.LaneExtractor`` for the frame size.
+        overlay: ``lanecam.pipeline.overlay.Overlay`` or None (no drawing: JSON only, benchmarks).
+        geometry: ``lanecam.pipeline.geometry.GeometryEstimator`` or None.
     """
 
     def __init__(self, extractor, overlay=None, geometry=None, name: str = "postprocess"):

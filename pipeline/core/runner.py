@@ -15,11 +15,11 @@ import threading
 import time
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from pipeline.core.frames import FramePool
-from pipeline.core.ring import Policy, Ring
-from pipeline.core.stage import Control, Stage
-from pipeline.errors import LanecamError, PipelineError
-from pipeline.metrics import Metrics
+from lanecam.pipeline.core.frames import FramePool
+from lanecam.pipeline.core.ring import Policy, Ring
+from lanecam.pipeline.core.stage import Control, Stage
+from lanecam.pipeline.errors import LanecamError, PipelineError
+from lanecam.pipeline.metrics import Metrics
 
 __all__ = ["Runner", "chain"]
 

@@ -11,10 +11,10 @@ import threading
 import time
 from typing import List, Optional
 
-from pipeline.core.frames import FramePool
-from pipeline.core.ring import CLOSED, END, TIMEOUT, Ring
-from pipeline.errors import LanecamError
-from pipeline.metrics import LatencyStats, Metrics
+from lanecam.pipeline.core.frames import FramePool
+from lanecam.pipeline.core.ring import CLOSED, END, TIMEOUT, Ring
+from lanecam.pipeline.errors import LanecamError
+from lanecam.pipeline.metrics import LatencyStats, Metrics
 
 __all__ = ["Control", "Stage", "SourceStage", "POLL_S"]
 
@@ -134,7 +134,7 @@ class Stage:
 
 
 class SourceStage(Stage):
-    """Reads frames from a ``pipeline.sources.Source`` into pooled buffers.
+    """Reads frames from a ``lanecam.pipeline.sources.Source`` into pooled buffers.
 
     Args:
         source: an OPENED source (opened by the caller so that bad input is reported before

@@ -5,11 +5,11 @@ from typing import Optional
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.geometry.departure import DepartureWarning
-from pipeline.geometry.fit import Gates, Measurement, curvature_at, fit_ego, offset_m, radius_m
-from pipeline.geometry.smoothing import LaneSmoother
-from pipeline.lanes.result import LaneResult
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.geometry.departure import DepartureWarning
+from lanecam.pipeline.geometry.fit import Gates, Measurement, curvature_at, fit_ego, offset_m, radius_m
+from lanecam.pipeline.geometry.smoothing import LaneSmoother
+from lanecam.pipeline.lanes.result import LaneResult
 
 __all__ = ["GeometryEstimator", "GEOMETRY_KEYS"]
 
@@ -25,7 +25,7 @@ class GeometryEstimator:
     """Curvature, offset, lane width and departure state of the ego lane, frame after frame.
 
     Args:
-        profile: a ``calibration.Profile`` with a ``birdseye`` section.
+        profile: a ``lanecam.calibration.Profile`` with a ``birdseye`` section.
         frame_width, frame_height: size of the frames whose pixels the lanes are given in.
         undistorted: True when the lane points come from undistorted frames (the pipeline
             ran with the profile's undistortion maps); False undistorts the points here.

@@ -5,7 +5,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from pipeline.geometry.fit import Measurement
+from lanecam.pipeline.geometry.fit import Measurement
 
 __all__ = ["LaneSmoother"]
 

@@ -6,9 +6,9 @@ the score of its lane class under the lane overlay. numpy + OpenCV (+ ONNX Runti
 when a session opens): no TensorFlow.
 """
 
-from pipeline.heatmap.model import HeatmapModel, channel_softmax
-from pipeline.heatmap.overlay import HeatmapOverlay, cell_to_frame
-from pipeline.heatmap.spec import HEATMAP_METADATA_KEY, HeatmapSpec
+from lanecam.pipeline.heatmap.model import HeatmapModel, channel_softmax
+from lanecam.pipeline.heatmap.overlay import HeatmapOverlay, cell_to_frame
+from lanecam.pipeline.heatmap.spec import HEATMAP_METADATA_KEY, HeatmapSpec
 
 __all__ = ["HeatmapSpec", "HeatmapModel", "HeatmapOverlay", "HEATMAP_METADATA_KEY",
            "cell_to_frame", "channel_softmax"]

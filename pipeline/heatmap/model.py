@@ -11,9 +11,9 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.heatmap.spec import HeatmapSpec
-from pipeline.lazy import require
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.heatmap.spec import HeatmapSpec
+from lanecam.pipeline.lazy import require
 
 __all__ = ["HeatmapModel", "channel_softmax"]
 

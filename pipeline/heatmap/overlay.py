@@ -30,7 +30,7 @@ class HeatmapOverlay:
     """An overlay (``draw(frame, result, hud)``) that adds a score heatmap under another overlay.
 
     Args:
-        model: a ``pipeline.heatmap.HeatmapModel`` for the frame size (opened on first use, in
+        model: a ``lanecam.pipeline.heatmap.HeatmapModel`` for the frame size (opened on first use, in
             the drawing thread).
         inner: the overlay drawn on top (lanes, HUD), or None.
         alpha: opacity of a cell scoring 1.0.
@@ -43,7 +43,7 @@ class HeatmapOverlay:
     def __init__(self, model, inner=None, alpha: float = 0.6,
                  colormap: int = cv2.COLORMAP_JET):
         if not 0.0 < float(alpha) <= 1.0:
-            from pipeline.errors import InputError
+            from lanecam.pipeline.errors import InputError
 
             raise InputError(f"heatmap alpha: expected a value in (0, 1], got {alpha}")
         self.model = model

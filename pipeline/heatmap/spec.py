@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Optional, Tuple
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["HeatmapSpec", "HEATMAP_METADATA_KEY"]
 

@@ -1,6 +1,6 @@
 """Lanes from model outputs: per-row centres of each slot, robust fits, frame pixels.
 
-Two output kinds (see ``engines.modelspec``):
+Two output kinds (see ``lanecam.engines.modelspec``):
 
 - ``lane_slots``: a softmax over background + K slots. Per slot and model row, the x of the
   lane is the probability-weighted mean column over the pixels where the slot's probability
@@ -17,10 +17,10 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 import numpy as np
 
-from engines.modelspec import ModelSpec
-from pipeline.errors import InputError
-from pipeline.lanes.fit import robust_polyfit
-from pipeline.lanes.result import Lane, LaneResult
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lanes.fit import robust_polyfit
+from lanecam.pipeline.lanes.result import Lane, LaneResult
 
 __all__ = ["LaneExtractor", "tusimple_xs", "ego_polygon"]
 

@@ -6,7 +6,7 @@ from typing import Dict, Optional
 import cv2
 import numpy as np
 
-from pipeline.lanes.result import LaneResult
+from lanecam.pipeline.lanes.result import LaneResult
 
 __all__ = ["Overlay", "SLOT_COLORS", "EGO_COLOR", "WARNING_COLOR"]
 
@@ -61,7 +61,7 @@ class Overlay:
         """Draw ``result`` (and ``hud`` values) into ``frame`` (BGR uint8, modified in place).
 
         hud keys used when present: ``fps``, ``latency_ms`` (end to end), ``dropped``, ``engine``.
-        ``result.geometry`` keys used when present (as ``pipeline.geometry`` writes them):
+        ``result.geometry`` keys used when present (as ``lanecam.pipeline.geometry`` writes them):
         ``curvature_radius_m`` (signed, + = right; beyond 10 km shown as straight), ``offset_m``
         (or ``lateral_offset_m``), ``lane_width_m``, ``departure`` ("left"/"right"/True -> red
         warning banner; None/"none"/False -> none).

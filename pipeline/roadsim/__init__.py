@@ -5,7 +5,7 @@ horizon is ray-cast onto the road; markings, asphalt texture and shadows are fun
 coordinates (s along, d across) filtered over the pixel footprint; vertical things are projected
 polygons; camera effects come last. Deterministic for a seed.
 
-    from pipeline.roadsim import RoadRenderer, random_frame, SLOTS
+    from lanecam.pipeline.roadsim import RoadRenderer, random_frame, SLOTS
     frame, gt = RoadRenderer(1280, 720, seed=0).next()
     frame, gt = random_frame(7, width=640, height=360)
     gt.lines, gt.exists, gt.slot_mask(90, 160), gt.tusimple_lanes(range(160, 720, 10))
@@ -15,8 +15,8 @@ right; ``lateral_offset_m`` > 0 when the vehicle is right of its lane centre;
 ``curvature_radius_m`` > 0 when the road bends right (inf when straight).
 """
 
-from pipeline.roadsim.camera import Camera
-from pipeline.roadsim.drive import RoadRenderer, random_frame
-from pipeline.roadsim.labels import SLOTS, GroundTruth, LaneLineGT
+from lanecam.pipeline.roadsim.camera import Camera
+from lanecam.pipeline.roadsim.drive import RoadRenderer, random_frame
+from lanecam.pipeline.roadsim.labels import SLOTS, GroundTruth, LaneLineGT
 
 __all__ = ["RoadRenderer", "random_frame", "GroundTruth", "LaneLineGT", "SLOTS", "Camera"]

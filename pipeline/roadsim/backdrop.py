@@ -3,8 +3,8 @@
 import cv2
 import numpy as np
 
-from pipeline.roadsim import textures as tx
-from pipeline.roadsim.scene import Scene
+from lanecam.pipeline.roadsim import textures as tx
+from lanecam.pipeline.roadsim.scene import Scene
 
 __all__ = ["paint_backdrop"]
 

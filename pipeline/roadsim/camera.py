@@ -1,6 +1,6 @@
 """Pinhole camera of the road renderer: pose over the road, intrinsics, roll as an image warp.
 
-Conventions match ``calibration.birdseye.pose_ground_to_image``: camera frame x right, y down,
+Conventions match ``lanecam.calibration.birdseye.pose_ground_to_image``: camera frame x right, y down,
 z forward; ``pitch_rad`` > 0 tilts the camera down; the image is rolled by ``K @ R(roll) @ K^-1``
 (clockwise in the image is positive). The renderer draws a *level* image (roll 0) and warps it,
 which keeps the road rows separable (every ground quantity is a function of the row).

@@ -4,9 +4,9 @@ import math
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.roadsim.render import make_camera, render
-from pipeline.roadsim.scene import sample_scene
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.roadsim.render import make_camera, render
+from lanecam.pipeline.roadsim.scene import sample_scene
 
 __all__ = ["RoadRenderer", "random_frame"]
 

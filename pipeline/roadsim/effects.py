@@ -3,9 +3,9 @@
 import cv2
 import numpy as np
 
-from pipeline.roadsim import textures as tx
-from pipeline.roadsim.objects import draw_hood
-from pipeline.roadsim.scene import Scene
+from lanecam.pipeline.roadsim import textures as tx
+from lanecam.pipeline.roadsim.objects import draw_hood
+from lanecam.pipeline.roadsim.scene import Scene
 
 __all__ = ["finish"]
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.roadsim.camera import Camera
-from pipeline.roadsim.road import Centreline
+from lanecam.pipeline.roadsim.camera import Camera
+from lanecam.pipeline.roadsim.road import Centreline
 
 __all__ = ["Rows", "ground_rows", "visible_samples"]
 

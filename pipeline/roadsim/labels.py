@@ -6,7 +6,7 @@ from typing import List, Sequence
 import cv2
 import numpy as np
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["SLOTS", "LaneLineGT", "GroundTruth", "clip_polyline"]
 
@@ -61,7 +61,7 @@ def clip_polyline(pts: np.ndarray, width: int, height: int, bottom=None) -> np.n
 
 
 class GroundTruth:
-    """Labels of one frame (see the module docs of ``pipeline.roadsim``)."""
+    """Labels of one frame (see the module docs of ``lanecam.pipeline.roadsim``)."""
 
     def __init__(self, width: int, height: int, lines: List[LaneLineGT], horizon_y: float,
                  camera, curvature_radius_m: float, lateral_offset_m: float,

@@ -4,9 +4,9 @@ overpass, other vehicles (which hide markings but not labels), and the ego vehic
 import cv2
 import numpy as np
 
-from pipeline.roadsim.road import Centreline
-from pipeline.roadsim.scene import Scene
-from pipeline.roadsim.sprites import paste_sprite, tree_sprites
+from lanecam.pipeline.roadsim.road import Centreline
+from lanecam.pipeline.roadsim.scene import Scene
+from lanecam.pipeline.roadsim.sprites import paste_sprite, tree_sprites
 
 __all__ = ["Projector", "draw_roadside", "draw_vehicles", "draw_hood", "hood_top"]
 

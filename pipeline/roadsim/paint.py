@@ -10,9 +10,9 @@ import math
 import cv2
 import numpy as np
 
-from pipeline.roadsim import textures as tx
-from pipeline.roadsim.ground import Rows
-from pipeline.roadsim.scene import WHITE, YELLOW, Scene
+from lanecam.pipeline.roadsim import textures as tx
+from lanecam.pipeline.roadsim.ground import Rows
+from lanecam.pipeline.roadsim.scene import WHITE, YELLOW, Scene
 
 __all__ = ["paint_ground", "paint_lines", "dash_coverage", "lateral_lut"]
 

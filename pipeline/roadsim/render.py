@@ -4,15 +4,15 @@ import math
 
 import numpy as np
 
-from pipeline.roadsim.backdrop import paint_backdrop
-from pipeline.roadsim.camera import Camera
-from pipeline.roadsim.effects import finish
-from pipeline.roadsim.ground import ground_rows, visible_samples
-from pipeline.roadsim.labels import SLOTS, GroundTruth, LaneLineGT, clip_polyline
-from pipeline.roadsim.objects import Projector, draw_roadside, draw_vehicles, hood_top
-from pipeline.roadsim.paint import paint_ground
-from pipeline.roadsim.road import Centreline, centreline
-from pipeline.roadsim.scene import Scene
+from lanecam.pipeline.roadsim.backdrop import paint_backdrop
+from lanecam.pipeline.roadsim.camera import Camera
+from lanecam.pipeline.roadsim.effects import finish
+from lanecam.pipeline.roadsim.ground import ground_rows, visible_samples
+from lanecam.pipeline.roadsim.labels import SLOTS, GroundTruth, LaneLineGT, clip_polyline
+from lanecam.pipeline.roadsim.objects import Projector, draw_roadside, draw_vehicles, hood_top
+from lanecam.pipeline.roadsim.paint import paint_ground
+from lanecam.pipeline.roadsim.road import Centreline, centreline
+from lanecam.pipeline.roadsim.scene import Scene
 
 __all__ = ["render", "make_camera", "truth"]
 

@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from pipeline.roadsim.road import LineSpec, Profile, RoadLayout
+from lanecam.pipeline.roadsim.road import LineSpec, Profile, RoadLayout
 
 __all__ = ["Scene", "sample_scene", "WHITE", "YELLOW"]
 

@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from pipeline.roadsim.textures import _fft_noise
+from lanecam.pipeline.roadsim.textures import _fft_noise
 
 __all__ = ["tree_sprites", "paste_sprite"]
 

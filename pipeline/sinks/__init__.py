@@ -5,12 +5,12 @@ per frame, ``close()``. Several can run at once; each says what it writes in ``d
 Heavy optional libraries (PyAV for H.264) are imported only when a sink opens.
 """
 
-from pipeline.sinks.base import NullSink, Sink
-from pipeline.sinks.images import ImageFolderSink
-from pipeline.sinks.jsonl import JsonLinesSink
-from pipeline.sinks.preview import MjpegPreviewSink
-from pipeline.sinks.video import VideoFileSink
-from pipeline.sinks.window import WindowSink
+from lanecam.pipeline.sinks.base import NullSink, Sink
+from lanecam.pipeline.sinks.images import ImageFolderSink
+from lanecam.pipeline.sinks.jsonl import JsonLinesSink
+from lanecam.pipeline.sinks.preview import MjpegPreviewSink
+from lanecam.pipeline.sinks.video import VideoFileSink
+from lanecam.pipeline.sinks.window import WindowSink
 
 __all__ = ["Sink", "NullSink", "VideoFileSink", "WindowSink", "ImageFolderSink", "JsonLinesSink",
            "MjpegPreviewSink"]

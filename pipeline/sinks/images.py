@@ -2,8 +2,8 @@
 
 import os
 
-from pipeline.errors import InputError, LanecamError
-from pipeline.sinks.base import Sink, frame_id_of
+from lanecam.pipeline.errors import InputError, LanecamError
+from lanecam.pipeline.sinks.base import Sink, frame_id_of
 
 __all__ = ["ImageFolderSink"]
 

@@ -9,9 +9,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.lanes.extract import tusimple_xs
-from pipeline.sinks.base import Sink, frame_id_of
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lanes.extract import tusimple_xs
+from lanecam.pipeline.sinks.base import Sink, frame_id_of
 
 __all__ = ["JsonLinesSink", "native_record", "tusimple_record", "jsonable"]
 

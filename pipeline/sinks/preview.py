@@ -7,8 +7,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional, Tuple
 
-from pipeline.errors import InputError
-from pipeline.sinks.base import Sink
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sinks.base import Sink
 
 __all__ = ["MjpegPreviewSink", "parse_bind"]
 

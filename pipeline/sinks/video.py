@@ -7,9 +7,9 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from pipeline.errors import InputError, LanecamError
-from pipeline.lazy import require
-from pipeline.sinks.base import Sink
+from lanecam.pipeline.errors import InputError, LanecamError
+from lanecam.pipeline.lazy import require
+from lanecam.pipeline.sinks.base import Sink
 
 __all__ = ["VideoFileSink"]
 

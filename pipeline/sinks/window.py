@@ -3,8 +3,8 @@
 import os
 import sys
 
-from pipeline.errors import InputError
-from pipeline.sinks.base import Sink
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sinks.base import Sink
 
 __all__ = ["WindowSink", "gui_backend"]
 

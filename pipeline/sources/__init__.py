@@ -14,9 +14,9 @@ Plugins import their libraries only when used (see ``registry``).
 """
 
 # capture sets OPENCV_FFMPEG_LOGLEVEL before OpenCV first loads FFmpeg (it imports no cv2 itself)
-from pipeline.sources import capture as _capture  # noqa: F401
-from pipeline.sources.base import Pacer, ReadStatus, Source
-from pipeline.sources.registry import (SourcePlugin, find_plugin, open_source, register_source,
+from lanecam.pipeline.sources import capture as _capture  # noqa: F401
+from lanecam.pipeline.sources.base import Pacer, ReadStatus, Source
+from lanecam.pipeline.sources.registry import (SourcePlugin, find_plugin, open_source, register_source,
                                        source_plugins, unregister_source)
 
 __all__ = ["open_source", "Source", "ReadStatus", "Pacer", "SourcePlugin", "register_source",

@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["ReadStatus", "Source", "Pacer", "copy_into", "fits"]
 

@@ -4,9 +4,9 @@ import os
 import sys
 from typing import Optional
 
-from pipeline.errors import InputError
-from pipeline.sources.capture import CaptureSource, require_gstreamer
-from pipeline.sources.uri import parse_options
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sources.capture import CaptureSource, require_gstreamer
+from lanecam.pipeline.sources.uri import parse_options
 
 __all__ = ["CameraSource", "GStreamerSource", "csi_pipeline"]
 

@@ -7,8 +7,8 @@ from typing import Optional
 
 import numpy as np
 
-from pipeline.errors import InputError, LanecamError, MissingDependencyError
-from pipeline.sources.base import ReadResult, ReadStatus, Source, fits
+from lanecam.pipeline.errors import InputError, LanecamError, MissingDependencyError
+from lanecam.pipeline.sources.base import ReadResult, ReadStatus, Source, fits
 
 __all__ = ["import_cv2", "quiet_opencv", "has_gstreamer", "require_gstreamer", "CaptureSource"]
 

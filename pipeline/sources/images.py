@@ -5,9 +5,9 @@ import os
 import re
 from typing import List, Optional
 
-from pipeline.errors import InputError
-from pipeline.sources.base import Pacer, ReadResult, ReadStatus, Source, copy_into
-from pipeline.sources.capture import import_cv2
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sources.base import Pacer, ReadResult, ReadStatus, Source, copy_into
+from lanecam.pipeline.sources.capture import import_cv2
 
 __all__ = ["ImageFolderSource", "IMAGE_EXTENSIONS", "has_glob_magic"]
 
@@ -127,6 +127,6 @@ def open_images(uri: str, fps: float = 25.0, realtime: bool = False,
     if options:
         raise InputError(f"{uri}: unknown option(s) {', '.join(sorted(options))} for an image "
                          "folder; expected fps, realtime")
-    from pipeline.sources.video_file import file_path
+    from lanecam.pipeline.sources.video_file import file_path
 
     return ImageFolderSource(uri, fps=fps, realtime=realtime, path=file_path(uri))

@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
 
-from pipeline.errors import InputError
-from pipeline.lazy import require
-from pipeline.sources.base import Source
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lazy import require
+from lanecam.pipeline.sources.base import Source
 
 __all__ = ["SourcePlugin", "open_source", "register_source", "unregister_source",
            "source_plugins", "find_plugin"]
@@ -86,7 +86,7 @@ class SourcePlugin:
         """Raise ``MissingDependencyError`` for the first required library that is missing."""
         for module, extra in self.requires:
             if module == "cv2":
-                from pipeline.sources.capture import import_cv2
+                from lanecam.pipeline.sources.capture import import_cv2
 
                 import_cv2(f"{self.name} sources")
             else:
@@ -103,20 +103,20 @@ class SourcePlugin:
 
 # Order matters: the first plugin that can read a URI wins, the video file is the fallback.
 _PLUGINS: List[SourcePlugin] = [
-    SourcePlugin("gstreamer", "pipeline.sources.camera:open_gstreamer", match=_is_gstreamer,
+    SourcePlugin("gstreamer", "lanecam.pipeline.sources.camera:open_gstreamer", match=_is_gstreamer,
                  description="a GStreamer pipeline ('... ! appsink')"),
-    SourcePlugin("synthetic", "pipeline.sources.synthetic:open_synthetic", ("synthetic",),
+    SourcePlugin("synthetic", "lanecam.pipeline.sources.synthetic:open_synthetic", ("synthetic",),
                  description="synthetic://?width=&height=&fps=&seed=&frames=&live=", paced=True),
-    SourcePlugin("camera", "pipeline.sources.camera:open_camera", ("v4l2",), match=_is_camera,
+    SourcePlugin("camera", "lanecam.pipeline.sources.camera:open_camera", ("v4l2",), match=_is_camera,
                  description="a camera: N, /dev/videoN, v4l2://N"),
-    SourcePlugin("csi", "pipeline.sources.camera:open_csi", ("csi",),
+    SourcePlugin("csi", "lanecam.pipeline.sources.camera:open_csi", ("csi",),
                  description="a Jetson CSI camera: csi://N"),
-    SourcePlugin("stream", "pipeline.sources.stream:open_stream",
+    SourcePlugin("stream", "lanecam.pipeline.sources.stream:open_stream",
                  ("rtsp", "rtsps", "http", "https"),
                  description="a stream: rtsp://, http(s)://"),
-    SourcePlugin("images", "pipeline.sources.images:open_images", match=_is_images,
+    SourcePlugin("images", "lanecam.pipeline.sources.images:open_images", match=_is_images,
                  description="an image folder, glob or image file", paced=True),
-    SourcePlugin("video", "pipeline.sources.video_file:open_video_file", ("file",),
+    SourcePlugin("video", "lanecam.pipeline.sources.video_file:open_video_file", ("file",),
                  match=_is_video_path, description="a video file (path or file://)", paced=True),
 ]
 
@@ -159,7 +159,7 @@ def open_source(uri, plugin: Optional[str] = None, **options) -> Source:
     """The ``Source`` for ``uri`` (a path, URL, camera index or GStreamer pipeline), not yet opened.
 
     Args:
-        uri: see ``pipeline.sources`` for the accepted forms; an int is a camera index.
+        uri: see ``lanecam.pipeline.sources`` for the accepted forms; an int is a camera index.
         plugin: force a plugin by name instead of matching.
         **options: plugin options (``realtime=True`` for files and folders; stream timeouts...);
             they override the URI's query parameters. None values are ignored.

@@ -9,10 +9,10 @@ from typing import Optional
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.sources.base import ReadResult, ReadStatus, Source
-from pipeline.sources.capture import import_cv2, quiet_opencv
-from pipeline.sources.uri import parse_options
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sources.base import ReadResult, ReadStatus, Source
+from lanecam.pipeline.sources.capture import import_cv2, quiet_opencv
+from lanecam.pipeline.sources.uri import parse_options
 
 __all__ = ["StreamSource", "ffmpeg_low_latency_options"]
 

@@ -2,9 +2,9 @@
 
 from typing import Optional
 
-from pipeline.errors import InputError, LanecamError
-from pipeline.sources.base import Pacer, ReadResult, ReadStatus, Source, fits
-from pipeline.sources.uri import parse_options
+from lanecam.pipeline.errors import InputError, LanecamError
+from lanecam.pipeline.sources.base import Pacer, ReadResult, ReadStatus, Source, fits
+from lanecam.pipeline.sources.uri import parse_options
 
 __all__ = ["SyntheticSource"]
 
@@ -15,7 +15,7 @@ SYNTHETIC_OPTIONS = {
 
 
 class SyntheticSource(Source):
-    """Frames of ``pipeline.roadsim.RoadRenderer``: a temporally coherent drive.
+    """Frames of ``lanecam.pipeline.roadsim.RoadRenderer``: a temporally coherent drive.
 
     Args:
         uri: as given (``synthetic://?width=640&height=360&fps=30&seed=1&frames=300&live=1``).
@@ -46,7 +46,7 @@ class SyntheticSource(Source):
 
     def _open(self) -> None:
         try:
-            from pipeline.roadsim import RoadRenderer
+            from lanecam.pipeline.roadsim import RoadRenderer
         except ImportError as exc:
             raise LanecamError(f"{self.uri}: the road renderer (pipeline.roadsim) is not "
                                f"available: {exc}") from None

@@ -3,7 +3,7 @@
 from typing import Any, Callable, Dict, Mapping, Tuple
 from urllib.parse import parse_qsl
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["parse_bool", "parse_options"]
 

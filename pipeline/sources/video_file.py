@@ -6,9 +6,9 @@ from typing import Optional
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.sources.base import Pacer, ReadResult, ReadStatus, copy_into
-from pipeline.sources.capture import CaptureSource, import_cv2, quiet_opencv
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sources.base import Pacer, ReadResult, ReadStatus, copy_into
+from lanecam.pipeline.sources.capture import CaptureSource, import_cv2, quiet_opencv
 
 __all__ = ["VideoFileSource"]
 

@@ -1,6 +1,6 @@
 """The theoretical bound: limited by the slowest stage or by the cores."""
 
-from pipeline.bench.bound import theoretical_bound
+from lanecam.pipeline.bench.bound import theoretical_bound
 
 
 def _stages(**costs):

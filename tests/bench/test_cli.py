@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from pipeline.cli import main
+from lanecam.pipeline.cli import main
 
 from .helpers import SMALL_SYNTHETIC
 
@@ -65,7 +65,7 @@ def test_repeat_one_runs_once(tmp_path, tiny_model):
     (1, 1, 0.0, False), (5, 4, 100.0, True), (5, 5, 0.0, False),
 ])
 def test_how_many_runs(repeat, done, elapsed, more):
-    from pipeline.bench.suite import _another_pair
+    from lanecam.pipeline.bench.suite import _another_pair
 
     assert _another_pair(repeat, done, elapsed) is more
 
@@ -144,7 +144,7 @@ def test_bad_usage_is_one_line_and_exit_2(tmp_path, tiny_model, args, message, c
 
 
 def test_missing_bundled_model_is_explained(tmp_path, capsys, monkeypatch):
-    import engines.loader
+    from lanecam import engines
 
     monkeypatch.setattr(engines.loader, "default_model_path",
                         lambda engine="auto": tmp_path / "none.onnx")
@@ -153,7 +153,7 @@ def test_missing_bundled_model_is_explained(tmp_path, capsys, monkeypatch):
 
 
 def test_help_works_without_heavy_imports():
-    code = ("import sys; from pipeline.cli import main\n"
+    code = ("import sys; from lanecam.pipeline.cli import main\n"
             "try:\n    main(['bench', '--help'])\nexcept SystemExit:\n    pass\n"
             "print(','.join(m for m in ('onnxruntime', 'matplotlib', 'cv2', 'numpy') "
             "if m in sys.modules))")

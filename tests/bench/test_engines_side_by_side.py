@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from pipeline.cli import main
+from lanecam.pipeline.cli import main
 
 from .helpers import SMALL_SYNTHETIC
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.bench.jetson import (clocks_state, is_jetson, jetpack_for_l4t, jetson_info,
+from lanecam.pipeline.bench.jetson import (clocks_state, is_jetson, jetpack_for_l4t, jetson_info,
                                    parse_nv_tegra_release, parse_nvpmodel_query)
 
 R32_7_1 = ("# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64, "

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from pipeline.bench.resources import (CpuSnapshot, ResourceSampler, available_cores, cpu_usage,
+from lanecam.pipeline.bench.resources import (CpuSnapshot, ResourceSampler, available_cores, cpu_usage,
                                       memory_growth, peak_rss_bytes, rss_bytes)
 
 STAT = """cpu  {t0} 0 0 {i0} 0 0 0 0 0 0

@@ -2,10 +2,10 @@
 
 import pytest
 
-from pipeline.bench.model_only import batch_throughput
-from pipeline.bench.runs import RunContext, model_only, pipelined, sequential
-from pipeline.bench.source import BenchInput
-from pipeline.bench.tegrastats import TegrastatsSampler
+from lanecam.pipeline.bench.model_only import batch_throughput
+from lanecam.pipeline.bench.runs import RunContext, model_only, pipelined, sequential
+from lanecam.pipeline.bench.source import BenchInput
+from lanecam.pipeline.bench.tegrastats import TegrastatsSampler
 
 from .helpers import SMALL_SYNTHETIC
 from .test_tegrastats import ORIN_NANO_JP6, _fake_tegrastats
@@ -13,7 +13,7 @@ from .test_tegrastats import ORIN_NANO_JP6, _fake_tegrastats
 
 @pytest.fixture
 def ctx(tiny_model):
-    from engines.loader import open_engine
+    from lanecam.engines.loader import open_engine
 
     bi = BenchInput(SMALL_SYNTHETIC, frames=16, preload=4)
     return RunContext(bi, lambda: open_engine(tiny_model, engine="onnxruntime", threads=1),
@@ -34,7 +34,7 @@ def test_model_only(ctx):
 def test_batch_throughput_needs_a_dynamic_batch(tiny_model, tiny_model_b1):
     import numpy as np
 
-    from engines.loader import open_engine
+    from lanecam.engines.loader import open_engine
 
     with open_engine(tiny_model, engine="onnxruntime") as engine:
         tensor = np.zeros(engine.spec.input_shape, np.float32)
@@ -77,7 +77,7 @@ def test_pipelined_loses_nothing_and_samples_tegrastats(ctx, tmp_path):
 
 
 def test_runs_write_real_sinks(ctx, tmp_path):
-    from pipeline.sinks import JsonLinesSink
+    from lanecam.pipeline.sinks import JsonLinesSink
 
     ctx.make_sinks = lambda tag: [JsonLinesSink(tmp_path / f"{tag}.jsonl")]
     sequential(ctx)
@@ -87,7 +87,7 @@ def test_runs_write_real_sinks(ctx, tmp_path):
 
 
 def test_seconds_limit_stops_an_endless_run(tiny_model):
-    from engines.loader import open_engine
+    from lanecam.engines.loader import open_engine
 
     bi = BenchInput(SMALL_SYNTHETIC, preload=3)
     ctx = RunContext(bi, lambda: open_engine(tiny_model, engine="onnxruntime", threads=1),
@@ -98,7 +98,7 @@ def test_seconds_limit_stops_an_endless_run(tiny_model):
 
 
 def test_live_mode_paces_the_input_and_uses_live_rings(tiny_model):
-    from engines.loader import open_engine
+    from lanecam.engines.loader import open_engine
 
     bi = BenchInput(SMALL_SYNTHETIC.replace("fps=25", "fps=200"), frames=20, preload=3,
                     live=True)
@@ -112,9 +112,9 @@ def test_live_mode_paces_the_input_and_uses_live_rings(tiny_model):
 
 
 def test_a_failing_source_ends_the_sequential_run_with_its_name(tiny_model):
-    from engines.loader import open_engine
-    from pipeline.errors import LanecamError
-    from pipeline.sources.base import ReadStatus
+    from lanecam.engines.loader import open_engine
+    from lanecam.pipeline.errors import LanecamError
+    from lanecam.pipeline.sources.base import ReadStatus
 
     bi = BenchInput(SMALL_SYNTHETIC, frames=8, preload=2)
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from pipeline.bench.source import BenchInput, ReplaySource
-from pipeline.errors import InputError
-from pipeline.sources.base import ReadStatus
+from lanecam.pipeline.bench.source import BenchInput, ReplaySource
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sources.base import ReadStatus
 
 from .helpers import SMALL_SYNTHETIC
 

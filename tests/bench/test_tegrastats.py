@@ -16,7 +16,7 @@ import textwrap
 
 import pytest
 
-from pipeline.bench.tegrastats import TegrastatsSampler, parse_tegrastats, summarize_tegrastats
+from lanecam.pipeline.bench.tegrastats import TegrastatsSampler, parse_tegrastats, summarize_tegrastats
 
 TX1_JP3 = ("RAM 3468/3983MB (lfb 48x4MB) SWAP 873/8192MB (cached 295MB) "
            "cpu [17%,13%,29%,5%]@408 EMC 1%@408 APE 25 GR3D 3%@76")

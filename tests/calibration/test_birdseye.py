@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
-from calibration import (Profile, birdseye_from_points, birdseye_from_pose, load_profile,
+from lanecam.calibration import (Profile, birdseye_from_points, birdseye_from_pose, load_profile,
                          pose_ground_to_image, save_profile)
-from calibration.dashes import measure_dash_px
-from pipeline.cli import main
-from pipeline.errors import InputError
+from lanecam.calibration.dashes import measure_dash_px
+from lanecam.pipeline.cli import main
+from lanecam.pipeline.errors import InputError
 
 K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
 SIZE = (1280, 720)

@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from calibration import calibrate_directory, calibrate_images
-from calibration.chessboard import parse_board
-from pipeline.cli import main
-from pipeline.errors import InputError
+from lanecam.calibration import calibrate_directory, calibrate_images
+from lanecam.calibration.chessboard import parse_board
+from lanecam.pipeline.cli import main
+from lanecam.pipeline.errors import InputError
 
 K_TRUE = np.array([[520.0, 0.0, 322.0], [0.0, 515.0, 238.0], [0.0, 0.0, 1.0]])
 SIZE = (640, 480)

@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from calibration import Profile, bundled_profile, load_profile, save_profile
-from pipeline.errors import InputError
+from lanecam.calibration import Profile, bundled_profile, load_profile, save_profile
+from lanecam.pipeline.errors import InputError
 
 GOOD = {
     "image_size": [1280, 720],

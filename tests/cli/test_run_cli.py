@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.cli import main
+from lanecam.pipeline.cli import main
 
 
 def _run(capsys, *argv):

@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.cli import main
-from pipeline.heatmap import HeatmapSpec
+from lanecam.pipeline.cli import main
+from lanecam.pipeline.heatmap import HeatmapSpec
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")

@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
-import pipeline.sources
-from pipeline.cli import main
-from pipeline.sources.base import ReadStatus, Source
+from lanecam.pipeline import sources as pipeline_sources
+from lanecam.pipeline.cli import main
+from lanecam.pipeline.sources.base import ReadStatus, Source
 
 from conftest import write_video
 
@@ -36,7 +36,7 @@ class _FailingSource(Source):
 
 
 def test_a_stage_failure_is_exit_1_naming_the_stage(tmp_path, capsys, monkeypatch, tiny_model):
-    monkeypatch.setattr(pipeline.sources, "open_source", lambda uri, **kw: _FailingSource())
+    monkeypatch.setattr(pipeline_sources, "open_source", lambda uri, **kw: _FailingSource())
     lanes = tmp_path / "l.jsonl"
     rc = main(["run", "failing://cam", "--model", str(tiny_model), "--lanes", str(lanes),
                "--quiet"])
@@ -54,7 +54,7 @@ def test_ctrl_c_leaves_a_playable_output_with_the_frames_so_far(tmp_path, tiny_m
     video = write_video(tmp_path / "long.mp4", frames=3000, width=320, height=192)
     out, lanes = tmp_path / "out.mp4", tmp_path / "out.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "run", str(video), "--model", str(tiny_model),
+        [sys.executable, "-m", "lanecam", "run", str(video), "--model", str(tiny_model),
          "-o", str(out), "--lanes", str(lanes), "--quiet", "--threads", "1"],
         stderr=subprocess.PIPE, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"),
         # a pytest started in the background ignores SIGINT and its children inherit that:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from pipeline.cli import main
+from lanecam.pipeline.cli import main
 
 pytest.importorskip("onnxruntime")
 from trt.conftest import install  # noqa: E402
@@ -117,7 +117,7 @@ def test_cache_from_config_file_and_environment(tmp_path, monkeypatch, capsys, s
 
 
 def test_default_cache_is_per_user(monkeypatch, tmp_path):
-    from engines.engine_cache import default_cache_dir
+    from lanecam.engines.engine_cache import default_cache_dir
 
     monkeypatch.delenv("LANECAM_ENGINE_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from pipeline.cli import main  # noqa: E402
+from lanecam.pipeline.cli import main  # noqa: E402
 from tests.convolutionalize import classifiers as C  # noqa: E402
 
 pytestmark = pytest.mark.tf
@@ -73,7 +73,7 @@ def test_onnx_heatmap_model_runs_in_the_runtime(seed_file, tmp_path, capsys):
     """--onnx: the ONNX model carries its HeatmapSpec and the runtime's scores equal Keras's."""
     pytest.importorskip("tf2onnx")
     pytest.importorskip("onnxruntime")
-    from pipeline.heatmap import HeatmapModel
+    from lanecam.pipeline.heatmap import HeatmapModel
 
     out, onnx_out = tmp_path / "map.keras", tmp_path / "map.onnx"
     assert main(["convolutionalize", str(seed_file), "-o", str(out), "--input-size", "40x64",

@@ -8,8 +8,8 @@ pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
 from tests.convolutionalize import classifiers as C  # noqa: E402
-from tools.convolutionalize import convolutionalize, dense_to_conv_kernel  # noqa: E402
-from tools.convolutionalize.verify import random_images  # noqa: E402
+from lanecam.tools.convolutionalize import convolutionalize, dense_to_conv_kernel  # noqa: E402
+from lanecam.tools.convolutionalize.verify import random_images  # noqa: E402
 
 pytestmark = pytest.mark.tf
 ATOL = 1e-5

@@ -5,8 +5,8 @@ import pytest
 pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from pipeline.errors import InputError  # noqa: E402
-from tools.convolutionalize import analyse, convolutionalize  # noqa: E402
+from lanecam.pipeline.errors import InputError  # noqa: E402
+from lanecam.tools.convolutionalize import analyse, convolutionalize  # noqa: E402
 
 pytestmark = pytest.mark.tf
 L = keras.layers

@@ -4,8 +4,8 @@ import time
 
 import numpy as np
 
-from pipeline.core import FramePool, Policy, Runner, SourceStage, Stage, chain
-from pipeline.sources.base import Pacer, ReadStatus
+from lanecam.pipeline.core import FramePool, Policy, Runner, SourceStage, Stage, chain
+from lanecam.pipeline.sources.base import Pacer, ReadStatus
 
 H, W = 8, 8
 

@@ -6,8 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from pipeline.core.frames import FrameMeta, FramePool
-from pipeline.errors import InputError
+from lanecam.pipeline.core.frames import FrameMeta, FramePool
+from lanecam.pipeline.errors import InputError
 
 
 def test_pool_preallocates_frames_and_tensors():

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.core import build_lane_pipeline
-from pipeline.lanes import LaneExtractor
-from pipeline.overlay import Overlay
-from pipeline.preprocess import Preprocessor
-from pipeline.sinks import NullSink, Sink
+from lanecam.pipeline.core import build_lane_pipeline
+from lanecam.pipeline.lanes import LaneExtractor
+from lanecam.pipeline.overlay import Overlay
+from lanecam.pipeline.preprocess import Preprocessor
+from lanecam.pipeline.sinks import NullSink, Sink
 
 from .fakes import FakeSource
 
@@ -57,7 +57,7 @@ def engine_factory(tmp_path_factory):
     path = tm.make_model(tmp_path_factory.mktemp("m") / "tiny.onnx", tm.tiny_spec())
 
     def make():
-        from engines.onnxruntime_engine import OnnxRuntimeEngine
+        from lanecam.engines.onnxruntime_engine import OnnxRuntimeEngine
 
         return OnnxRuntimeEngine(path, threads=1)
     return make

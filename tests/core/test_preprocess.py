@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from engines.modelspec import ModelSpec
-from pipeline.errors import InputError
-from pipeline.preprocess import Preprocessor, area_resize, halving_sizes
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.preprocess import Preprocessor, area_resize, halving_sizes
 
 
 def _frame(h=72, w=128, seed=0):

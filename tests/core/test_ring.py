@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from pipeline.core.ring import CLOSED, END, TIMEOUT, Policy, Ring
+from lanecam.pipeline.core.ring import CLOSED, END, TIMEOUT, Policy, Ring
 
 
 def test_latest_reader_gets_newest_then_nothing():

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from pipeline.errors import PipelineError
+from lanecam.pipeline.errors import PipelineError
 from .fakes import FakeSource, build
 
 

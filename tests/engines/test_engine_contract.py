@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("onnx")
 
-from engines import Engine, open_engine, spec_path_for  # noqa: E402
-from engines.onnxruntime_engine import OnnxRuntimeEngine  # noqa: E402
-from pipeline.errors import InputError, MissingDependencyError  # noqa: E402
+from lanecam.engines import Engine, open_engine, spec_path_for  # noqa: E402
+from lanecam.engines.onnxruntime_engine import OnnxRuntimeEngine  # noqa: E402
+from lanecam.pipeline.errors import InputError, MissingDependencyError  # noqa: E402
 from tinymodels import make_model, reference_outputs, tiny_spec  # noqa: E402
 
 
@@ -26,7 +26,7 @@ def make_engine(request, monkeypatch, tmp_path):
         return lambda path, **kw: OnnxRuntimeEngine(path, threads=1, **kw)
     from trt.conftest import install
 
-    from engines.tensorrt_engine import TensorRTEngine
+    from lanecam.engines.tensorrt_engine import TensorRTEngine
 
     install(monkeypatch, version)
     return lambda path, **kw: TensorRTEngine(path, cache_dir=tmp_path / "engine-cache",
@@ -128,7 +128,7 @@ def test_unavailable_provider_is_refused_at_open(model):
 
 # ---- loader ----------------------------------------------------------------------------------
 def test_open_engine_auto_is_onnxruntime_on_a_cpu_machine(model, spec, monkeypatch):
-    import engines.loader as loader
+    import lanecam.engines.loader as loader
 
     monkeypatch.setattr(loader, "_has", lambda m: False)
     engine = open_engine(str(model))
@@ -158,7 +158,7 @@ def test_open_engine_tensorrt_without_tensorrt_names_the_extra(model, monkeypatc
 
 
 def test_default_model_path_points_into_the_package():
-    from engines import default_model_path
+    from lanecam.engines import default_model_path
 
     p = default_model_path()
     assert p.name == "lanefcn.onnx" and p.parent.parent.name == "models"
@@ -168,14 +168,14 @@ def test_default_model_path_points_into_the_package():
 def test_default_threads_leave_half_the_cores_to_the_other_stages(monkeypatch, cores, threads):
     import os
 
-    from engines.onnxruntime_engine import default_threads
+    from lanecam.engines.onnxruntime_engine import default_threads
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
     assert default_threads() == threads
 
 
 def test_the_session_uses_the_asked_or_the_default_threads(model):
-    from engines.onnxruntime_engine import default_threads
+    from lanecam.engines.onnxruntime_engine import default_threads
 
     with OnnxRuntimeEngine(model) as engine:
         assert engine.threads is None and engine.intra_op_threads == default_threads()

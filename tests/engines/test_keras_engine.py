@@ -13,10 +13,10 @@ pytest.importorskip("onnx")
 pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from engines import Engine, open_engine, spec_path_for  # noqa: E402
-from engines.keras_engine import KerasEngine  # noqa: E402
-from engines.onnxruntime_engine import OnnxRuntimeEngine  # noqa: E402
-from pipeline.errors import InputError, MissingDependencyError  # noqa: E402
+from lanecam.engines import Engine, open_engine, spec_path_for  # noqa: E402
+from lanecam.engines.keras_engine import KerasEngine  # noqa: E402
+from lanecam.engines.onnxruntime_engine import OnnxRuntimeEngine  # noqa: E402
+from lanecam.pipeline.errors import InputError, MissingDependencyError  # noqa: E402
 from tinymodels import conv_weights, make_model, reference_outputs, tiny_spec  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -156,7 +156,7 @@ def test_loader_picks_keras_for_keras_models_and_the_bundled_original(kmodel):
 def test_the_bundled_keras_model_matches_its_onnx_export_on_real_frames():
     import cv2
 
-    from pipeline.preprocess import Preprocessor
+    from lanecam.pipeline.preprocess import Preprocessor
 
     frames = sorted((SHARED / "images").glob("*/*.jpg"))[:3]
     assert frames
@@ -171,7 +171,7 @@ def test_the_bundled_keras_model_matches_its_onnx_export_on_real_frames():
 
 
 def test_lanecam_run_with_the_keras_engine_and_a_spec_file(tmp_path, spec):
-    from pipeline.cli import main
+    from lanecam.pipeline.cli import main
 
     model = make_keras_model(tmp_path / "m.keras", spec, save_spec=False)
     spec_file = tmp_path / "elsewhere.json"

@@ -7,7 +7,7 @@ channels (the ``exist_output``, shape (1, K)). Deterministic weights, so outputs
 
 import numpy as np
 
-from engines.modelspec import ModelSpec
+from lanecam.engines.modelspec import ModelSpec
 
 
 def conv_weights(spec: ModelSpec) -> np.ndarray:

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from engines.modelspec import ModelSpec
+from lanecam.engines.modelspec import ModelSpec
 
 W, H = 1280, 720
 SPEC = ModelSpec(name="tiny", input_height=128, input_width=320, crop_top=0.35, crop_bottom=0.0)
@@ -149,20 +149,20 @@ def _missing(name):
 @pytest.fixture
 def engine_stack(monkeypatch):
     """The real engines.loader / pipeline.preprocess, or stand-ins when they are absent."""
-    if _missing("engines.loader"):
-        loader = types.ModuleType("engines.loader")
+    if _missing("lanecam.engines.loader"):
+        loader = types.ModuleType("lanecam.engines.loader")
 
         def open_engine(model=None, engine="auto", spec=None):
-            from pipeline.errors import InputError
+            from lanecam.pipeline.errors import InputError
 
             if model is None or not Path(model).is_file():
                 raise InputError(f"{model}: model file not found")
             return _StandInEngine(model, spec)
 
         loader.open_engine = open_engine
-        monkeypatch.setitem(sys.modules, "engines.loader", loader)
-    if _missing("pipeline.preprocess"):
-        pre = types.ModuleType("pipeline.preprocess")
+        monkeypatch.setitem(sys.modules, "lanecam.engines.loader", loader)
+    if _missing("lanecam.pipeline.preprocess"):
+        pre = types.ModuleType("lanecam.pipeline.preprocess")
         pre.Preprocessor = _StandInPreprocessor
-        monkeypatch.setitem(sys.modules, "pipeline.preprocess", pre)
+        monkeypatch.setitem(sys.modules, "lanecam.pipeline.preprocess", pre)
     return True

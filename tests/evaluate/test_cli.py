@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.cli import main
+from lanecam.pipeline.cli import main
 
 from .conftest import H, ROWS, W, gt_lanes
 
@@ -75,7 +75,7 @@ def test_predict_custom_h_samples(engine_stack, tiny_model, tusimple_dir, tmp_pa
 
 
 def test_synthetic(engine_stack, tiny_model, tmp_path, capsys):
-    pytest.importorskip("pipeline.roadsim")
+    pytest.importorskip("lanecam.pipeline.roadsim")
     report = tmp_path / "r.json"
     code, out, err = run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 2,
                          "--report", report)
@@ -147,10 +147,10 @@ def test_synthetic_scoring_with_stand_in_renderer(engine_stack, tiny_model, monk
             assert (height, width, crop_top) == (mask.shape[0], mask.shape[1], SPEC.crop_top)
             return mask
 
-    fake = types.ModuleType("pipeline.roadsim")
+    fake = types.ModuleType("lanecam.pipeline.roadsim")
     fake.SLOTS = ("L2", "L1", "R1", "R2")
     fake.random_frame = lambda seed, width, height: (np.zeros((height, width, 3), np.uint8), GT())
-    monkeypatch.setitem(sys.modules, "pipeline.roadsim", fake)
+    monkeypatch.setitem(sys.modules, "lanecam.pipeline.roadsim", fake)
     report = tmp_path / "r.json"
     code, out, err = run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 3,
                          "--report", report)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError
-from tools.evaluate.iou import SlotIoU, slot_iou
+from lanecam.pipeline.errors import InputError
+from lanecam.tools.evaluate.iou import SlotIoU, slot_iou
 
 
 def test_slot_iou_values():

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError
-from tools.evaluate.tusimple import (TuSimpleFormatError, lane_angle, line_accuracy, load_jsonl,
+from lanecam.pipeline.errors import InputError
+from lanecam.tools.evaluate.tusimple import (TuSimpleFormatError, lane_angle, line_accuracy, load_jsonl,
                                      score_files, score_frame, score_frames)
 
 ROWS = list(range(160, 720, 10))  # 56 rows

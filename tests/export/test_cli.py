@@ -8,8 +8,8 @@ import pytest
 pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from engines.modelspec import ModelSpec, spec_path_for  # noqa: E402
-from pipeline.cli import main  # noqa: E402
+from lanecam.engines.modelspec import ModelSpec, spec_path_for  # noqa: E402
+from lanecam.pipeline.cli import main  # noqa: E402
 
 MLND_FLAGS = ["--input-size", "80x160", "--color", "rgb", "--scale", "1",
               "--output-kind", "ego_area"]

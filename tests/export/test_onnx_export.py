@@ -11,9 +11,9 @@ keras = pytest.importorskip("keras")
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from engines.modelspec import METADATA_KEY, ModelSpec, spec_path_for  # noqa: E402
-from tools.export import ExportCheckError, export_keras  # noqa: E402
-from tools.export.trt_compat import _TRT_COORD_MODES  # noqa: E402
+from lanecam.engines.modelspec import METADATA_KEY, ModelSpec, spec_path_for  # noqa: E402
+from lanecam.tools.export import ExportCheckError, export_keras  # noqa: E402
+from lanecam.tools.export.trt_compat import _TRT_COORD_MODES  # noqa: E402
 
 pytestmark = pytest.mark.tf
 
@@ -108,7 +108,7 @@ def test_tolerance_failure_removes_files(tmp_path):
     (dict(class_names=("background", "a", "b")), "3 classes"),
 ])
 def test_spec_mismatch_is_refused(tmp_path, change, match):
-    from pipeline.errors import InputError
+    from lanecam.pipeline.errors import InputError
 
     with pytest.raises(InputError, match=match):
         export_keras(tiny_model(), tmp_path / "t.onnx", SPEC.replace(**change),
@@ -116,7 +116,7 @@ def test_spec_mismatch_is_refused(tmp_path, change, match):
 
 
 def test_bad_opset_and_fixed_size_mismatch(tmp_path):
-    from pipeline.errors import InputError
+    from lanecam.pipeline.errors import InputError
 
     with pytest.raises(InputError, match="--opset"):
         export_keras(tiny_model(), tmp_path / "t.onnx", SPEC, opset=19)

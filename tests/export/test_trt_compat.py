@@ -7,8 +7,8 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from pipeline.errors import InputError  # noqa: E402
-from tools.export.trt_compat import make_tensorrt_compatible  # noqa: E402
+from lanecam.pipeline.errors import InputError  # noqa: E402
+from lanecam.tools.export.trt_compat import make_tensorrt_compatible  # noqa: E402
 
 
 def resize_model(scales, coord="tf_half_pixel_for_nn", mode="nearest", op="Resize", domain=""):

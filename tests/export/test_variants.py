@@ -7,12 +7,12 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, numpy_helper  # noqa: E402
 
-from calibration.int8 import CalibrationSet, preprocess_frame, sample_frames  # noqa: E402
-from pipeline.errors import InputError  # noqa: E402
-from tools.export.fp16 import convert_to_fp16  # noqa: E402
-from tools.export.int8 import quantize_qdq  # noqa: E402
-from tools.export.variants import VariantReport, compare_variants, format_reports  # noqa: E402
-from tools.export.verify import ort_session  # noqa: E402
+from lanecam.calibration.int8 import CalibrationSet, preprocess_frame, sample_frames  # noqa: E402
+from lanecam.pipeline.errors import InputError  # noqa: E402
+from lanecam.tools.export.fp16 import convert_to_fp16  # noqa: E402
+from lanecam.tools.export.int8 import quantize_qdq  # noqa: E402
+from lanecam.tools.export.variants import VariantReport, compare_variants, format_reports  # noqa: E402
+from lanecam.tools.export.verify import ort_session  # noqa: E402
 from trt import models  # noqa: E402
 
 
@@ -143,8 +143,8 @@ def test_bad_calibration_sources(tmp_path, source, match):
 def test_tusimple_scores_qdq_variants_with_their_own_arithmetic(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    import tools.evaluate.datasets as datasets
-    from tools.export.variants import QdqReferenceEngine
+    import lanecam.tools.evaluate.datasets as datasets
+    from lanecam.tools.export.variants import QdqReferenceEngine
 
     src = models.tiny_onnx(tmp_path / "m.onnx")
     q = quantize_qdq(src, tmp_path / "q.onnx",
@@ -170,7 +170,7 @@ def test_tusimple_scores_qdq_variants_with_their_own_arithmetic(tmp_path, monkey
 def test_runtime_engine_runs_qdq_models_as_tensorrt_would(tmp_path):
     """OnnxRuntimeEngine (what `lanecam run` uses) must not fall into the saturating fused
     int8 kernels: its output equals the unfused Q/DQ arithmetic, and it says int8."""
-    from engines.onnxruntime_engine import OnnxRuntimeEngine
+    from lanecam.engines.onnxruntime_engine import OnnxRuntimeEngine
 
     src = models.tiny_onnx(tmp_path / "m.onnx")
     out = quantize_qdq(src, tmp_path / "q.onnx",

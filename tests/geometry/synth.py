@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from calibration import Profile, birdseye_from_pose, pose_ground_to_image
-from pipeline.lanes.result import Lane, LaneResult
+from lanecam.calibration import Profile, birdseye_from_pose, pose_ground_to_image
+from lanecam.pipeline.lanes.result import Lane, LaneResult
 
 W, H = 1280, 720
 K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])

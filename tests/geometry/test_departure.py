@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.geometry import DepartureWarning
+from lanecam.pipeline.geometry import DepartureWarning
 
 
 @pytest.mark.parametrize("offset, rate, expected", [

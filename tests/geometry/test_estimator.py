@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.geometry import GEOMETRY_KEYS, GeometryEstimator
-from pipeline.lanes.result import LaneResult
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.geometry import GEOMETRY_KEYS, GeometryEstimator
+from lanecam.pipeline.lanes.result import LaneResult
 from .synth import H, K, W, lane_result, make_profile
 
 # Noise-free tolerances: the quadratic fit of a circle over ~45 m.

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 
-from calibration import save_profile
-from tools.geometry_report import load_frames, main, recompute, summarise
+from lanecam.calibration import save_profile
+from lanecam.tools.geometry_report import load_frames, main, recompute, summarise
 
 from .synth import H, W, lane_result, make_profile
 

@@ -12,11 +12,11 @@ import math
 import numpy as np
 import pytest
 
-from calibration import profile_from_pose
-from pipeline.geometry import GeometryEstimator
-from pipeline.lanes.result import Lane, LaneResult
+from lanecam.calibration import profile_from_pose
+from lanecam.pipeline.geometry import GeometryEstimator
+from lanecam.pipeline.lanes.result import Lane, LaneResult
 
-roadsim = pytest.importorskip("pipeline.roadsim")
+roadsim = pytest.importorskip("lanecam.pipeline.roadsim")
 
 
 def _profile(cam, w, h):

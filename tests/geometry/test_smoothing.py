@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pipeline.geometry import LaneSmoother, Measurement
+from lanecam.pipeline.geometry import LaneSmoother, Measurement
 
 
 def meas(c=0.0, a=0.0, b=0.0, width=3.7, lines="both"):

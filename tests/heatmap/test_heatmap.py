@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.heatmap import HeatmapModel, HeatmapOverlay, HeatmapSpec, cell_to_frame
-from pipeline.heatmap import channel_softmax
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.heatmap import HeatmapModel, HeatmapOverlay, HeatmapSpec, cell_to_frame
+from lanecam.pipeline.heatmap import channel_softmax
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")

@@ -5,7 +5,7 @@ the class channels itself; otherwise it outputs logits."""
 
 import numpy as np
 
-from pipeline.heatmap.spec import HeatmapSpec
+from lanecam.pipeline.heatmap.spec import HeatmapSpec
 
 
 def make_heatmap_model(path, spec: HeatmapSpec, gain: float = 40.0, embed=True,

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from engines.modelspec import ModelSpec
-from pipeline.errors import InputError
-from pipeline.lanes import Lane, LaneExtractor, tusimple_xs
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lanes import Lane, LaneExtractor, tusimple_xs
 
 W, H = 1280, 720
 SPEC = ModelSpec(input_height=128, input_width=320, crop_top=0.35, crop_bottom=0.05)

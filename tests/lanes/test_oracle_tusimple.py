@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from engines.modelspec import ModelSpec
-from pipeline.lanes import LaneExtractor, tusimple_xs
-from tools.evaluate.tusimple import load_jsonl, score_frames
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.lanes import LaneExtractor, tusimple_xs
+from lanecam.tools.evaluate.tusimple import load_jsonl, score_frames
 
 
 def ideal_output(labels_row, spec, out_h, out_w, width=1280, height=720):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from pipeline.lanes import Lane, LaneResult
-from pipeline.overlay import SLOT_COLORS, Overlay
+from lanecam.pipeline.lanes import Lane, LaneResult
+from lanecam.pipeline.overlay import SLOT_COLORS, Overlay
 
 H, W = 360, 640
 GREY = 90
@@ -106,7 +106,7 @@ def test_none_result_and_frame_size_change():
 
 
 def test_hud_geometry_text():
-    from pipeline.overlay.draw import _hud_lines
+    from lanecam.pipeline.overlay.draw import _hud_lines
 
     lines = _hud_lines({"fps": 25.0}, {"curvature_radius_m": -420.0, "offset_m": 0.4,
                                        "lane_width_m": 3.6, "valid": True})

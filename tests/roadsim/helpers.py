@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pipeline.roadsim import random_frame
+from lanecam.pipeline.roadsim import random_frame
 
 
 def frames(seeds, width=320, height=180):

@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.roadsim import RoadRenderer
-from pipeline.roadsim.render import make_camera, render
-from pipeline.roadsim.road import Profile
-from pipeline.roadsim.scene import sample_scene
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.roadsim import RoadRenderer
+from lanecam.pipeline.roadsim.render import make_camera, render
+from lanecam.pipeline.roadsim.road import Profile
+from lanecam.pipeline.roadsim.scene import sample_scene
 
 from .helpers import x_at
 

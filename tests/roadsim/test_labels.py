@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.roadsim import SLOTS, LaneLineGT, random_frame
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.roadsim import SLOTS, LaneLineGT, random_frame
 
 from .helpers import densify, frames, x_at
 

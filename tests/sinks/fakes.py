@@ -6,7 +6,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from pipeline.lanes.result import Lane, LaneResult
+from lanecam.pipeline.lanes.result import Lane, LaneResult
 
 
 @dataclass

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from .fakes import Meta, two_lanes
-from pipeline.errors import InputError
-from pipeline.lanes.result import LaneResult
-from pipeline.sinks import JsonLinesSink
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lanes.result import LaneResult
+from lanecam.pipeline.sinks import JsonLinesSink
 
 FRAME = np.zeros((720, 1280, 3), np.uint8)
 
@@ -77,7 +77,7 @@ def test_tusimple_leaves_out_lanes_without_points(tmp_path):
 
 
 def test_tusimple_line_is_scored_by_the_metric(tmp_path):
-    evaluate = pytest.importorskip("tools.evaluate.tusimple")
+    evaluate = pytest.importorskip("lanecam.tools.evaluate.tusimple")
     rows = run(JsonLinesSink(tmp_path / "t.jsonl", fmt="tusimple"), [two_lanes(0)],
                [Meta(0, source_name="a.png")])
     h = np.arange(160, 720, 10)

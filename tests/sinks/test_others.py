@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from .fakes import Meta
-from pipeline.errors import InputError
-from pipeline.sinks import ImageFolderSink, NullSink, WindowSink
-from pipeline.sinks import window as window_module
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sinks import ImageFolderSink, NullSink, WindowSink
+from lanecam.pipeline.sinks import window as window_module
 
 
 def test_window_refused_without_gui_support(monkeypatch):

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.sinks import MjpegPreviewSink
-from pipeline.sinks.preview import parse_bind
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sinks import MjpegPreviewSink
+from lanecam.pipeline.sinks.preview import parse_bind
 
 
 def read_parts(response, count, timeout=10.0):

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError, MissingDependencyError
-from pipeline.sinks import VideoFileSink
+from lanecam.pipeline.errors import InputError, MissingDependencyError
+from lanecam.pipeline.sinks import VideoFileSink
 
 
 def frames(n, width=160, height=96):
@@ -121,7 +121,7 @@ def test_without_pyav_auto_falls_back_and_h264_names_the_extra(tmp_path, monkeyp
 
 
 def test_real_video_round_trip(shared_data, tmp_path):
-    from pipeline.sources import ReadStatus, open_source
+    from lanecam.pipeline.sources import ReadStatus, open_source
 
     path = tmp_path / "copy.mp4"
     with open_source(str(shared_data / "videos" / "udacity_vehicle_test.mp4")) as src:

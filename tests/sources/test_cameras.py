@@ -3,10 +3,10 @@
 import cv2
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.sources import open_source
-from pipeline.sources.camera import csi_pipeline
-from pipeline.sources.capture import has_gstreamer
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sources import open_source
+from lanecam.pipeline.sources.camera import csi_pipeline
+from lanecam.pipeline.sources.capture import has_gstreamer
 
 
 def _absent_index():

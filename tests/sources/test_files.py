@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from .media import numbered_frame, write_video
-from pipeline.errors import InputError
-from pipeline.sources import ReadStatus, open_source
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sources import ReadStatus, open_source
 
 
 def read_all(src, out=None):

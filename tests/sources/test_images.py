@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.sources import ReadStatus, open_source
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sources import ReadStatus, open_source
 
 
 def _write(path, value=0, size=(32, 24)):

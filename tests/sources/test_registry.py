@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline.errors import InputError, MissingDependencyError
-from pipeline.sources import (SourcePlugin, find_plugin, open_source, register_source,
+from lanecam.pipeline.errors import InputError, MissingDependencyError
+from lanecam.pipeline.sources import (SourcePlugin, find_plugin, open_source, register_source,
                               source_plugins, unregister_source)
 
 
@@ -81,7 +81,7 @@ def test_importing_sources_imports_no_plugin_library():
     import subprocess
     import sys
 
-    code = ("import sys; import pipeline.sources as s; s.open_source('rtsp://x/y'); "
+    code = ("import sys; import lanecam.pipeline.sources as s; s.open_source('rtsp://x/y'); "
             "print(','.join(m for m in ('av', 'onnxruntime') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from .mjpeg_server import FakeMjpegCamera
-from pipeline.errors import InputError
-from pipeline.sources import ReadStatus, open_source
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sources import ReadStatus, open_source
 
 
 def _collect(src, seconds, out):

@@ -5,9 +5,9 @@ import time
 import numpy as np
 import pytest
 
-from pipeline.sources import ReadStatus, open_source
+from lanecam.pipeline.sources import ReadStatus, open_source
 
-pytest.importorskip("pipeline.roadsim", reason="the road renderer is not in this checkout yet")
+pytest.importorskip("lanecam.pipeline.roadsim", reason="the road renderer is not in this checkout yet")
 
 
 def test_file_like_drive_ends_after_frames():

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from engines.modelspec import ModelSpec
-from pipeline.errors import InputError
-from tools.train.data import (SampleMaker, SyntheticSource, TuSimpleSource, assign_slots,
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.errors import InputError
+from lanecam.tools.train.data import (SampleMaker, SyntheticSource, TuSimpleSource, assign_slots,
                               flip_sample)
 
 SPEC = ModelSpec(crop_top=0.30)

@@ -6,8 +6,8 @@ import pytest
 pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from engines.modelspec import ModelSpec  # noqa: E402
-from tools.fcn import LaneFCNConfig, build_lanefcn  # noqa: E402
+from lanecam.engines.modelspec import ModelSpec  # noqa: E402
+from lanecam.tools.fcn import LaneFCNConfig, build_lanefcn  # noqa: E402
 
 # ops the exported graph may hold: all built by TensorRT 8.6-11 (see docs/TENSORRT.md)
 ALLOWED_OPS = {"Conv", "Relu", "Add", "Concat", "Resize", "GlobalAveragePool", "Softmax",
@@ -44,7 +44,7 @@ def test_bad_size_refused():
 def test_export_matches_keras(small_model, tmp_path):
     onnx = pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
-    from tools.export import export_keras
+    from lanecam.tools.export import export_keras
 
     spec = ModelSpec(crop_top=0.30)
     path = export_keras(small_model, tmp_path / "m.onnx", spec, verbose=False)
@@ -65,7 +65,7 @@ def test_export_matches_keras(small_model, tmp_path):
 
 
 def test_seg_loss_prefers_the_right_answer():
-    from tools.train.losses import SegLoss
+    from lanecam.tools.train.losses import SegLoss
 
     loss = SegLoss(5)
     labels = np.zeros((1, 8, 8), np.uint8)

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from engines.modelspec import ModelSpec
-from pipeline.roadsim import random_frame
-from tools.train.thresholds import choose_thresholds
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.roadsim import random_frame
+from lanecam.tools.train.thresholds import choose_thresholds
 
 SPEC = ModelSpec(crop_top=0.30)
 SEEDS = [11, 12, 13]

@@ -14,7 +14,7 @@ TINY = ["--steps", "2", "--batch", "2", "--workers", "1", "--val-count", "4",
 
 
 def _train(*args):
-    return subprocess.run([sys.executable, "-m", "pipeline", "train", *args],
+    return subprocess.run([sys.executable, "-m", "lanecam", "train", *args],
                           capture_output=True, text=True, timeout=600)
 
 

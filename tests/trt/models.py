@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.modelspec import ModelSpec, spec_path_for
+from lanecam.engines.modelspec import ModelSpec, spec_path_for
 
 H, W = 8, 16
 SPEC = ModelSpec(name="tiny", input_height=H, input_width=W, crop_top=0.3)
@@ -53,7 +53,7 @@ def tiny_onnx(path, dynamic: bool = False, nearest_tf: bool = False) -> Path:
 def fp16_onnx(path) -> Path:
     import onnx
 
-    from tools.export.fp16 import convert_to_fp16
+    from lanecam.tools.export.fp16 import convert_to_fp16
 
     src = tiny_onnx(Path(path).with_name("src32.onnx"))
     onnx.save(convert_to_fp16(onnx.load(str(src))), str(path))
@@ -62,8 +62,8 @@ def fp16_onnx(path) -> Path:
 
 
 def int8_onnx(path, frames_dir) -> Path:
-    from calibration.int8 import CalibrationSet
-    from tools.export.int8 import quantize_qdq
+    from lanecam.calibration.int8 import CalibrationSet
+    from lanecam.tools.export.int8 import quantize_qdq
 
     src = tiny_onnx(Path(path).with_name("src32.onnx"))
     quantize_qdq(src, path, CalibrationSet(frames_dir, SPEC, 4))

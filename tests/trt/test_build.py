@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from engines.tensorrt_build import (BuildOptions, build_serialized, network_flags,
+from lanecam.engines.tensorrt_build import (BuildOptions, build_serialized, network_flags,
                                     trtexec_command)
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 from trt.conftest import ALL_VERSIONS
 from trt import models

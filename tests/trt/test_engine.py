@@ -8,9 +8,9 @@ import threading
 import numpy as np
 import pytest
 
-from engines.engine_cache import PlanMismatchError, sidecar_path_for
-from engines.tensorrt_engine import TensorRTEngine
-from pipeline.errors import InputError, PipelineError
+from lanecam.engines.engine_cache import PlanMismatchError, sidecar_path_for
+from lanecam.engines.tensorrt_engine import TensorRTEngine
+from lanecam.pipeline.errors import InputError, PipelineError
 
 from trt import models
 
@@ -198,7 +198,7 @@ def test_unwritable_cache_is_an_error_at_start(fake_gpu, tmp_path):
 def test_missing_tensorrt_names_the_extra(monkeypatch, tmp_path):
     import sys
 
-    from pipeline.errors import MissingDependencyError
+    from lanecam.pipeline.errors import MissingDependencyError
 
     monkeypatch.setitem(sys.modules, "tensorrt", None)
     engine = TensorRTEngine(models.tiny_onnx(tmp_path / "m.onnx"), cache_dir=tmp_path / "c")
@@ -221,7 +221,7 @@ def test_plan_for_dla_refused_on_gpu_run(fake_gpu, tmp_path):
 def test_int8_plan_computes_like_tensorrt(fake_gpu, tmp_path, version):
     """The fake runs Q/DQ with int32 accumulation, as TensorRT does (not ONNX Runtime's int8
     CPU kernels, which saturate on x86 without VNNI): the INT8 engine follows FP32."""
-    from calibration.int8 import CalibrationSet
+    from lanecam.calibration.int8 import CalibrationSet
 
     fake_gpu(version)
     src = models.tiny_onnx(tmp_path / "m.onnx")

@@ -15,9 +15,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.lazy import require
-from tools.convolutionalize.graph import HeadPlan
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lazy import require
+from lanecam.tools.convolutionalize.graph import HeadPlan
 
 __all__ = ["build_convolutional", "dense_to_conv_kernel"]
 

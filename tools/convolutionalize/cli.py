@@ -19,7 +19,7 @@ Examples:
 
 from pathlib import Path
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["add_arguments", "run", "parse_input_size"]
 
@@ -95,7 +95,7 @@ def _report(model_path, result, out: Path, atol: float) -> None:
 
 def run(args) -> int:
     """Convert, check, save; returns 0 (errors are raised as LanecamError)."""
-    from tools.convolutionalize.convert import convolutionalize
+    from lanecam.tools.convolutionalize.convert import convolutionalize
 
     model = Path(args.model)
     if not model.is_file():
@@ -116,7 +116,7 @@ def run(args) -> int:
             raise InputError("--onnx needs a fixed --input-size HxW (the heatmap model's size)")
     result = convolutionalize(model, input_size=size, atol=args.atol)
     if args.onnx:
-        from pipeline.heatmap.spec import HeatmapSpec
+        from lanecam.pipeline.heatmap.spec import HeatmapSpec
 
         # validate the preprocessing flags before the (slow) ONNX conversion
         prep = dict(name=out.stem, color=args.color, scale=args.scale, crop_top=args.crop_top,
@@ -125,7 +125,7 @@ def run(args) -> int:
     result.model.save(str(out))
     _report(model, result, out, args.atol)
     if args.onnx:
-        from tools.convolutionalize.onnx_heatmap import export_heatmap_onnx
+        from lanecam.tools.convolutionalize.onnx_heatmap import export_heatmap_onnx
 
         diff = export_heatmap_onnx(result, onnx_out, **prep)
         print(f"wrote {onnx_out} (heatmap model; max |ONNX Runtime - Keras| = {diff:.3g})")

@@ -5,10 +5,10 @@ import os
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
-from pipeline.errors import InputError, LanecamError
-from tools.convolutionalize.build import build_convolutional
-from tools.convolutionalize.graph import HeadPlan, analyse
-from tools.convolutionalize.verify import random_images, same_size_diff, window_diff
+from lanecam.pipeline.errors import InputError, LanecamError
+from lanecam.tools.convolutionalize.build import build_convolutional
+from lanecam.tools.convolutionalize.graph import HeadPlan, analyse
+from lanecam.tools.convolutionalize.verify import random_images, same_size_diff, window_diff
 
 __all__ = ["ConversionResult", "ConversionCheckError", "convolutionalize", "load_classifier"]
 
@@ -45,7 +45,7 @@ class ConversionResult:
 
 def load_classifier(model_or_path):
     """(model, kind) from a path (.keras/.h5; Keras 2 .h5 through tf_keras) or a model object."""
-    from tools.export import keras_io
+    from lanecam.tools.export import keras_io
 
     loaded = keras_io.load_model(model_or_path)
     if loaded.kind == "saved_model":

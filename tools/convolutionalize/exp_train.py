@@ -11,7 +11,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from pipeline.lazy import require
+from lanecam.pipeline.lazy import require
 
 __all__ = ["Data", "make_optimizer", "fit", "accuracy", "probabilities", "dead_units",
            "OPTIMIZERS"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.convolutionalize.exp_report import markdown_tables, why_tables
+from lanecam.tools.convolutionalize.exp_report import markdown_tables, why_tables
 
 __all__ = ["main", "markdown_tables"]
 
@@ -68,9 +68,9 @@ def _main_runs(data, args, keep: dict) -> list:
     """The table: every model, optimiser and seed with the same budget."""
     import keras
 
-    from tools.convolutionalize import convolutionalize
-    from tools.convolutionalize.exp_train import accuracy, dead_units, fit
-    from tools.convolutionalize.seed_models import gap_model, seed_conv, seed_dense
+    from lanecam.tools.convolutionalize import convolutionalize
+    from lanecam.tools.convolutionalize.exp_train import accuracy, dead_units, fit
+    from lanecam.tools.convolutionalize.seed_models import gap_model, seed_conv, seed_dense
 
     shape = data.x_train.shape[1:]
     rows = []
@@ -127,12 +127,12 @@ def _why(data, args, keep: dict, rows: list) -> dict:
     import cv2
     import keras
 
-    from pipeline.roadsim import random_frame
-    from tools.convolutionalize import convolutionalize
-    from tools.convolutionalize import exp_why as W
-    from tools.convolutionalize.exp_train import fit
-    from tools.convolutionalize.patches import PatchConfig
-    from tools.convolutionalize.seed_models import seed_conv, seed_dense
+    from lanecam.pipeline.roadsim import random_frame
+    from lanecam.tools.convolutionalize import convolutionalize
+    from lanecam.tools.convolutionalize import exp_why as W
+    from lanecam.tools.convolutionalize.exp_train import fit
+    from lanecam.tools.convolutionalize.patches import PatchConfig
+    from lanecam.tools.convolutionalize.seed_models import seed_conv, seed_dense
 
     patch = data.x_train.shape[1]
     opt0, seed0 = args.optimizers[0], args.seeds[0]
@@ -238,8 +238,8 @@ def main(argv=None) -> int:
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     t0 = time.perf_counter()
-    from tools.convolutionalize.exp_train import Data
-    from tools.convolutionalize.patches import PatchConfig, make_patches
+    from lanecam.tools.convolutionalize.exp_train import Data
+    from lanecam.tools.convolutionalize.patches import PatchConfig, make_patches
 
     cfg = PatchConfig()
     x_tr, y_tr = make_patches(range(args.train_frames), cfg)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Dict, List, Optional, Tuple
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["HeadPlan", "TrunkOp", "analyse", "HEAD_LAYERS", "ELEMENTWISE_HEAD_LAYERS"]
 

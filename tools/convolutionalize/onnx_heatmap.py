@@ -1,15 +1,15 @@
 """The convolutional model as an ONNX heatmap model for ``lanecam run --heatmap``: tf2onnx
-conversion (``tools.export.keras_io``), the ``HeatmapSpec`` in ``metadata_props``, and a check
+conversion (``lanecam.tools.export.keras_io``), the ``HeatmapSpec`` in ``metadata_props``, and a check
 of ONNX Runtime against Keras."""
 
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.heatmap.spec import HeatmapSpec
-from pipeline.lazy import require
-from tools.convolutionalize.convert import ConversionCheckError, ConversionResult
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.heatmap.spec import HeatmapSpec
+from lanecam.pipeline.lazy import require
+from lanecam.tools.convolutionalize.convert import ConversionCheckError, ConversionResult
 
 __all__ = ["export_heatmap_onnx", "outputs_probabilities", "heatmap_spec_for"]
 
@@ -58,7 +58,7 @@ def export_heatmap_onnx(result: ConversionResult, out_path, atol: float = 1e-4,
         InputError: the model is not an RGB/BGR image model of fixed size.
         ConversionCheckError: ONNX Runtime disagrees with Keras by more than ``atol``.
     """
-    from tools.export import keras_io
+    from lanecam.tools.export import keras_io
 
     onnx = require("onnx", "train", "writing the heatmap ONNX model")
     ort = require("onnxruntime", "test", "checking the heatmap ONNX model")

@@ -1,4 +1,4 @@
-"""Lane / no-lane patches from the road renderer (``pipeline.roadsim``), for the experiment.
+"""Lane / no-lane patches from the road renderer (``lanecam.pipeline.roadsim``), for the experiment.
 
 A patch is a ``size x size`` crop lying wholly below the horizon. It is a *lane* patch when a
 labelled lane line passes through its central ``core x core`` square *and is visibly painted
@@ -20,7 +20,7 @@ from typing import Tuple
 import cv2
 import numpy as np
 
-from pipeline.roadsim import random_frame
+from lanecam.pipeline.roadsim import random_frame
 
 __all__ = ["PatchConfig", "make_patches", "cell_labels", "frame_tensor", "line_contrast",
            "frame_labels"]

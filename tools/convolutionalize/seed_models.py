@@ -13,7 +13,7 @@ Keras is imported inside the functions.
 
 from typing import Optional, Tuple
 
-from pipeline.lazy import require
+from lanecam.pipeline.lazy import require
 
 __all__ = ["seed_dense", "seed_conv", "gap_model", "pooled_size"]
 

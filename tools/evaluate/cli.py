@@ -50,7 +50,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     """Run the selected mode; returns the exit code."""
-    from pipeline.errors import InputError
+    from lanecam.pipeline.errors import InputError
 
     if args.pred:
         if not args.gt:
@@ -66,14 +66,14 @@ def run(args) -> int:
 
 
 def _predictor(args):
-    from tools.evaluate.predict import Predictor
+    from lanecam.tools.evaluate.predict import Predictor
 
     return Predictor(args.model, engine=args.engine, threshold=args.threshold,
                      exist_threshold=args.exist_threshold)
 
 
 def _score_file(args) -> int:
-    from tools.evaluate.tusimple import score_files
+    from lanecam.tools.evaluate.tusimple import score_files
 
     score = score_files(args.pred, args.gt)
     _print_table([("predictions", len(score.frames), score, None)])
@@ -83,8 +83,8 @@ def _score_file(args) -> int:
 
 
 def _predict(args) -> int:
-    from tools.evaluate.predict import parse_h_samples, predict_folder
-    from tools.evaluate.tusimple import score_files
+    from lanecam.tools.evaluate.predict import parse_h_samples, predict_folder
+    from lanecam.tools.evaluate.tusimple import score_files
 
     h_samples = parse_h_samples(args.h_samples)
     with _predictor(args) as predictor:
@@ -102,8 +102,8 @@ def _predict(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from pipeline.errors import InputError
-    from tools.evaluate.datasets import SYNTHETIC_SEED, evaluate_synthetic, evaluate_tusimple
+    from lanecam.pipeline.errors import InputError
+    from lanecam.tools.evaluate.datasets import SYNTHETIC_SEED, evaluate_synthetic, evaluate_tusimple
 
     folder = None
     if not args.no_tusimple:
@@ -133,9 +133,9 @@ def _evaluate(args) -> int:
 
 
 def _sheet(args, predictor, results) -> None:
-    from pipeline.overlay import Overlay
-    from tools.evaluate.predict import list_images, read_image
-    from tools.evaluate.sheet import render_tile, write_contact_sheet
+    from lanecam.pipeline.overlay import Overlay
+    from lanecam.tools.evaluate.predict import list_images, read_image
+    from lanecam.tools.evaluate.sheet import render_tile, write_contact_sheet
 
     overlay, tiles, width = Overlay(show_hud=False), [], 480
     for res in results:
@@ -169,7 +169,7 @@ def _print_table(rows) -> None:
 def _write_report(path, report: dict) -> None:
     if not path:
         return
-    from pipeline.errors import InputError
+    from lanecam.pipeline.errors import InputError
 
     path = Path(path)
     if not path.parent.is_dir():

@@ -6,11 +6,11 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from pipeline.errors import InputError, LanecamError
-from pipeline.lanes import LaneResult
-from tools.evaluate.iou import SlotIoU
-from tools.evaluate.predict import Predictor, read_image, tusimple_lanes
-from tools.evaluate.tusimple import TuSimpleScore, load_jsonl, score_frames
+from lanecam.pipeline.errors import InputError, LanecamError
+from lanecam.pipeline.lanes import LaneResult
+from lanecam.tools.evaluate.iou import SlotIoU
+from lanecam.tools.evaluate.predict import Predictor, read_image, tusimple_lanes
+from lanecam.tools.evaluate.tusimple import TuSimpleScore, load_jsonl, score_frames
 
 __all__ = ["FrameRecord", "DatasetResult", "load_tusimple", "evaluate_tusimple",
            "evaluate_synthetic", "SYNTHETIC_SEED", "SYNTHETIC_SIZE"]
@@ -101,7 +101,7 @@ def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_S
     TuSimple metric and, for lane_slots models, the per-slot IoU of the argmax mask.
     ``timed``: as for ``evaluate_tusimple``."""
     try:
-        from pipeline.roadsim import SLOTS, random_frame
+        from lanecam.pipeline.roadsim import SLOTS, random_frame
     except ImportError as exc:
         raise LanecamError(f"--synthetic needs the road renderer (pipeline.roadsim): {exc}") from None
     spec = predictor.spec

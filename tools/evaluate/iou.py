@@ -4,7 +4,7 @@ from typing import Dict, Sequence
 
 import numpy as np
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["slot_iou", "SlotIoU"]
 

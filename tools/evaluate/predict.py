@@ -8,8 +8,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.lanes import LaneExtractor, LaneResult, tusimple_xs
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lanes import LaneExtractor, LaneResult, tusimple_xs
 
 __all__ = ["Predictor", "IMAGE_EXTENSIONS", "list_images", "read_image", "tusimple_lanes",
            "predict_folder", "parse_h_samples", "DEFAULT_H_SAMPLES"]
@@ -23,7 +23,7 @@ class Predictor:
 
     Args:
         model: model path, or None for the bundled model.
-        engine: engine name for ``engines.loader.open_engine`` ("auto", "onnxruntime", ...),
+        engine: engine name for ``lanecam.engines.loader.open_engine`` ("auto", "onnxruntime", ...),
             or an ``Engine`` instance to use as it is (``model`` is then ignored), e.g. a
             Keras model being trained.
         threshold, exist_threshold: passed to ``LaneExtractor`` (None: the model spec's).
@@ -34,8 +34,8 @@ class Predictor:
 
     def __init__(self, model: Optional[str] = None, engine: str = "auto",
                  threshold: Optional[float] = None, exist_threshold: Optional[float] = None):
-        from engines.base import Engine
-        from engines.loader import open_engine  # the engine stack is only needed to predict
+        from lanecam.engines.base import Engine
+        from lanecam.engines.loader import open_engine  # the engine stack is only needed to predict
 
         self.engine = engine if isinstance(engine, Engine) else open_engine(model, engine=engine)
         self.spec = self.engine.spec
@@ -60,7 +60,7 @@ class Predictor:
     def _stages(self, width: int, height: int):
         key = (width, height)
         if key not in self._per_size:
-            from pipeline.preprocess import Preprocessor
+            from lanecam.pipeline.preprocess import Preprocessor
 
             pre = Preprocessor(self.spec, width, height)
             ext = LaneExtractor(self.spec, width, height, threshold=self.threshold,

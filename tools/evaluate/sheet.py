@@ -6,9 +6,9 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.lanes import LaneResult
-from pipeline.overlay import Overlay
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lanes import LaneResult
+from lanecam.pipeline.overlay import Overlay
 
 __all__ = ["draw_ground_truth", "render_tile", "write_contact_sheet"]
 

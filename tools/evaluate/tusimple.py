@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = [
     "PIXEL_THRESHOLD", "POINT_THRESHOLD", "MAX_RUN_TIME_MS", "FrameScore", "TuSimpleScore",

@@ -13,13 +13,13 @@ Examples:
 
 from pathlib import Path
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser) -> None:
-    from tools.export.spec_args import add_spec_arguments
+    from lanecam.tools.export.spec_args import add_spec_arguments
 
     parser.add_argument("model", metavar="MODEL", help=".keras, .h5, SavedModel folder or .onnx")
     parser.add_argument("-o", "--output", metavar="OUT.onnx",
@@ -58,7 +58,7 @@ def _variant_path(out: Path, tag: str) -> Path:
 def _save_with_spec(model, path: Path, spec) -> None:
     import onnx
 
-    from engines.modelspec import spec_path_for
+    from lanecam.engines.modelspec import spec_path_for
 
     onnx.save(model, str(path))
     spec.save(spec_path_for(path))
@@ -69,14 +69,14 @@ def _make_variants(args, out: Path, spec) -> dict:
 
     variants = {}
     if args.fp16:
-        from tools.export.fp16 import convert_to_fp16
+        from lanecam.tools.export.fp16 import convert_to_fp16
 
         variants["fp16"] = _variant_path(out, "fp16")
         _save_with_spec(convert_to_fp16(onnx.load(str(out))), variants["fp16"], spec)
     if args.int8:
-        from calibration.int8 import CalibrationSet
-        from engines.modelspec import spec_path_for
-        from tools.export.int8 import quantize_qdq
+        from lanecam.calibration.int8 import CalibrationSet
+        from lanecam.engines.modelspec import spec_path_for
+        from lanecam.tools.export.int8 import quantize_qdq
 
         calib = CalibrationSet(args.calib, spec, args.calib_count)
         variants["int8"] = _variant_path(out, "int8")
@@ -89,8 +89,8 @@ def _make_variants(args, out: Path, spec) -> dict:
 
 
 def _report(args, out: Path, spec, variants: dict) -> None:
-    from tools.export.variants import compare_variants, format_reports
-    from tools.export.verify import check_frames
+    from lanecam.tools.export.variants import compare_variants, format_reports
+    from lanecam.tools.export.verify import check_frames
 
     nhwc = check_frames(args.check_frames, spec, 16)
     tensors = [t.transpose(0, 3, 1, 2).copy() for t in nhwc] if spec.layout == "NCHW" else nhwc
@@ -100,7 +100,7 @@ def _report(args, out: Path, spec, variants: dict) -> None:
 
 
 def _build_plans(args, out: Path, spec, variants: dict) -> None:
-    from tools.export.trt_plan import build_plan
+    from lanecam.tools.export.trt_plan import build_plan
 
     targets = dict(variants) or {"fp32": out}
     for precision, onnx_path in targets.items():
@@ -108,8 +108,8 @@ def _build_plans(args, out: Path, spec, variants: dict) -> None:
 
 
 def run(args) -> int:
-    from engines.modelspec import ModelSpec, spec_path_for
-    from tools.export.spec_args import spec_from_args
+    from lanecam.engines.modelspec import ModelSpec, spec_path_for
+    from lanecam.tools.export.spec_args import spec_from_args
 
     model = Path(args.model)
     if not model.exists():
@@ -127,7 +127,7 @@ def run(args) -> int:
             # beside the input (which may be the bundled model inside the package)
             out = _copy_onnx(model, Path(args.output), spec)
     else:
-        from tools.export.onnx_export import export_keras
+        from lanecam.tools.export.onnx_export import export_keras
 
         spec = spec_from_args(args, model)
         out = Path(args.output) if args.output else Path.cwd() / f"{model.stem}.onnx"
@@ -146,7 +146,7 @@ def run(args) -> int:
 def _copy_onnx(model: Path, out: Path, spec) -> Path:
     import shutil
 
-    from engines.modelspec import spec_path_for
+    from lanecam.engines.modelspec import spec_path_for
 
     if out.suffix.lower() != ".onnx":
         raise InputError(f"-o {out}: expected a .onnx path")

@@ -7,7 +7,7 @@ and before each output so callers keep feeding and reading float32.
 
 import numpy as np
 
-from pipeline.lazy import require
+from lanecam.pipeline.lazy import require
 
 __all__ = ["convert_to_fp16", "KEEP_FP32_INPUTS"]
 

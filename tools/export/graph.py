@@ -7,8 +7,8 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from engines.engine_cache import sha256_file  # noqa: F401  (re-exported)
-from engines.modelspec import METADATA_KEY, ModelSpec
+from lanecam.engines.engine_cache import sha256_file  # noqa: F401  (re-exported)
+from lanecam.engines.modelspec import METADATA_KEY, ModelSpec
 
 __all__ = ["rename_tensor", "set_spec_metadata", "constant_value", "sha256_file",
            "set_batch_dim_name"]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from calibration.int8 import CalibrationSet
-from pipeline.errors import InputError
-from pipeline.lazy import require
+from lanecam.calibration.int8 import CalibrationSet
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lazy import require
 
 __all__ = ["quantize_qdq", "CALIB_METHODS", "QUANTIZED_OPS"]
 

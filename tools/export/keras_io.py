@@ -9,8 +9,8 @@ from typing import Callable, List, Tuple
 
 import numpy as np
 
-from pipeline.errors import InputError
-from pipeline.lazy import require
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lazy import require
 
 __all__ = ["LoadedModel", "load_model", "convert", "flatten_outputs",
            "import_tensorflow"]
@@ -129,7 +129,7 @@ def load_model(model_or_path) -> LoadedModel:
     if suffix not in (".keras", ".h5", ".hdf5"):
         raise InputError(f"{path}: expected a .keras, .h5 file or a SavedModel folder")
     keras = require("keras", "train", "loading a Keras model")
-    import tools.fcn.model  # noqa: F401  registers LaneFCN's custom layers (AddCoords)
+    import lanecam.tools.fcn.model  # noqa: F401  registers LaneFCN's custom layers (AddCoords)
 
     try:
         model = keras.saving.load_model(str(path), compile=False, safe_mode=True)

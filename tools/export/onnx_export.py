@@ -8,13 +8,13 @@ metadata + sidecar spec, and a numerical check against the Keras model on real f
 from pathlib import Path
 from typing import Optional
 
-from engines.modelspec import ModelSpec, spec_path_for
-from pipeline.errors import InputError, LanecamError
-from pipeline.lazy import require
-from tools.export import keras_io
-from tools.export.graph import rename_tensor, set_batch_dim_name, set_spec_metadata
-from tools.export.trt_compat import make_tensorrt_compatible
-from tools.export.verify import check_frames, max_abs_diff, ort_session
+from lanecam.engines.modelspec import ModelSpec, spec_path_for
+from lanecam.pipeline.errors import InputError, LanecamError
+from lanecam.pipeline.lazy import require
+from lanecam.tools.export import keras_io
+from lanecam.tools.export.graph import rename_tensor, set_batch_dim_name, set_spec_metadata
+from lanecam.tools.export.trt_compat import make_tensorrt_compatible
+from lanecam.tools.export.verify import check_frames, max_abs_diff, ort_session
 
 __all__ = ["export_keras", "ExportCheckError", "OPSET_RANGE", "name_outputs"]
 

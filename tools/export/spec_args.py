@@ -3,8 +3,8 @@
 from pathlib import Path
 from typing import Optional
 
-from engines.modelspec import OUTPUT_KINDS, ModelSpec, spec_path_for
-from pipeline.errors import InputError
+from lanecam.engines.modelspec import OUTPUT_KINDS, ModelSpec, spec_path_for
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["add_spec_arguments", "spec_from_args"]
 

@@ -12,8 +12,8 @@ from typing import List, Optional
 
 import numpy as np
 
-from pipeline.errors import InputError
-from tools.export.graph import constant_value
+from lanecam.pipeline.errors import InputError
+from lanecam.tools.export.graph import constant_value
 
 __all__ = ["make_tensorrt_compatible", "UNSUPPORTED_OPS", "STANDARD_DOMAINS"]
 

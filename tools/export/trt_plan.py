@@ -4,10 +4,10 @@ print the equivalent trtexec command."""
 from pathlib import Path
 from typing import Optional
 
-from engines.engine_cache import expected_sidecar, sha256_file, write_sidecar
-from engines.modelspec import ModelSpec
-from engines.tensorrt_build import BuildOptions, build_serialized, trtexec_command
-from pipeline.lazy import require
+from lanecam.engines.engine_cache import expected_sidecar, sha256_file, write_sidecar
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.engines.tensorrt_build import BuildOptions, build_serialized, trtexec_command
+from lanecam.pipeline.lazy import require
 
 __all__ = ["build_plan", "plan_path_for"]
 

@@ -8,9 +8,9 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from engines.base import Engine
-from engines.modelspec import ModelSpec
-from tools.export.verify import is_qdq, ort_session
+from lanecam.engines.base import Engine
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.tools.export.verify import is_qdq, ort_session
 
 __all__ = ["VariantReport", "compare_variants", "format_reports", "QdqReferenceEngine"]
 
@@ -27,7 +27,7 @@ class VariantReport:
     itself (ONNX Runtime without Q/DQ fusion: what TensorRT computes), the latency from ONNX
     Runtime's integer CPU kernels, and ``extra["cpu_kernel_agreement"]`` is the agreement of
     those kernels' outputs, which differs on x86 CPUs without VNNI (int16 saturation, see
-    ``tools.export.verify.ort_session``).
+    ``lanecam.tools.export.verify.ort_session``).
     """
 
     name: str
@@ -95,7 +95,7 @@ def compare_variants(fp32_path, variants: Dict[str, str], spec: ModelSpec,
 
 class QdqReferenceEngine(Engine):
     """A Q/DQ model run by ONNX Runtime without Q/DQ fusion (its own int8 arithmetic, as
-    TensorRT computes it; see ``tools.export.verify.ort_session``), for accuracy only.
+    TensorRT computes it; see ``lanecam.tools.export.verify.ort_session``), for accuracy only.
 
     ``infer()`` returns new arrays on every call.
     """
@@ -128,8 +128,8 @@ class QdqReferenceEngine(Engine):
 def _tusimple(reports: Dict[str, VariantReport], folder, spec: ModelSpec) -> None:
     """TuSimple accuracy of each variant through the evaluation tool (needs the engine stack);
     Q/DQ variants through ``QdqReferenceEngine``, like their other accuracy figures."""
-    from tools.evaluate.datasets import evaluate_tusimple
-    from tools.evaluate.predict import Predictor
+    from lanecam.tools.evaluate.datasets import evaluate_tusimple
+    from lanecam.tools.evaluate.predict import Predictor
 
     for r in reports.values():
         engine = QdqReferenceEngine(r.path, spec) if is_qdq(r.path) else "onnxruntime"

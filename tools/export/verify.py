@@ -6,9 +6,9 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from calibration.int8 import preprocess_frame, sample_frames
-from engines.modelspec import ModelSpec
-from pipeline.lazy import require
+from lanecam.calibration.int8 import preprocess_frame, sample_frames
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.lazy import require
 
 __all__ = ["default_check_source", "check_frames", "ort_session", "max_abs_diff", "is_qdq"]
 

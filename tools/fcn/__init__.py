@@ -6,7 +6,7 @@ __all__ = ["build_lanefcn", "LaneFCNConfig", "AddCoords", "CUSTOM_OBJECTS"]
 def __getattr__(name):
     # Keras is imported only when the model is actually needed.
     if name in __all__:
-        from tools.fcn import model
+        from lanecam.tools.fcn import model
 
         return getattr(model, name)
     raise AttributeError(name)

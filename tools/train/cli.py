@@ -9,7 +9,7 @@ format can be mixed in (--tusimple-labels/--tusimple-root); the TuSimple folder 
 
 from pathlib import Path
 
-from pipeline.errors import InputError
+from lanecam.pipeline.errors import InputError
 
 _SHARED_TUSIMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tusimple"
 
@@ -64,7 +64,7 @@ def run(args) -> int:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-    from tools.train.trainer import TrainConfig, check_config, train
+    from lanecam.tools.train.trainer import TrainConfig, check_config, train
 
     ev = args.eval_tusimple
     if ev is None and (_SHARED_TUSIMPLE / "labels.json").is_file():
@@ -80,7 +80,7 @@ def run(args) -> int:
     check_config(cfg)
     model, spec = train(cfg, resume=args.resume)
     if args.export:
-        from tools.export import export_keras
+        from lanecam.tools.export import export_keras
 
         dest = Path(args.export)
         dest.mkdir(parents=True, exist_ok=True)

@@ -20,9 +20,9 @@ from typing import List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from engines.modelspec import ModelSpec
-from pipeline.errors import InputError
-from pipeline.preprocess import area_resize
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.preprocess import area_resize
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
            "Sample"]
@@ -107,7 +107,7 @@ def _photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 class SyntheticSource:
-    """Samples from ``pipeline.roadsim.random_frame``: one independent scene per seed.
+    """Samples from ``lanecam.pipeline.roadsim.random_frame``: one independent scene per seed.
 
     Frames are rendered at ``render_size`` (640x360 by default: at the 320x128 model input a
     1280x720 render would be downscaled 4x and look the same, at 2x the cost).
@@ -118,7 +118,7 @@ class SyntheticSource:
         self.render_size = render_size
 
     def __call__(self, seed: int, augment: bool = True) -> Sample:
-        from pipeline.roadsim import random_frame
+        from lanecam.pipeline.roadsim import random_frame
 
         rng = np.random.default_rng([int(seed), 7])
         frame, gt = random_frame(int(seed), *self.render_size)

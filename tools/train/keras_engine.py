@@ -1,13 +1,13 @@
 """An ``Engine`` around an in-memory Keras model, so that evaluation code written for the
-runtime engines (``tools.evaluate.Predictor``) can score a model while it trains."""
+runtime engines (``lanecam.tools.evaluate.Predictor``) can score a model while it trains."""
 
 import time
 from typing import Dict
 
 import numpy as np
 
-from engines.base import Engine
-from engines.modelspec import ModelSpec
+from lanecam.engines.base import Engine
+from lanecam.engines.modelspec import ModelSpec
 
 __all__ = ["KerasEngine"]
 

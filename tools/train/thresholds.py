@@ -11,7 +11,7 @@ from typing import Sequence, Tuple
 
 import numpy as np
 
-from engines.modelspec import ModelSpec
+from lanecam.engines.modelspec import ModelSpec
 
 __all__ = ["choose_thresholds", "LANE_GRID", "EXIST_GRID"]
 
@@ -33,10 +33,10 @@ def choose_thresholds(engine, spec: ModelSpec, seeds: Sequence[int],
     ``engine``: an opened ``Engine`` for the model. The model runs once per frame; every
     threshold pair is then applied to the same outputs.
     """
-    from pipeline.lanes import LaneExtractor, tusimple_xs
-    from pipeline.preprocess import Preprocessor
-    from pipeline.roadsim import random_frame
-    from tools.evaluate.tusimple import score_frames
+    from lanecam.pipeline.lanes import LaneExtractor, tusimple_xs
+    from lanecam.pipeline.preprocess import Preprocessor
+    from lanecam.pipeline.roadsim import random_frame
+    from lanecam.tools.evaluate.tusimple import score_frames
 
     w, h = size
     rows = list(range(160, h, 10))

@@ -6,7 +6,7 @@ One run lives in one folder (``--out``):
 - ``last.keras``: model + optimizer after the last finished epoch (what ``--resume`` loads);
 - ``history.jsonl``: one line per epoch (losses, synthetic IoU, TuSimple scores when present);
 - ``model.keras`` + ``model.spec.json``: the final model, without optimizer state; the spec
-  carries the extraction thresholds chosen on synthetic frames (``tools.train.thresholds``).
+  carries the extraction thresholds chosen on synthetic frames (``lanecam.tools.train.thresholds``).
 
 Sample ``i`` of epoch ``e`` is made from seed ``seed * 10**9 + e * 10**6 + i`` (independent of
 worker scheduling), so an interrupted run resumed from its last epoch sees the data it would
@@ -23,8 +23,8 @@ from typing import List, Optional
 
 import numpy as np
 
-from engines.modelspec import ModelSpec
-from pipeline.errors import InputError, LanecamError
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.errors import InputError, LanecamError
 
 __all__ = ["TrainConfig", "train"]
 
@@ -74,7 +74,7 @@ def _init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optio
     import cv2
 
     cv2.setNumThreads(1)  # one worker, one core: OpenCV's own threads would fight TensorFlow
-    from tools.train.data import SampleMaker, SyntheticSource, TuSimpleSource
+    from lanecam.tools.train.data import SampleMaker, SyntheticSource, TuSimpleSource
 
     maker = SampleMaker(ModelSpec.from_dict(spec_dict), thickness=thickness)
     real = TuSimpleSource(maker, [Path(p) for p in labels], Path(root)) if labels else None
@@ -117,7 +117,7 @@ class _Batches:
 def _compile(model, cfg: TrainConfig, total_steps: int):
     import keras
 
-    from tools.train.losses import SegLoss
+    from lanecam.tools.train.losses import SegLoss
 
     warmup = min(300, total_steps // 10)
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -140,7 +140,7 @@ def _load_state(out: Path) -> dict:
 
 def _validation_set(cfg: TrainConfig, spec: ModelSpec):
     """The fixed synthetic validation set (no augmentation), made once in this process."""
-    from tools.train.data import SampleMaker, SyntheticSource
+    from lanecam.tools.train.data import SampleMaker, SyntheticSource
 
     src = SyntheticSource(SampleMaker(spec, thickness=cfg.thickness))
     samples = [src(VAL_SEED + i, augment=False) for i in range(cfg.val_count)]
@@ -149,7 +149,7 @@ def _validation_set(cfg: TrainConfig, spec: ModelSpec):
 
 def _validate(model, val, batch: int) -> dict:
     """Validation losses, per-slot IoU of the argmax mask, existence accuracy."""
-    from tools.evaluate.iou import SlotIoU
+    from lanecam.tools.evaluate.iou import SlotIoU
 
     images, segs, exists = val
     iou = SlotIoU(("L2", "L1", "R1", "R2"))
@@ -174,9 +174,9 @@ def _lane_scores(model, spec: ModelSpec, cfg: TrainConfig) -> dict:
     """TuSimple metric on synthetic 1280x720 frames and, when given, the real TuSimple folder.
 
     Untimed: the metric's 200 ms rule is about the deployed engine, not Keras on a busy CPU."""
-    from tools.evaluate.datasets import evaluate_synthetic, evaluate_tusimple
-    from tools.evaluate.predict import Predictor
-    from tools.train.keras_engine import KerasEngine
+    from lanecam.tools.evaluate.datasets import evaluate_synthetic, evaluate_tusimple
+    from lanecam.tools.evaluate.predict import Predictor
+    from lanecam.tools.train.keras_engine import KerasEngine
 
     out = {}
     with Predictor(engine=KerasEngine(model, spec)) as pred:
@@ -195,12 +195,12 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
     """Train (or resume) a run; returns the trained Keras model (without optimizer state)."""
     from tqdm import tqdm
 
-    from pipeline.lazy import require
+    from lanecam.pipeline.lazy import require
 
     require("tensorflow", "train", "training")
     import keras
 
-    from tools.fcn import LaneFCNConfig, build_lanefcn
+    from lanecam.tools.fcn import LaneFCNConfig, build_lanefcn
 
     out = Path(cfg.out)
     start_epoch, history = 0, []
@@ -221,7 +221,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
     keras.utils.set_random_seed(cfg.seed)
     total = cfg.epochs * cfg.steps
     if resume and start_epoch:
-        import tools.train.losses  # noqa: F401  registers SegLoss, which the checkpoint names
+        import lanecam.tools.train.losses  # noqa: F401  registers SegLoss, which the checkpoint names
 
         model = keras.saving.load_model(out / "last.keras")
         _compile_if_needed = model.optimizer is None
@@ -272,8 +272,8 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
                                         decoder_width=cfg.decoder_width))
     final.set_weights(model.get_weights())
     if cfg.threshold_frames:
-        from tools.train.keras_engine import KerasEngine
-        from tools.train.thresholds import choose_thresholds
+        from lanecam.tools.train.keras_engine import KerasEngine
+        from lanecam.tools.train.thresholds import choose_thresholds
 
         seeds = range(THRESHOLD_SEED, THRESHOLD_SEED + cfg.threshold_frames)
         spec = choose_thresholds(KerasEngine(final, spec), spec, seeds, log=log)

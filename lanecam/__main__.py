@@ -1,0 +1,7 @@
+"""``python -m lanecam``: the ``lanecam`` command."""
+
+import sys
+
+from lanecam.pipeline.cli import main
+
+sys.exit(main())
