@@ -10,7 +10,6 @@ compare models as ratios within one run (the machine is shared and noisy).
 """
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -21,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lanecam.engines.loader import default_model_path, open_engine  # noqa: E402
+from lanecam.pipeline.constants import IMAGE_EXTENSIONS  # noqa: E402
 from lanecam.pipeline.errors import LanecamError  # noqa: E402
+from lanecam.pipeline.metrics import latency_summary  # noqa: E402
 from lanecam.pipeline.preprocess import Preprocessor  # noqa: E402
 
 IMAGES = ROOT.parent / "shared" / "data" / "images"
@@ -31,7 +32,7 @@ def input_tensors(spec, count: int = 8):
     """Preprocessed real frames, or seeded random tensors when no frames are at hand."""
     import cv2
 
-    paths = sorted(p for p in IMAGES.rglob("*") if p.suffix.lower() in (".jpg", ".png"))
+    paths = sorted(p for p in IMAGES.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
     tensors = []
     for p in paths[:count]:
         img = cv2.imread(str(p), cv2.IMREAD_COLOR)
@@ -54,12 +55,9 @@ def measure(model, engine: str, runs: int, threads=None) -> dict:
         for i in range(runs):
             t0 = time.perf_counter()
             eng.infer(tensors[i % len(tensors)])
-            times.append((time.perf_counter() - t0) * 1e3)
-        times.sort()
+            times.append(time.perf_counter() - t0)
         return {"model": str(model), "engine": eng.describe(), "runs": runs,
-                "mean": statistics.fmean(times), "p50": times[len(times) // 2],
-                "p95": times[int(0.95 * (len(times) - 1))],
-                "p99": times[int(0.99 * (len(times) - 1))]}
+                **latency_summary(times)}
 
 
 def main(argv=None) -> int:
@@ -73,8 +71,8 @@ def main(argv=None) -> int:
         for model in args.models or [default_model_path()]:
             r = measure(model, args.engine, args.runs, args.threads)
             print(f"{r['model']}: {r['engine']}, batch 1, {r['runs']} runs: mean "
-                  f"{r['mean']:.2f} ms, p50 {r['p50']:.2f}, p95 {r['p95']:.2f}, "
-                  f"p99 {r['p99']:.2f}")
+                  f"{r['mean_ms']:.2f} ms, p50 {r['p50_ms']:.2f}, p95 {r['p95_ms']:.2f}, "
+                  f"p99 {r['p99_ms']:.2f}")
     except LanecamError as exc:
         print(f"model_latency: {exc}", file=sys.stderr)
         return exc.exit_code

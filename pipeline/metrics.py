@@ -15,7 +15,22 @@ import numpy as np
 
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["LatencyStats", "Metrics"]
+__all__ = ["LatencyStats", "Metrics", "latency_summary", "LATENCY_KEYS"]
+
+# the keys of every latency summary in the project (run --stats, bench JSON, evaluate report)
+LATENCY_KEYS = ("count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms")
+
+
+def latency_summary(seconds) -> dict:
+    """Latencies given in seconds, summarised in milliseconds (3 decimals):
+    ``{"count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms"}``; ``{"count": 0}`` when
+    empty. Percentiles interpolate linearly between samples (numpy's default)."""
+    a = np.asarray(seconds, np.float64) * 1e3
+    if a.size == 0:
+        return {"count": 0}
+    p50, p95, p99 = np.percentile(a, [50, 95, 99])
+    values = (a.size, a.mean(), p50, p95, p99, a.max())
+    return {k: int(v) if k == "count" else round(float(v), 3) for k, v in zip(LATENCY_KEYS, values)}
 
 
 class LatencyStats:
@@ -45,14 +60,9 @@ class LatencyStats:
         return self._samples[idx].copy()
 
     def summary(self, n: Optional[int] = None) -> dict:
-        """``{"count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms"}`` over the window."""
-        s = self.recent(n)
-        if len(s) == 0:
-            return {"count": self.count}
-        p50, p95, p99 = np.percentile(s, [50, 95, 99]) * 1e3
-        return {"count": self.count, "mean_ms": round(float(s.mean() * 1e3), 2),
-                "p50_ms": round(float(p50), 2), "p95_ms": round(float(p95), 2),
-                "p99_ms": round(float(p99), 2), "max_ms": round(float(s.max() * 1e3), 2)}
+        """``latency_summary`` of the last ``n`` samples (the whole window by default);
+        ``count`` is every sample recorded, also those that left the window."""
+        return {**latency_summary(self.recent(n)), "count": self.count}
 
 
 class Metrics:

@@ -27,7 +27,7 @@ def theoretical_bound(stages: Dict[str, dict], cores: int,
 
     Args:
         stages: the sequential report's ``stages``
-            (``{name: {"wall_ms": {"mean": ...}, "cpu_ms_mean": ...}}``); the pipeline's
+            (``{name: {"wall_ms": {"mean_ms": ...}, "cpu_ms_mean": ...}}``); the pipeline's
             stages (``BOUND_STAGES``) are used.
         cores: CPU cores available to the process.
         other_cores: cores other processes kept busy during the pipelined run; when given,
@@ -41,7 +41,7 @@ def theoretical_bound(stages: Dict[str, dict], cores: int,
     costs = {}
     for name in BOUND_STAGES:
         s = stages.get(name) or {}
-        wall = (s.get("wall_ms") or {}).get("mean")
+        wall = (s.get("wall_ms") or {}).get("mean_ms")
         cpu = s.get("cpu_ms_mean")
         if wall is None:
             continue

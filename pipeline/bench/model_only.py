@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from lanecam.pipeline.bench.context import RunContext, RunResult, make_workers
-from lanecam.pipeline.bench.stats import latency_summary
+from lanecam.pipeline.metrics import latency_summary
 
 __all__ = ["model_only", "batch_throughput"]
 

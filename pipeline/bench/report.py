@@ -22,7 +22,7 @@ def _f(v, fmt: str = "{:.1f}", none: str = "–") -> str:
 def _lat(lat: Optional[dict]) -> str:
     if not lat or not lat.get("count"):
         return "–"
-    return f"{lat['p50']:.1f} / {lat['p95']:.1f} / {lat['p99']:.1f}"
+    return f"{lat['p50_ms']:.1f} / {lat['p95_ms']:.1f} / {lat['p99_ms']:.1f}"
 
 
 def _machine_line(m: dict) -> str:
@@ -85,14 +85,14 @@ def _stage_table(r: dict) -> List[str]:
              "| p99 ms |", "|---|---|---|---|---|---|"]
     for name in _STAGE_ROWS:
         s, p = seq.get(name) or {}, (pipe.get(name) or {}).get("wall_ms") or {}
-        sw = (s.get("wall_ms") or {}).get("mean")
+        sw = (s.get("wall_ms") or {}).get("mean_ms")
         if sw is None and not p.get("count"):
             continue
         label = {"model": "(model alone, inside infer)", "lanes": "(lanes, inside postprocess)",
                  "overlay": "(overlay, inside postprocess)"}.get(name, name)
         lines.append(f"| {label} | {_f(sw, '{:.2f}')} | {_f(s.get('cpu_ms_mean'), '{:.2f}')} "
-                     f"| {_f(p.get('p50'), '{:.2f}')} | {_f(p.get('p95'), '{:.2f}')} "
-                     f"| {_f(p.get('p99'), '{:.2f}')} |")
+                     f"| {_f(p.get('p50_ms'), '{:.2f}')} | {_f(p.get('p95_ms'), '{:.2f}')} "
+                     f"| {_f(p.get('p99_ms'), '{:.2f}')} |")
     return lines
 
 

@@ -1,21 +1,16 @@
-"""Small numeric helpers shared by the benchmark runs: percentiles and steady-state FPS."""
+"""Small numeric helpers shared by the benchmark runs: the warm-up and steady-state FPS.
 
-from typing import Optional, Sequence
+``latency_summary`` is the runtime's (``lanecam.pipeline.metrics``), so a bench report and
+``lanecam run --stats`` name and compute their percentiles the same way.
+"""
+
+from typing import Optional
 
 import numpy as np
 
+from lanecam.pipeline.metrics import latency_summary
+
 __all__ = ["latency_summary", "steady_fps", "warmup_for"]
-
-
-def latency_summary(seconds: Sequence[float]) -> dict:
-    """``{"count", "mean", "p50", "p95", "p99", "max"}`` in milliseconds ({"count": 0} if empty)."""
-    a = np.asarray(seconds, np.float64) * 1e3
-    if a.size == 0:
-        return {"count": 0}
-    p50, p95, p99 = np.percentile(a, [50, 95, 99])
-    return {"count": int(a.size), "mean": round(float(a.mean()), 3), "p50": round(float(p50), 3),
-            "p95": round(float(p95), 3), "p99": round(float(p99), 3),
-            "max": round(float(a.max()), 3)}
 
 
 def warmup_for(frames: int, warmup: int) -> int:

@@ -30,7 +30,8 @@ def add_arguments(parser) -> None:
     a("-o", "--output", metavar="OUT", help="write the annotated video here (same size and fps)")
     a("--lanes", metavar="OUT.jsonl", help="write the lanes of every frame as JSON lines")
     a("--lanes-format", choices=("native", "tusimple"), help="JSON lines format (native)")
-    a("--h-samples", metavar="A:B:S", help="TuSimple rows range(A, B, S) (160:720:10)")
+    a("--h-samples", metavar="A:B:S",
+      help=f"TuSimple rows range(A, B, S) ({DEFAULTS['h_samples']})")
     a("--display", action="store_true", default=None, help="show the result in a window")
     a("--preview", metavar="[HOST:]PORT",
       help="serve an MJPEG preview (127.0.0.1 unless a host is given)")

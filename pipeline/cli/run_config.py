@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 from lanecam.pipeline.errors import InputError
 
 __all__ = ["DEFAULTS", "merge_config", "parse_h_samples"]
@@ -9,7 +10,8 @@ __all__ = ["DEFAULTS", "merge_config", "parse_h_samples"]
 # dest -> (default, expected TOML type(s))
 _OPTIONS = {
     "source": (None, str), "output": (None, str), "lanes": (None, str),
-    "lanes_format": ("native", str), "h_samples": ("160:720:10", str), "display": (False, bool),
+    "lanes_format": ("native", str), "h_samples": (range_text(DEFAULT_H_SAMPLES), str),
+    "display": (False, bool),
     "preview": (None, (str, int)), "images": (None, str), "model": (None, str),
     "spec": (None, str),
     "engine": ("auto", str), "engine_cache": (None, str), "calibration": (None, str),
@@ -88,7 +90,8 @@ def parse_h_samples(text: str) -> range:
     try:
         a, b, s = (int(p) for p in parts)
     except ValueError:
-        raise InputError(f"--h-samples {text!r}: expected A:B:S integers, e.g. 160:720:10") from None
+        raise InputError(f"--h-samples {text!r}: expected A:B:S integers, e.g. "
+                         f"{range_text(DEFAULT_H_SAMPLES)}") from None
     if not (0 <= a < b and s > 0):
         raise InputError(f"--h-samples {text!r}: expected 0 <= A < B and S > 0")
     return range(a, b, s)

@@ -9,13 +9,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from lanecam.pipeline.constants import DEFAULT_H_SAMPLES
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lanes.extract import tusimple_xs
 from lanecam.pipeline.sinks.base import Sink, frame_id_of
 
 __all__ = ["JsonLinesSink", "native_record", "tusimple_record", "jsonable"]
-
-DEFAULT_H_SAMPLES = range(160, 720, 10)
 
 
 def jsonable(value):

@@ -5,13 +5,12 @@ import os
 import re
 from typing import List, Optional
 
+from lanecam.pipeline.constants import IMAGE_EXTENSIONS
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.sources.base import Pacer, ReadResult, ReadStatus, Source, copy_into
 from lanecam.pipeline.sources.capture import import_cv2
 
-__all__ = ["ImageFolderSource", "IMAGE_EXTENSIONS", "has_glob_magic"]
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+__all__ = ["ImageFolderSource", "has_glob_magic"]
 
 
 def has_glob_magic(text: str) -> bool:

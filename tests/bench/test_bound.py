@@ -4,7 +4,7 @@ from lanecam.pipeline.bench.bound import theoretical_bound
 
 
 def _stages(**costs):
-    return {name: {"wall_ms": {"mean": wall}, "cpu_ms_mean": cpu}
+    return {name: {"wall_ms": {"mean_ms": wall}, "cpu_ms_mean": cpu}
             for name, (wall, cpu) in costs.items()}
 
 
@@ -26,7 +26,7 @@ def test_cores_limit_when_the_work_does_not_fit():
 
 def test_missing_costs():
     assert theoretical_bound({}, cores=2) is None
-    only = theoretical_bound({"infer": {"wall_ms": {"mean": 5.0}}}, cores=1)
+    only = theoretical_bound({"infer": {"wall_ms": {"mean_ms": 5.0}}}, cores=1)
     assert only["fps"] == 200.0  # CPU time defaults to the wall time
 
 

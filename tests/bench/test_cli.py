@@ -10,9 +10,9 @@ from lanecam.pipeline.cli import main
 
 from .helpers import SMALL_SYNTHETIC
 
-REQUIRED = ["pipelined.fps", "sequential.fps", "model_only.fps", "pipelined.latency_ms.p50",
-            "pipelined.latency_ms.p95", "pipelined.latency_ms.p99", "pipelined.dropped",
-            "machine"]
+REQUIRED = ["pipelined.fps", "sequential.fps", "model_only.fps",
+            "pipelined.latency_ms.p50_ms", "pipelined.latency_ms.p95_ms",
+            "pipelined.latency_ms.p99_ms", "pipelined.dropped", "machine"]
 
 
 def _get(data, dotted):

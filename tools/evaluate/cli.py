@@ -4,7 +4,7 @@ Modes:
   lanecam evaluate [--tusimple DIR] [--synthetic N] [--report out.json] [--sheet out.png]
       run the model on the real TuSimple frames (default ../shared/data/tusimple when present)
       and/or N synthetic renderer frames; print accuracy / FP / FN (and per-slot IoU).
-  lanecam evaluate --predict DIR --out out.jsonl [--h-samples 160:720:10] [--gt labels.json]
+  lanecam evaluate --predict DIR --out out.jsonl [--h-samples START:STOP:STEP] [--gt labels.json]
       write TuSimple-format predictions for every image under DIR (and score them).
   lanecam evaluate --gt labels.json --pred out.jsonl
       score an existing prediction file; no model needed.
@@ -12,6 +12,8 @@ Modes:
 
 import json
 from pathlib import Path
+
+from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 
 __all__ = ["add_arguments", "run"]
 
@@ -39,7 +41,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--predict", metavar="DIR", help="predict every image under DIR")
     parser.add_argument("--out", metavar="OUT.jsonl", help="predictions file written by --predict")
     parser.add_argument("--h-samples", metavar="START:STOP:STEP",
-                        help="rows of the TuSimple x lists (default 160:720:10)")
+                        help="rows of the TuSimple x lists (default "
+                             f"{range_text(DEFAULT_H_SAMPLES)})")
     parser.add_argument("--gt", metavar="LABELS.json", help="TuSimple ground-truth label lines")
     parser.add_argument("--pred", metavar="PRED.jsonl", help="prediction file to score against --gt")
     parser.add_argument("--threshold", type=float, default=None,

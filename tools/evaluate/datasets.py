@@ -6,8 +6,10 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from lanecam.pipeline.constants import DEFAULT_H_SAMPLES
 from lanecam.pipeline.errors import InputError, LanecamError
 from lanecam.pipeline.lanes import LaneResult
+from lanecam.pipeline.metrics import latency_summary
 from lanecam.tools.evaluate.iou import SlotIoU
 from lanecam.tools.evaluate.predict import Predictor, read_image, tusimple_lanes
 from lanecam.tools.evaluate.tusimple import TuSimpleScore, load_jsonl, score_frames
@@ -46,8 +48,7 @@ class DatasetResult:
     def to_dict(self) -> dict:
         times = np.array([f.run_time_ms for f in self.frames])
         d = {"name": self.name, **self.score.to_dict(),
-             "run_time_ms": {"mean": float(times.mean()), "p50": float(np.percentile(times, 50)),
-                             "max": float(times.max())}}
+             "run_time_ms": latency_summary(times / 1e3)}
         if self.iou is not None:  # NaN (slot never seen) is not JSON: null
             d["slot_iou"] = {k: (v if v == v else None) for k, v in self.iou.items()}
         d.update(self.extra)
@@ -96,7 +97,7 @@ def evaluate_tusimple(predictor: Predictor, folder, timed: bool = True) -> Datas
 
 
 def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_SEED,
-                       h_samples=range(160, 720, 10), timed: bool = True) -> DatasetResult:
+                       h_samples=DEFAULT_H_SAMPLES, timed: bool = True) -> DatasetResult:
     """Score ``count`` independent renderer frames (seeds ``seed .. seed + count - 1``) with the
     TuSimple metric and, for lane_slots models, the per-slot IoU of the argmax mask.
     ``timed``: as for ``evaluate_tusimple``."""

@@ -8,14 +8,12 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, IMAGE_EXTENSIONS
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lanes import LaneExtractor, LaneResult, tusimple_xs
 
 __all__ = ["Predictor", "IMAGE_EXTENSIONS", "list_images", "read_image", "tusimple_lanes",
            "predict_folder", "parse_h_samples", "DEFAULT_H_SAMPLES"]
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
-DEFAULT_H_SAMPLES = range(160, 720, 10)
 
 
 class Predictor:

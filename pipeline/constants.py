@@ -1,0 +1,16 @@
+"""Constants shared by the runtime and the offline tools, defined once.
+
+``IMAGE_EXTENSIONS``: the image files an image folder source, ``lanecam evaluate --predict`` and
+the benchmarks read. ``DEFAULT_H_SAMPLES``: the TuSimple rows (frame pixels) lanes are reported
+on; ``range_text`` writes a row range the way ``--h-samples`` takes it.
+"""
+
+__all__ = ["IMAGE_EXTENSIONS", "DEFAULT_H_SAMPLES", "range_text"]
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+DEFAULT_H_SAMPLES = range(160, 720, 10)
+
+
+def range_text(rows: range) -> str:
+    """``range(A, B, S)`` as the ``"A:B:S"`` text of ``--h-samples``."""
+    return f"{rows.start}:{rows.stop}:{rows.step}"
