@@ -23,16 +23,28 @@ _CHOICES = {"lanes_format": ("native", "tusimple"),
             "engine": ("auto", "onnxruntime", "tensorrt", "keras")}
 
 
-def _load_toml(path: Path) -> dict:
-    import tomllib
+def _toml_parser():
+    """The standard library's ``tomllib`` (Python 3.11+), else ``tomli``: the same parser and
+    API, a base dependency on 3.8-3.10."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:
+        import tomli as tomllib
+    return tomllib
 
+
+def _load_toml(path: Path) -> dict:
+    toml = _toml_parser()
     if not path.is_file():
         raise InputError(f"--config {path}: file not found")
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+            return toml.load(fh)
+    except toml.TOMLDecodeError as exc:
         raise InputError(f"--config {path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; the parser decodes the bytes first
+        raise InputError(f"--config {path}: not valid TOML (not UTF-8 text: byte "
+                         f"0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
 
 
 def _check(key: str, value, where: str):

@@ -1,6 +1,7 @@
 """``lanecam run``: end to end on a small video, config files, bad input -> one line + exit 2."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -57,14 +58,27 @@ def test_config_file_supplies_flags_and_the_command_line_wins(tmp_path, capsys, 
     ('display = 1\n', "--display expects true or false"),
     ('engine = "openvino"\n', "--engine expects one of"),
     ('source = [\n', "not valid TOML"),
+    (b'source = "caf\xe9.mp4"\n', "not UTF-8 text: byte 0xe9 at offset 13"),
 ])
 def test_bad_config_is_one_line_exit_2(tmp_path, capsys, body, match):
     cfg = tmp_path / "bad.toml"
-    cfg.write_text(body)
+    cfg.write_bytes(body if isinstance(body, bytes) else body.encode())
     rc, err = _run(capsys, "in.mp4", "--config", cfg)
     assert rc == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and match in lines[0] and str(cfg) in lines[0]
+
+
+def test_config_is_read_with_tomli_where_tomllib_is_missing(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("tomli")
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # as on Python 3.8-3.10
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('threads = "two"\n')
+    rc, err = _run(capsys, "in.mp4", "--config", cfg)
+    assert rc == 2 and "--threads expects an integer" in err
+    cfg.write_text("source = [\n")
+    rc, err = _run(capsys, "in.mp4", "--config", cfg)
+    assert rc == 2 and "not valid TOML" in err
 
 
 def _not_onnx(tmp_path, tinymodels):
