@@ -1,15 +1,13 @@
-"""CPU and memory use of this process and of the machine, from ``/proc`` (no psutil).
+"""CPU and memory use of this process and of the machine (psutil, plus ``/proc`` for the peak).
 
-``CpuSnapshot`` reads ``/proc/stat`` (per-core busy and idle jiffies) and this process's CPU
-time; the difference of two snapshots gives per-core busy fractions, the cores this process
-used and the cores other processes used meanwhile (a busy machine makes every number worse,
-and the report says so). ``ResourceSampler`` samples the resident set size (``VmRSS``) and the
-pipeline's frame count in a background thread, so memory growth per frame can be fitted over
-the steady state; ``reset_peak_rss`` / ``peak_rss_bytes`` give the peak of one run
-(``VmHWM``, reset through ``/proc/self/clear_refs`` where the kernel allows it).
-
-On a system without ``/proc`` (macOS) the functions return None and the report leaves the
-fields out; nothing here raises for a missing file.
+``CpuSnapshot`` holds each core's busy and total CPU time (``psutil.cpu_times(percpu=True)``)
+and this process's CPU time; the difference of two snapshots gives per-core busy fractions, the
+cores this process used and the cores other processes used meanwhile (a busy machine makes
+every number worse, and the report says so). ``ResourceSampler`` samples the resident set size
+and the pipeline's frame count in a background thread, so memory growth per frame can be
+fitted over the steady state. ``reset_peak_rss`` / ``peak_rss_bytes`` give the peak of one run:
+psutil has no resettable peak, so these read Linux's ``VmHWM`` and reset it through
+``/proc/self/clear_refs`` (elsewhere the peak is the process's lifetime ``ru_maxrss``).
 """
 
 import os
@@ -17,14 +15,18 @@ import resource
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
+import psutil
 
 __all__ = ["CpuSnapshot", "cpu_usage", "rss_bytes", "peak_rss_bytes", "reset_peak_rss",
            "ResourceSampler", "memory_growth", "available_cores"]
 
-PROC = "/proc"
+# CPU time that is not idle; iowait counts as idle (the core could run other work meanwhile).
+# Fields a platform does not have (irq, softirq, steal outside Linux) count as 0.
+_BUSY = ("user", "nice", "system", "irq", "softirq", "steal")
+_IDLE = ("idle", "iowait")
 
 
 def available_cores() -> int:
@@ -35,44 +37,38 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _read(path: str) -> Optional[str]:
+def _per_core_times() -> Optional[List[Tuple[float, float]]]:
+    """``[(busy, total), ...]`` seconds per core, in core order; None if the OS won't say."""
     try:
-        with open(path) as fh:
-            return fh.read()
-    except OSError:
+        cores = psutil.cpu_times(percpu=True)
+    except (OSError, psutil.Error):
         return None
+    out = []
+    for t in cores:
+        busy = sum(getattr(t, k, 0.0) for k in _BUSY)
+        out.append((busy, busy + sum(getattr(t, k, 0.0) for k in _IDLE)))
+    return out or None
 
 
-def _per_core_jiffies(proc: str = PROC) -> Optional[Dict[str, Tuple[int, int]]]:
-    """``{"cpu0": (busy, total), ...}`` from ``/proc/stat`` (iowait counts as idle)."""
-    text = _read(os.path.join(proc, "stat"))
-    if text is None:
-        return None
-    cores = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if not parts or not parts[0].startswith("cpu") or parts[0] == "cpu":
-            continue
-        vals = [int(v) for v in parts[1:9]]
-        vals += [0] * (8 - len(vals))
-        user, nice, system, idle, iowait, irq, softirq, steal = vals
-        busy = user + nice + system + irq + softirq + steal
-        cores[parts[0]] = (busy, busy + idle + iowait)
-    return cores
+def _process_cpu_s() -> float:
+    t = psutil.Process().cpu_times()
+    return t.user + t.system
 
 
 @dataclass
 class CpuSnapshot:
-    """CPU counters at one moment: ``CpuSnapshot.take()``; subtract with ``cpu_usage``."""
+    """CPU counters at one moment: ``CpuSnapshot.take()``; subtract with ``cpu_usage``.
+
+    ``cores``: per core ``(busy, total)`` CPU seconds, or None where they are unknown.
+    """
 
     wall: float
     process_cpu: float
-    cores: Optional[Dict[str, Tuple[int, int]]] = field(default=None)
+    cores: Optional[List[Tuple[float, float]]] = field(default=None)
 
     @classmethod
-    def take(cls, proc: str = PROC) -> "CpuSnapshot":
-        t = os.times()
-        return cls(time.monotonic(), t.user + t.system, _per_core_jiffies(proc))
+    def take(cls) -> "CpuSnapshot":
+        return cls(time.monotonic(), _process_cpu_s(), _per_core_times())
 
 
 def cpu_usage(start: CpuSnapshot, end: CpuSnapshot) -> dict:
@@ -81,54 +77,51 @@ def cpu_usage(start: CpuSnapshot, end: CpuSnapshot) -> dict:
     Returns ``{"wall_s", "process_cores", "per_core_busy", "system_cores", "other_cores"}``:
     the cores' worth of CPU this process used (1.5 = one and a half cores busy on average),
     each core's busy fraction (everyone's work), their sum, and the part of it that was not
-    this process (other jobs on the machine). The per-core fields are absent without
-    ``/proc/stat``.
+    this process (other jobs on the machine). The per-core fields are absent when the per-core
+    times are unknown or the cores changed (a CPU went offline) between the snapshots.
     """
     wall = max(end.wall - start.wall, 1e-9)
     out = {"wall_s": round(wall, 3),
            "process_cores": round((end.process_cpu - start.process_cpu) / wall, 3)}
-    if start.cores and end.cores:
+    if start.cores and end.cores and len(start.cores) == len(end.cores):
         busy = []
-        for name in sorted(end.cores, key=lambda n: int(n[3:]) if n[3:].isdigit() else 0):
-            if name not in start.cores:
-                continue
-            db = end.cores[name][0] - start.cores[name][0]
-            dt = end.cores[name][1] - start.cores[name][1]
-            busy.append(round(db / dt, 3) if dt > 0 else 0.0)
+        for (b0, t0), (b1, t1) in zip(start.cores, end.cores):
+            busy.append(round((b1 - b0) / (t1 - t0), 3) if t1 > t0 else 0.0)
         out["per_core_busy"] = busy
         out["system_cores"] = round(sum(busy), 3)
         out["other_cores"] = round(max(0.0, sum(busy) - out["process_cores"]), 3)
     return out
 
 
-def _status_kb(key: str, proc: str = PROC) -> Optional[int]:
-    text = _read(os.path.join(proc, "self", "status"))
-    if text is None:
-        return None
-    for line in text.splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
+def rss_bytes() -> int:
+    """This process's resident set size now."""
+    return psutil.Process().memory_info().rss
+
+
+def _vm_hwm_bytes() -> Optional[int]:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return None
 
 
-def rss_bytes(proc: str = PROC) -> Optional[int]:
-    """This process's resident set size now (``VmRSS``), or None."""
-    kb = _status_kb("VmRSS", proc)
-    return kb * 1024 if kb is not None else None
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size since ``reset_peak_rss`` (Linux ``VmHWM``), or
+    since it started (``ru_maxrss``) where there is no ``/proc``."""
+    peak = _vm_hwm_bytes()
+    if peak is None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    return peak
 
 
-def peak_rss_bytes(proc: str = PROC) -> int:
-    """This process's peak resident set size (``VmHWM``; ``ru_maxrss`` without ``/proc``)."""
-    kb = _status_kb("VmHWM", proc)
-    if kb is None:
-        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return kb * 1024
-
-
-def reset_peak_rss(proc: str = PROC) -> bool:
+def reset_peak_rss() -> bool:
     """Reset ``VmHWM`` to the current RSS (Linux >= 4.0); False when not possible."""
     try:
-        with open(os.path.join(proc, "self", "clear_refs"), "w") as fh:
+        with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")
         return True
     except OSError:
@@ -163,10 +156,10 @@ class ResourceSampler:
     """
 
     def __init__(self, frames: Callable[[], int], interval: float = 0.05,
-                 capacity: int = 100_000, proc: str = PROC):
+                 capacity: int = 100_000):
         self.frames = frames
         self.interval = interval
-        self.proc = proc
+        self._process = psutil.Process()
         self._t = np.zeros(capacity)
         self._f = np.zeros(capacity, np.int64)
         self._r = np.zeros(capacity, np.int64)
@@ -175,9 +168,9 @@ class ResourceSampler:
         self._thread: Optional[threading.Thread] = None
 
     def _sample(self) -> None:
-        rss = rss_bytes(self.proc)
-        if rss is None or self._n >= len(self._t):
+        if self._n >= len(self._t):
             return
+        rss = self._process.memory_info().rss
         i = self._n
         self._t[i], self._f[i], self._r[i] = time.monotonic(), self.frames(), rss
         self._n += 1
