@@ -24,34 +24,17 @@ def preprocess_frame(frame_bgr: np.ndarray, spec: ModelSpec,
                      out: Optional[np.ndarray] = None) -> np.ndarray:
     """One BGR uint8 frame -> the model's batch-1 input tensor (``spec.input_shape``).
 
-    Follows the ModelSpec order: crop rows, resize (area interpolation when shrinking), colour
-    order, ``(pixel * scale - mean) / std``, layout. Writes into ``out`` when given.
+    The runtime's own preprocessing (``lanecam.pipeline.preprocess.Preprocessor``: the same
+    crop, resize, colour order and normalisation as ``lanecam run``), so that quantization and
+    numerical checks see the pixels the deployed model will see. Writes into ``out`` when given.
     """
-    import cv2
+    from lanecam.pipeline.preprocess import Preprocessor
 
-    if frame_bgr is None or frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
-        shape = None if frame_bgr is None else frame_bgr.shape
+    if not isinstance(frame_bgr, np.ndarray) or frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
+        shape = getattr(frame_bgr, "shape", None)
         raise InputError(f"calibration frame: expected a BGR image (H, W, 3), got shape {shape}")
-    top, bottom = spec.crop_rows(frame_bgr.shape[0])
-    roi = frame_bgr[top:bottom]
-    shrinking = roi.shape[0] > spec.input_height or roi.shape[1] > spec.input_width
-    img = cv2.resize(roi, (spec.input_width, spec.input_height),
-                     interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
-    if spec.color == "rgb":
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-    if out is None:
-        out = np.empty(spec.input_shape, np.float32 if spec.dtype == "float32" else np.uint8)
-    if spec.dtype == "uint8":
-        hwc = img
-    else:
-        mean = np.asarray(spec.mean, np.float32)
-        inv_std = 1.0 / np.asarray(spec.std, np.float32)
-        hwc = (img.astype(np.float32) * np.float32(spec.scale) - mean) * inv_std
-    if spec.layout == "NHWC":
-        out[0] = hwc
-    else:
-        out[0] = hwc.transpose(2, 0, 1)
-    return out
+    h, w = frame_bgr.shape[:2]
+    return Preprocessor(spec, w, h)(np.ascontiguousarray(frame_bgr, np.uint8), out=out)
 
 
 def list_media(source) -> List[Path]:

@@ -1,9 +1,8 @@
 """What the benchmark runs share: the configuration's context, results, and small helpers.
 
-``RunContext`` says what one configuration's runs need (the input, an engine factory, the
-sinks, warm-up, limits); ``RunResult`` is what a run returns. The helpers make the per-run
-workers (``Preprocessor``, ``LaneExtractor``, ``Overlay``) and turn raw samples into the
-report's CPU and memory sections.
+``RunContext`` says what one configuration's runs need (the input, a ``LaneDetector`` factory,
+the sinks, warm-up, limits); ``RunResult`` is what a run returns. The helpers open the sinks and
+turn raw samples into the report's CPU and memory sections.
 """
 
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ import numpy as np
 from lanecam.pipeline.bench.recorder import FrameTimeline
 from lanecam.pipeline.bench.resources import ResourceSampler, cpu_usage, memory_growth
 
-__all__ = ["RunContext", "RunResult", "make_workers", "open_sinks", "run_count",
+__all__ = ["RunContext", "RunResult", "open_sinks", "run_count",
            "timeline_capacity", "cpu_report", "memory_report"]
 
 
@@ -24,24 +23,23 @@ class RunContext:
 
     Attributes:
         bench_input: the ``BenchInput``.
-        make_engine: returns a new, unopened engine.
+        make_detector: returns a new ``LaneDetector`` (engine not opened yet), set up like
+            ``lanecam run``'s (calibration, HUD).
         make_sinks: ``make_sinks(tag)`` returns new, unopened real sinks ([] for null).
         warmup: frames (or model calls) left out of the statistics.
         seconds: stop each run after this long (None: after ``frames_per_run`` frames).
         batch: batch size of the model-only throughput figure (1: none).
         sample_interval: seconds between memory samples.
-        hud: draw the overlay's HUD (``lanecam run`` does by default).
         on_progress: called with a short status line.
     """
 
     bench_input: object
-    make_engine: Callable[[], object]
+    make_detector: Callable[[], object]
     make_sinks: Callable[[str], List] = field(default=lambda tag: [])
     warmup: int = 10
     seconds: Optional[float] = None
     batch: int = 8
     sample_interval: float = 0.05
-    hud: bool = True
     on_progress: Callable[[str], None] = field(default=lambda msg: None)
 
 
@@ -77,17 +75,6 @@ def memory_report(sampler: ResourceSampler, peak: int, skip: int) -> dict:
         out["steady_state_frames"] = growth["frames"]
         out["steady_state_delta_mb"] = round(growth["delta_bytes"] / 2**20, 2)
     return out
-
-
-def make_workers(ctx: RunContext, engine):
-    """New ``(Preprocessor, LaneExtractor, Overlay)`` for the input's frame size."""
-    from lanecam.pipeline.lanes import LaneExtractor
-    from lanecam.pipeline.overlay import Overlay
-    from lanecam.pipeline.preprocess import Preprocessor
-
-    bi = ctx.bench_input
-    return (Preprocessor(engine.spec, bi.width, bi.height),
-            LaneExtractor(engine.spec, bi.width, bi.height), Overlay(show_hud=ctx.hud))
 
 
 def open_sinks(ctx: RunContext, tag: str) -> List:

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from lanecam.pipeline.bench.context import RunContext, RunResult, make_workers
+from lanecam.pipeline.bench.context import RunContext, RunResult
 from lanecam.pipeline.metrics import latency_summary
 
 __all__ = ["model_only", "batch_throughput"]
@@ -19,11 +19,11 @@ __all__ = ["model_only", "batch_throughput"]
 def model_only(ctx: RunContext, iterations: int) -> RunResult:
     """The engine alone: batch 1 (and batch ``ctx.batch`` when supported), warmed up."""
     bi = ctx.bench_input
-    engine = ctx.make_engine()
-    pre, _, _ = make_workers(ctx, engine)
-    tensor = pre(np.ascontiguousarray(bi.first_frame())).copy()
+    detector = ctx.make_detector()
+    engine = detector.engine
+    tensor = detector.preprocess(np.ascontiguousarray(bi.first_frame())).copy()
     warm = max(ctx.warmup, 3)
-    with engine:
+    with detector:
         for _ in range(warm):
             engine.infer(tensor)
         lat = np.empty(iterations)

@@ -1,15 +1,15 @@
 """The three measurements of one engine + model: model only, sequential loop, pipelined runtime.
 
-All three use the same input (``BenchInput``), the same ModelSpec-driven workers
-(``Preprocessor``, ``LaneExtractor``, ``Overlay`` with its HUD) and the same sinks, so that
+All three use the same input (``BenchInput``), the same ``LaneDetector`` (made like
+``lanecam run``'s: calibration, geometry, overlay with its HUD) and the same sinks, so that
 their ratios mean something. Each returns a plain dict for the report; the per-frame
 timelines are returned alongside for the plot.
 
 - ``model_only``: the engine alone on a real preprocessed frame, batch 1, after warm-up
   calls, each call synchronised (``Engine.infer`` returns host outputs, so a GPU engine has
   finished when it returns); plus a batch-N throughput figure when the engine takes batches.
-- ``sequential``: read, preprocess, infer, postprocess + overlay, sinks, one after the other
-  in this thread; per-stage wall and CPU time (all threads of the process, so ONNX Runtime's
+- ``sequential``: read, then the detector's steps (preprocess, infer, postprocess with
+  geometry, draw), then the sinks, one after the other in this thread; per-stage wall and CPU time (all threads of the process, so ONNX Runtime's
   intra-op threads are counted).
 - ``pipelined``: ``build_lane_pipeline`` (the runtime of ``lanecam run``), the sinks plus a
   ``RecordingSink``.
@@ -23,14 +23,15 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from lanecam.pipeline.bench.context import (RunContext, RunResult, cpu_report, make_workers,
-                                    memory_report, open_sinks, run_count, timeline_capacity)
+from lanecam.pipeline.bench.context import (RunContext, RunResult, cpu_report, memory_report,
+                                            open_sinks, run_count, timeline_capacity)
 from lanecam.pipeline.bench.model_only import model_only
 from lanecam.pipeline.bench.recorder import FrameTimeline, RecordingSink
 from lanecam.pipeline.bench.resources import (CpuSnapshot, ResourceSampler, peak_rss_bytes,
                                       reset_peak_rss)
 from lanecam.pipeline.bench.stats import latency_summary, steady_fps, warmup_for
 from lanecam.pipeline.errors import LanecamError
+from lanecam.pipeline.sources.base import ReadStatus
 
 __all__ = ["RunContext", "RunResult", "model_only", "sequential", "pipelined"]
 
@@ -44,8 +45,8 @@ _SEQ_STAGES = ("source", "preprocess", "infer", "lanes", "overlay", "sink")
 def sequential(ctx: RunContext) -> RunResult:
     """Every stage in turn in this thread, on the same frames; per-stage wall and CPU time."""
     bi = ctx.bench_input
-    engine = ctx.make_engine()
-    pre, ext, overlay = make_workers(ctx, engine)
+    detector = ctx.make_detector()
+    engine = detector.engine
     sinks = open_sinks(ctx, "sequential")
     src = bi.make(run_count(ctx))
     cap = timeline_capacity(ctx)
@@ -58,9 +59,8 @@ def sequential(ctx: RunContext) -> RunResult:
     clock, pclock = time.monotonic, time.process_time
     n = 0
     try:
-        with engine:
-            hud["engine"] = engine.describe()
-            engine.infer(pre(buf))  # as the pipeline's infer stage does once in open()
+        with detector:
+            hud["engine"] = detector.describe()
             sampler = ResourceSampler(lambda: n, ctx.sample_interval)
             reset_peak_rss()
             cpu0 = CpuSnapshot.take()
@@ -72,22 +72,22 @@ def sequential(ctx: RunContext) -> RunResult:
                     t = [clock()]
                     c = [pclock()]
                     status, frame, _ = src.read(out=buf)
-                    if status.name == "TIMEOUT":  # a live stream reconnecting: keep waiting
+                    if status is ReadStatus.TIMEOUT:  # a live stream reconnecting: keep waiting
                         if deadline is not None and clock() > deadline:
                             break
                         continue
-                    if status.name == "ERROR":
+                    if status is ReadStatus.ERROR:
                         raise LanecamError(f"{bi.uri}: the source failed while reading")
-                    if status.name != "OK":
+                    if status is not ReadStatus.OK:
                         break
                     t.append(clock()), c.append(pclock())
-                    tensor = pre(frame)
+                    tensor = detector.preprocess(frame, undistorted=frame)
                     t.append(clock()), c.append(pclock())
-                    outputs = engine.infer(tensor)
+                    outputs = detector.infer(tensor)
                     t.append(clock()), c.append(pclock())
-                    result = ext(outputs, n)
+                    result = detector.postprocess(outputs, bi.width, bi.height, n)
                     t.append(clock()), c.append(pclock())
-                    overlay.draw(frame, result, hud)
+                    detector.draw(frame, result, hud, inplace=True, undistort=False)
                     t.append(clock()), c.append(pclock())
                     for sink in sinks:
                         sink.write(frame, result, None)
@@ -150,8 +150,7 @@ def pipelined(ctx: RunContext, tegrastats: Optional[Callable[[], object]] = None
     from lanecam.pipeline.metrics import Metrics
 
     bi = ctx.bench_input
-    engine = ctx.make_engine()
-    pre, ext, overlay = make_workers(ctx, engine)
+    detector = ctx.make_detector()
     sinks = open_sinks(ctx, "pipelined")
     timeline = FrameTimeline(timeline_capacity(ctx))
     recorder = RecordingSink(timeline, time.monotonic)
@@ -159,8 +158,7 @@ def pipelined(ctx: RunContext, tegrastats: Optional[Callable[[], object]] = None
     metrics = Metrics(window=max(4096, timeline_capacity(ctx)))
     src = bi.make(run_count(ctx))
     try:
-        runner = build_lane_pipeline(src, engine, sinks + [recorder], preprocessor=pre,
-                                     extractor=ext, overlay=overlay, metrics=metrics)
+        runner = build_lane_pipeline(src, detector, sinks + [recorder], metrics=metrics)
     except BaseException:
         src.close()
         for sink in sinks:

@@ -50,6 +50,7 @@ class BenchSettings:
     outputs: Optional[str] = None
     repeat: Optional[int] = None  # None: auto (see AUTO_REPEATS)
     hud: bool = True
+    calibration: Optional[str] = None
     tegrastats: bool = True
     model_iterations: Optional[int] = None
     live: bool = False
@@ -152,15 +153,18 @@ def _ratio(a, b) -> Optional[float]:
 
 
 def _run_config(settings, bench_input, model, engine, threads, folder, tegra, progress):
-    from lanecam.engines.loader import open_engine
+    from lanecam.pipeline.detector import DetectorConfig, LaneDetector
 
     label = _label(model, engine, threads)
     say = lambda msg: progress(f"[{label}] {msg}")  # noqa: E731
-    make_engine = lambda: open_engine(model, engine=engine, threads=threads)  # noqa: E731
-    make_engine()  # construction checks the model and spec: fail before any run
-    ctx = RunContext(bench_input, make_engine, _sink_factory(settings.sinks, folder, label),
+    config = DetectorConfig(model=model, engine=engine, threads=threads,
+                            calibration=settings.calibration, hud=settings.hud,
+                            fps=bench_input.fps or 25.0)
+    make_detector = lambda: LaneDetector(config=config)  # noqa: E731
+    make_detector()  # construction checks the model, spec and profile: fail before any run
+    ctx = RunContext(bench_input, make_detector, _sink_factory(settings.sinks, folder, label),
                      warmup=settings.warmup, seconds=settings.seconds, batch=settings.batch,
-                     hud=settings.hud, on_progress=say)
+                     on_progress=say)
     iters = settings.model_iterations or max(50, min(bench_input.frames_per_run, 1000))
     mo = model_only(ctx, iters)
     seq_runs, pipe_runs = [], []

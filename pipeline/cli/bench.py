@@ -62,6 +62,9 @@ def add_arguments(parser) -> None:
       help="release the frames at the source's fps like a camera: live ring policies, drops "
            "counted, latency of a live stream (default: as fast as possible, lossless)")
     a("--no-hud", action="store_true", help="do not draw the HUD text in the overlay")
+    a("--calibration", metavar="PROFILE",
+      help="camera profile JSON, as in lanecam run: undistortion and geometry (curvature, "
+           "offset, departure) are part of what is measured")
     a("--no-tegrastats", action="store_true", help="do not sample tegrastats on a Jetson")
     a("--quiet", action="store_true", help="only the final table")
 
@@ -97,7 +100,7 @@ def run(args) -> int:
         engines=engines, models=_list(args.model, "model"),
         threads=_list(args.threads, "threads", int), warmup=args.warmup, batch=args.batch,
         preload=args.preload, sinks=sinks, outputs=args.outputs, repeat=args.repeat,
-        hud=not args.no_hud, tegrastats=not args.no_tegrastats, live=args.live,
+        hud=not args.no_hud, calibration=args.calibration, tegrastats=not args.no_tegrastats, live=args.live,
         command="lanecam bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
         if sys.argv[1:2] == ["bench"] else None)
     if args.plot:

@@ -17,22 +17,6 @@ def _say(msg: str) -> None:
     print(f"lanecam run: {msg}", file=sys.stderr, flush=True)
 
 
-def _heatmap_overlay(path, overlay, w: int, h: int, quiet: bool):
-    """``--heatmap``: the lane overlay drawn over a classifier's score map (checked now, before
-    any thread starts; the session is then used by the drawing thread)."""
-    from lanecam.pipeline.heatmap import HeatmapModel, HeatmapOverlay
-
-    if overlay is None:
-        raise InputError("--heatmap draws on the frames: add -o, --images, --display or --preview")
-    model = HeatmapModel(path, w, h).open()
-    if not quiet:
-        s = model.spec
-        rows, cols = s.map_size()
-        _say(f"heatmap {path}: {rows}x{cols} cells, window {s.window[0]}x{s.window[1]}, "
-             f"stride {s.stride[0]}x{s.stride[1]} at {s.input_width}x{s.input_height}")
-    return HeatmapOverlay(model, inner=overlay)
-
-
 class RunApp:
     """One ``lanecam run`` invocation.
 
@@ -61,13 +45,6 @@ class RunApp:
             raise InputError(f"{self.opts['source']}: the source reports no frame size")
         return src
 
-    def _profile(self):
-        if not self.opts["calibration"]:
-            return None
-        from lanecam.calibration import load_profile
-
-        return load_profile(self.opts["calibration"])
-
     def _make_sinks(self, fps: float) -> List:
         from lanecam.pipeline import sinks as S
 
@@ -88,37 +65,32 @@ class RunApp:
             made.append(S.NullSink())
         return made
 
-    def build(self):
-        """Open the source, the engine's model, the sinks; returns the (unstarted) runner."""
-        from lanecam.engines.loader import open_engine
-        from lanecam.engines.modelspec import ModelSpec
-        from lanecam.pipeline.core.build import build_lane_pipeline
-        from lanecam.pipeline.lanes import LaneExtractor
-        from lanecam.pipeline.overlay import Overlay
-        from lanecam.pipeline.preprocess import Preprocessor
+    def _detector(self):
+        from lanecam.pipeline.detector import DetectorConfig, LaneDetector
 
         o = self.opts
-        spec = ModelSpec.load(o["spec"]) if o.get("spec") else None
-        engine = open_engine(o["model"], engine=o["engine"], spec=spec, threads=o["threads"],
-                             cache_dir=o.get("engine_cache"))
-        profile = self._profile()
+        return LaneDetector(config=DetectorConfig(
+            model=o["model"], engine=o["engine"], spec=o["spec"], calibration=o["calibration"],
+            threads=o["threads"], engine_cache=o["engine_cache"], heatmap=o["heatmap"],
+            hud=not o["no_hud"]))
+
+    def build(self):
+        """Open the model, the source, the sinks; returns the (unstarted) runner."""
+        from dataclasses import replace
+
+        from lanecam.pipeline.core.build import build_lane_pipeline
+
+        o = self.opts
+        detector = self._detector()
         self.source = src = self._open_source()
         w, h = src.width, src.height
         fps = src.fps if src.fps and src.fps > 0 else 25.0
-        maps, geometry = None, None
-        if profile is not None:
-            if profile.has_distortion:
-                maps = profile.undistort_maps(w, h)
-            if profile.birdseye is not None:
-                from lanecam.pipeline.geometry import GeometryEstimator
-
-                geometry = GeometryEstimator(profile, w, h, undistorted=maps is not None, fps=fps)
-        pre = Preprocessor(engine.spec, w, h, undistort_maps=maps)
-        ext = LaneExtractor(engine.spec, w, h)
+        detector.config = replace(detector.config, fps=fps)
         draws = any(o[k] for k in ("output", "images", "display", "preview"))
-        overlay = Overlay(show_hud=not o["no_hud"]) if draws else None
-        if o["heatmap"]:
-            overlay = _heatmap_overlay(o["heatmap"], overlay, w, h, self.quiet)
+        if o["heatmap"] and not draws:
+            raise InputError("--heatmap draws on the frames: add -o, --images, --display or "
+                             "--preview")
+        detector.prepare(w, h)
         for sink in self._make_sinks(fps):
             sink.open(w, h, fps)
             self.sinks.append(sink)
@@ -126,11 +98,16 @@ class RunApp:
             kind = "live" if src.is_live else "file"
             count = f", {src.frame_count} frames" if src.frame_count else ""
             _say(f"{src.uri}: {w}x{h} @ {fps:g} fps ({kind}{count}); model "
-                 f"{engine.spec.name} on {engine.name}")
+                 f"{detector.spec.name} on {detector.engine.name}")
+            if o["heatmap"]:
+                hm = detector.for_size(w, h).heatmap.spec
+                rows, cols = hm.map_size()
+                _say(f"heatmap {o['heatmap']}: {rows}x{cols} cells, window {hm.window[0]}x"
+                     f"{hm.window[1]}, stride {hm.stride[0]}x{hm.stride[1]} at "
+                     f"{hm.input_width}x{hm.input_height}")
             for sink in self.sinks:
                 _say(f"-> {sink.describe()}")
-        return build_lane_pipeline(src, engine, self.sinks, preprocessor=pre, extractor=ext,
-                                   overlay=overlay, geometry=geometry, metrics=self.metrics)
+        return build_lane_pipeline(src, detector, self.sinks, draw=draws, metrics=self.metrics)
 
     def _cleanup(self) -> None:
         """Close what was opened when the pipeline never started."""

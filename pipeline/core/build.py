@@ -3,8 +3,9 @@
 Ring policies follow the source (DESIGN.md): a file is processed losslessly (``BLOCK``
 everywhere, back-pressure reaches the decoder); a live source never waits (``DROP_OLDEST``
 rings of one frame, up to and including the recording sinks, so every stage takes the newest
-frame and latency cannot pile up: a live recording keeps up or drops, it never lags). Display sinks (window, preview) run in their own
-thread behind a ``LATEST`` ring: they show the newest frame and never slow the rest.
+frame and latency cannot pile up: a live recording keeps up or drops, it never lags). Display
+sinks (``Sink.is_display``: window, preview) run in their own thread behind a ``LATEST`` ring:
+they show the newest frame and never slow the rest.
 """
 
 from typing import Optional, Sequence
@@ -16,41 +17,44 @@ from lanecam.pipeline.core.runner import Runner, chain
 from lanecam.pipeline.core.stage import SourceStage
 from lanecam.pipeline.metrics import Metrics
 
-__all__ = ["build_lane_pipeline", "DISPLAY_SINK_NAMES"]
-
-DISPLAY_SINK_NAMES = ("window", "preview")
+__all__ = ["build_lane_pipeline", "ring_links"]
 
 
-def build_lane_pipeline(source, engine, sinks: Sequence, *, preprocessor, extractor,
-                        overlay=None, geometry=None, live: Optional[bool] = None,
-                        metrics: Optional[Metrics] = None, file_capacity: int = 2) -> Runner:
+def ring_links(live: bool, file_capacity: int = 2):
+    """The ring policy table: ``(links, record_link)`` for a live source or a file.
+
+    ``links`` are the ``(capacity, Policy)`` of source->preprocess, preprocess->infer and
+    infer->postprocess; ``record_link`` is postprocess->sink (the recording sinks).
+    """
+    if live:
+        return [(1, Policy.DROP_OLDEST)] * 3, (1, Policy.DROP_OLDEST)
+    return [(file_capacity, Policy.BLOCK)] * 3, (2 * file_capacity, Policy.BLOCK)
+
+
+def build_lane_pipeline(source, detector, sinks: Sequence, *, draw: bool = True,
+                        live: Optional[bool] = None, metrics: Optional[Metrics] = None,
+                        file_capacity: int = 2) -> Runner:
     """A ``Runner`` for the lane pipeline (not started).
 
     Args:
         source: an opened ``Source`` (closed by the source stage at the end).
-        engine: an unopened ``Engine`` (opened and closed in the infer thread).
-        sinks: opened sinks; those named "window"/"preview" go behind the LATEST ring,
-            the others (files, JSON, null) are written in order by the sink stage.
-        preprocessor, extractor, overlay, geometry: the per-frame workers.
+        detector: a ``LaneDetector`` (its engine is opened and closed in the infer thread).
+        sinks: opened sinks; display sinks (``is_display``) go behind the LATEST ring, the
+            others (files, JSON, null) are written in order by the sink stage.
+        draw: draw the overlay on the frames (False when no sink shows or saves pixels).
         live: ring policies for a live source; default ``source.is_live``.
         metrics: where to record (a new one when None).
         file_capacity: ring capacity in file mode.
     """
     live = bool(source.is_live) if live is None else live
-    display = [s for s in sinks if getattr(s, "name", "") in DISPLAY_SINK_NAMES]
-    record = [s for s in sinks if s not in display]
-    stages = [SourceStage(source), PreprocessStage(preprocessor), InferStage(engine),
-              PostprocessStage(extractor, overlay, geometry)]
-    if live:
-        links = [(1, Policy.DROP_OLDEST)] * 3
-        record_link = (1, Policy.DROP_OLDEST)
-    else:
-        links = [(file_capacity, Policy.BLOCK)] * 3
-        record_link = (2 * file_capacity, Policy.BLOCK)
+    display = [s for s in sinks if s.is_display]
+    record = [s for s in sinks if not s.is_display]
+    stages = [SourceStage(source), PreprocessStage(detector), InferStage(detector),
+              PostprocessStage(detector, draw=draw)]
+    links, record_link = ring_links(live, file_capacity)
     capacity = sum(c for c, _ in links) + (record_link[0] if record else 0) + (1 if display else 0)
     pool = FramePool(capacity + len(stages) + 2 + 1, source.height, source.width,
-                     tensor_shape=preprocessor.spec.input_shape,
-                     tensor_dtype=preprocessor.spec.dtype)
+                     tensor_shape=detector.spec.input_shape, tensor_dtype=detector.spec.dtype)
     rings = chain(stages, links, pool, names=["source->preprocess", "preprocess->infer",
                                               "infer->postprocess"])
     post = stages[-1]

@@ -1,8 +1,8 @@
 """Preallocated frame slots and the small metadata record that travels with each frame.
 
 Frames never travel through the rings themselves: a ring carries ``(slot, FrameMeta)`` and every
-stage works on the pooled buffers of that slot (the decoded frame, the model input tensor, the
-engine outputs, the lane result). A slot is taken by the source stage and returned by its last
+stage works on that slot's ``FrameSlot`` (the decoded frame, the model input tensor, the engine
+outputs, the lane result). A slot is taken by the source stage and returned by its last
 consumer; with several consumers (a recording sink and a display sink) ``share`` raises the
 reference count and each consumer ``release``s once.
 """
@@ -15,7 +15,7 @@ import numpy as np
 
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["FrameMeta", "FramePool"]
+__all__ = ["FrameMeta", "FrameSlot", "FramePool"]
 
 
 @dataclass
@@ -47,6 +47,42 @@ class FrameMeta:
         return self
 
 
+class FrameSlot:
+    """The buffers of one pooled frame, handed from stage to stage by index.
+
+    Attributes:
+        index: the slot's index in the pool.
+        frame: BGR uint8 (H, W, 3) view into the pool; the source decodes into it and the
+            overlay draws on it.
+        tensor: the model input for this frame (a view into the pool), or None.
+        outputs: copies of the engine outputs by name (allocated on first use of the slot,
+            because the engine reuses its own buffers while the next frame is inferred).
+        result: the ``LaneResult`` of the frame, or None before postprocessing.
+        meta: the frame's ``FrameMeta``.
+    """
+
+    __slots__ = ("index", "frame", "tensor", "outputs", "result", "meta")
+
+    def __init__(self, index: int, frame: np.ndarray, tensor: Optional[np.ndarray],
+                 meta: "FrameMeta"):
+        self.index = index
+        self.frame = frame
+        self.tensor = tensor
+        self.outputs: Optional[Dict[str, np.ndarray]] = None
+        self.result = None
+        self.meta = meta
+
+    def keep_outputs(self, outputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        """Copy ``outputs`` into this slot's own arrays (made once, reused); returns them."""
+        kept = self.outputs
+        if kept is None or kept.keys() != outputs.keys() or any(
+                kept[k].shape != v.shape or kept[k].dtype != v.dtype for k, v in outputs.items()):
+            kept = self.outputs = {k: np.empty_like(v) for k, v in outputs.items()}
+        for k, v in outputs.items():
+            np.copyto(kept[k], v)
+        return kept
+
+
 class FramePool:
     """A fixed number of frame slots, allocated once.
 
@@ -61,9 +97,9 @@ class FramePool:
     Attributes:
         frames: uint8 array (size, height, width, 3); ``frames[i]`` is slot i's frame.
         tensors: array (size, *tensor_shape) or None.
-        metas: one ``FrameMeta`` per slot, reset by ``acquire``.
-        extras: one dict per slot for per-slot buffers that stages create on first use
-            (engine output copies, the lane result); kept across reuse of the slot.
+        metas: one ``FrameMeta`` per slot, reset by the source stage for each new frame.
+        slots: one ``FrameSlot`` per slot (views of the buffers above, plus the engine output
+            copies and the lane result); kept across reuse of the slot.
 
     Thread-safe: ``acquire``/``share``/``release`` may be called from any stage.
     """
@@ -80,7 +116,9 @@ class FramePool:
         self.tensors = (np.zeros((size,) + tuple(tensor_shape), np.dtype(tensor_dtype))
                         if tensor_shape is not None else None)
         self.metas: List[FrameMeta] = [FrameMeta() for _ in range(size)]
-        self.extras: List[dict] = [{} for _ in range(size)]
+        self.slots: List[FrameSlot] = [
+            FrameSlot(i, self.frames[i], None if self.tensors is None else self.tensors[i],
+                      self.metas[i]) for i in range(size)]
         self._refs = [0] * size
         # LIFO free list: the most recently released slot is still warm in the CPU caches
         self._free = list(range(size - 1, -1, -1))

@@ -1,16 +1,13 @@
 """The lanecam stages: preprocess, infer, postprocess + overlay, sinks.
 
-Each works on the buffers of its frame slot: ``pool.frames[slot]`` (the BGR frame, drawn on
-in place), ``pool.tensors[slot]`` (the model input), and ``pool.extras[slot]`` entries
-``"outputs"`` (copies of the engine outputs, allocated once per slot on first use, because the
-engine reuses its own buffers while the next frame is inferred) and ``"result"`` (the
-``LaneResult``).
+Each runs one step of a ``LaneDetector`` (``lanecam.pipeline.detector``) on the ``FrameSlot``
+of its frame: the preprocess stage fills ``slot.tensor`` from ``slot.frame``, the infer stage
+copies the engine outputs into ``slot.outputs`` (the engine reuses its own buffers while the
+next frame is inferred), the postprocess stage sets ``slot.result`` and draws on
+``slot.frame`` in place, the sink stage writes the frame and its result.
 """
 
-import time
 from typing import Optional, Sequence
-
-import numpy as np
 
 from lanecam.pipeline.core.stage import Stage
 
@@ -18,76 +15,73 @@ __all__ = ["PreprocessStage", "InferStage", "PostprocessStage", "SinkStage"]
 
 
 class PreprocessStage(Stage):
-    """Frame -> model input tensor of the same slot (``lanecam.pipeline.preprocess.Preprocessor``).
+    """Frame -> model input tensor of the same slot (``LaneDetector.preprocess``).
 
-    With undistortion maps, the undistorted frame replaces the slot's frame, so the lanes
-    (found in undistorted pixels) are drawn on the image they belong to.
+    With a calibration that undistorts, the undistorted frame replaces the slot's frame, so the
+    lanes (found in undistorted pixels) are drawn on the image they belong to.
     """
 
-    def __init__(self, preprocessor, name: str = "preprocess"):
+    def __init__(self, detector, name: str = "preprocess"):
         super().__init__(name)
-        self.pre = preprocessor
+        self.detector = detector
 
     def process(self, slot, meta) -> bool:
-        self.pre(self.pool.frames[slot], out=self.pool.tensors[slot])
-        if self.pre.maps is not None:
-            np.copyto(self.pool.frames[slot], self.pre.undistorted_frame)
+        s = self.pool.slots[slot]
+        self.detector.preprocess(s.frame, out=s.tensor, undistorted=s.frame)
         return True
 
 
 class InferStage(Stage):
-    """Runs the engine; the engine is opened and closed in this stage's thread."""
+    """Runs the model (``LaneDetector.infer``); the engine is opened and closed in this thread."""
 
-    def __init__(self, engine, name: str = "infer"):
+    def __init__(self, detector, name: str = "infer"):
         super().__init__(name)
-        self.engine = engine
+        self.detector = detector
         self.model_stats = None
 
     def setup(self) -> None:
-        self.engine.open()
-        self.metrics.engine = self.engine.describe()
+        self.detector.open()
+        self.metrics.engine = self.detector.describe()
         self.model_stats = self.metrics.stage("model")
 
     def process(self, slot, meta) -> bool:
-        outputs = self.engine.infer(self.pool.tensors[slot])
-        self.model_stats.record(self.engine.last_latency_ms / 1e3)
-        extras = self.pool.extras[slot]
-        kept = extras.get("outputs")
-        if kept is None:  # first use of this slot: allocate its copies once
-            kept = extras["outputs"] = {k: np.empty_like(v) for k, v in outputs.items()}
-        for k, v in outputs.items():
-            np.copyto(kept[k], v)
+        s = self.pool.slots[slot]
+        s.keep_outputs(self.detector.infer(s.tensor))
+        self.model_stats.record(self.detector.last_latency_ms / 1e3)
         return True
 
     def teardown(self) -> None:
-        self.engine.close()
+        self.detector.close_engine()
 
 
 class PostprocessStage(Stage):
-    """Lanes from the outputs (``LaneExtractor``), geometry when calibrated, overlay drawn in place.
+    """Lanes and geometry (``LaneDetector.postprocess``), then the overlay drawn in place.
 
     Args:
-        extractor: ``lanecam.pipeline.lanes.LaneExtractor`` for the frame size.
-        overlay: ``lanecam.pipeline.overlay.Overlay`` or None (no drawing: JSON only, benchmarks).
-        geometry: ``lanecam.pipeline.geometry.GeometryEstimator`` or None.
+        detector: the ``LaneDetector``.
+        draw: draw the overlay (False: JSON only, benchmarks without drawing).
     """
 
-    def __init__(self, extractor, overlay=None, geometry=None, name: str = "postprocess"):
+    def __init__(self, detector, draw: bool = True, name: str = "postprocess"):
         super().__init__(name)
-        self.extractor = extractor
-        self.overlay = overlay
-        self.geometry = geometry
+        self.detector = detector
+        self.draw = draw
 
     def process(self, slot, meta) -> bool:
-        result = self.extractor(self.pool.extras[slot]["outputs"], meta.frame_id)
-        if self.geometry is not None:
-            self.geometry.update(result)
+        s = self.pool.slots[slot]
+        frame = s.frame
+        result = self.detector.postprocess(s.outputs, frame.shape[1], frame.shape[0],
+                                           meta.frame_id)
         ts = meta.stage_ts
         result.timings_ms = {k: round((ts[k] - meta.capture_ts) * 1e3, 2) for k in ts}
-        self.pool.extras[slot]["result"] = result
-        if self.overlay is not None:
-            self.overlay.draw(self.pool.frames[slot], result, self.metrics.current)
+        s.result = result
+        if self.draw:
+            self.detector.draw(frame, result, self.metrics.current, inplace=True,
+                               undistort=False)
         return True
+
+    def teardown(self) -> None:
+        self.detector.close_overlays()
 
 
 class SinkStage(Stage):
@@ -104,11 +98,14 @@ class SinkStage(Stage):
         self.counts_frames = counts_frames
 
     def process(self, slot, meta) -> bool:
-        frame = self.pool.frames[slot]
-        result = self.pool.extras[slot].get("result")
+        s = self.pool.slots[slot]
         for sink in self.sinks:
-            sink.write(frame, result, meta)
+            sink.write(s.frame, s.result, meta)
         return True
+
+    def stop_requested(self) -> bool:
+        """True when one of the sinks asks to end the run (a window closed, ``q`` pressed)."""
+        return any(sink.stop_requested for sink in self.sinks)
 
     def teardown(self) -> None:
         error: Optional[BaseException] = None

@@ -183,12 +183,8 @@ class Runner:
         return self.metrics
 
     def _stop_wanted(self) -> bool:
-        """A sink asked to stop (window closed, ``q`` pressed)."""
-        for s in self.stages:
-            for sink in getattr(s, "sinks", ()):
-                if getattr(sink, "stop_requested", False):
-                    return True
-        return False
+        """A stage asked to stop (its window was closed, ``q`` pressed)."""
+        return any(stage.stop_requested() for stage in self.stages)
 
     def _join(self) -> None:
         deadline = time.monotonic() + self.join_timeout

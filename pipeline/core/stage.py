@@ -15,6 +15,7 @@ from lanecam.pipeline.core.frames import FramePool
 from lanecam.pipeline.core.ring import CLOSED, END, TIMEOUT, Ring
 from lanecam.pipeline.errors import LanecamError
 from lanecam.pipeline.metrics import LatencyStats, Metrics
+from lanecam.pipeline.sources.base import ReadStatus
 
 __all__ = ["Control", "Stage", "SourceStage", "POLL_S"]
 
@@ -70,6 +71,10 @@ class Stage:
 
     def teardown(self) -> None:
         pass
+
+    def stop_requested(self) -> bool:
+        """True when the stage asks the runner to end the run early (default: never)."""
+        return False
 
     # ---- the thread body ----------------------------------------------------------------------
     def run(self) -> None:
@@ -167,12 +172,11 @@ class SourceStage(Stage):
             except BaseException:
                 pool.release(slot)
                 raise
-            name = getattr(status, "name", str(status))
-            if name != "OK":
+            if status is not ReadStatus.OK:
                 pool.release(slot)
-                if name == "TIMEOUT":
+                if status is ReadStatus.TIMEOUT:
                     continue
-                if name == "END":
+                if status is ReadStatus.END:
                     return
                 raise LanecamError(f"{getattr(src, 'uri', src)}: the source failed while reading")
             if frame is not buf:
@@ -185,6 +189,7 @@ class SourceStage(Stage):
             now = time.monotonic()
             # live sources stamp the grab time themselves (monotonic); trust it when plausible
             capture = ts if live and 0.0 <= now - ts < 10.0 else now
+            pool.slots[slot].result = None
             meta = pool.metas[slot].reset(self.frames_read, capture, ts,
                                           getattr(src, "source_name", None))
             self.frames_read += 1

@@ -25,9 +25,12 @@ class Sink:
         frames_written: frames accepted by ``write``.
         stop_requested: set by interactive sinks (a window closed, ``q`` pressed) so the
             runner can end the run.
+        is_display: True for sinks that show frames to a person (window, preview): the
+            pipeline feeds them the newest frame only and never waits for them.
     """
 
     name = "sink"
+    is_display = False
 
     def __init__(self):
         self.width = 0

@@ -62,6 +62,7 @@ class MjpegPreviewSink(Sink):
     """
 
     name = "preview"
+    is_display = True
 
     def __init__(self, bind="127.0.0.1:8080", quality: int = 80):
         super().__init__()

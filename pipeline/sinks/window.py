@@ -28,6 +28,7 @@ class WindowSink(Sink):
     """
 
     name = "window"
+    is_display = True
 
     def __init__(self, title: str = "lanecam"):
         super().__init__()

@@ -13,10 +13,10 @@ from .test_tegrastats import ORIN_NANO_JP6, _fake_tegrastats
 
 @pytest.fixture
 def ctx(tiny_model):
-    from lanecam.engines.loader import open_engine
+    from lanecam.pipeline.detector import LaneDetector
 
     bi = BenchInput(SMALL_SYNTHETIC, frames=16, preload=4)
-    return RunContext(bi, lambda: open_engine(tiny_model, engine="onnxruntime", threads=1),
+    return RunContext(bi, lambda: LaneDetector(tiny_model, engine="onnxruntime", threads=1),
                       warmup=2, batch=1)
 
 
@@ -35,6 +35,7 @@ def test_batch_throughput_needs_a_dynamic_batch(tiny_model, tiny_model_b1):
     import numpy as np
 
     from lanecam.engines.loader import open_engine
+    from lanecam.pipeline.detector import LaneDetector
 
     with open_engine(tiny_model, engine="onnxruntime") as engine:
         tensor = np.zeros(engine.spec.input_shape, np.float32)
@@ -87,10 +88,10 @@ def test_runs_write_real_sinks(ctx, tmp_path):
 
 
 def test_seconds_limit_stops_an_endless_run(tiny_model):
-    from lanecam.engines.loader import open_engine
+    from lanecam.pipeline.detector import LaneDetector
 
     bi = BenchInput(SMALL_SYNTHETIC, preload=3)
-    ctx = RunContext(bi, lambda: open_engine(tiny_model, engine="onnxruntime", threads=1),
+    ctx = RunContext(bi, lambda: LaneDetector(tiny_model, engine="onnxruntime", threads=1),
                      warmup=0, batch=1, seconds=0.3)
     assert 0 < sequential(ctx).report["frames"]
     r = pipelined(ctx).report
@@ -98,12 +99,12 @@ def test_seconds_limit_stops_an_endless_run(tiny_model):
 
 
 def test_live_mode_paces_the_input_and_uses_live_rings(tiny_model):
-    from lanecam.engines.loader import open_engine
+    from lanecam.pipeline.detector import LaneDetector
 
     bi = BenchInput(SMALL_SYNTHETIC.replace("fps=25", "fps=200"), frames=20, preload=3,
                     live=True)
     assert bi.is_live and "camera" in bi.describe()["live_note"]
-    ctx = RunContext(bi, lambda: open_engine(tiny_model, engine="onnxruntime", threads=1),
+    ctx = RunContext(bi, lambda: LaneDetector(tiny_model, engine="onnxruntime", threads=1),
                      warmup=2, batch=1)
     r = pipelined(ctx).report
     assert r["live"] is True
@@ -112,7 +113,7 @@ def test_live_mode_paces_the_input_and_uses_live_rings(tiny_model):
 
 
 def test_a_failing_source_ends_the_sequential_run_with_its_name(tiny_model):
-    from lanecam.engines.loader import open_engine
+    from lanecam.pipeline.detector import LaneDetector
     from lanecam.pipeline.errors import LanecamError
     from lanecam.pipeline.sources.base import ReadStatus
 
@@ -135,7 +136,7 @@ def test_a_failing_source_ends_the_sequential_run_with_its_name(tiny_model):
 
     bi.make = lambda count=None: Failing()
     bi.uri = "fake://cam"
-    ctx = RunContext(bi, lambda: open_engine(tiny_model, engine="onnxruntime", threads=1),
+    ctx = RunContext(bi, lambda: LaneDetector(tiny_model, engine="onnxruntime", threads=1),
                      warmup=0, batch=1)
     with pytest.raises(LanecamError, match="fake://cam: the source failed"):
         sequential(ctx)

@@ -4,7 +4,8 @@ import time
 
 import numpy as np
 
-from lanecam.pipeline.core import FramePool, Policy, Runner, SourceStage, Stage, chain
+from lanecam.pipeline.core import FramePool, Runner, SourceStage, Stage, chain
+from lanecam.pipeline.core.build import ring_links
 from lanecam.pipeline.sources.base import Pacer, ReadStatus
 
 H, W = 8, 8
@@ -71,10 +72,9 @@ def build(source, delays=None, fail=None, live=None, capacity=2):
     if "source" in fail:
         source.fail_at = fail["source"]
     stages = [src] + [FakeStage(n, delays.get(n, 0.0), fail.get(n)) for n in names]
-    if live:
-        links = [(1, Policy.DROP_OLDEST)] * 3 + [(2, Policy.DROP_OLDEST)]
-    else:
-        links = [(capacity, Policy.BLOCK)] * 4
+    # the production policy table (``ring_links``), so these tests check what runs
+    links, record_link = ring_links(live, capacity)
+    links = list(links) + [record_link]
     pool = FramePool(sum(c for c, _ in links) + len(stages) + 1, H, W)
     rings = chain(stages, links, pool)
     return Runner(stages, rings, pool, join_timeout=3.0)

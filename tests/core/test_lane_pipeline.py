@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 
 from lanecam.pipeline.core import build_lane_pipeline
-from lanecam.pipeline.lanes import LaneExtractor
-from lanecam.pipeline.overlay import Overlay
-from lanecam.pipeline.preprocess import Preprocessor
+from lanecam.pipeline.detector import LaneDetector
 from lanecam.pipeline.sinks import NullSink, Sink
 
 from .fakes import FakeSource
@@ -64,12 +62,9 @@ def engine_factory(tmp_path_factory):
 
 
 def _build(source, engine, sinks):
-    spec = engine.spec
     for s in sinks:
         s.open(source.width, source.height, 25.0)
-    return build_lane_pipeline(
-        source, engine, sinks, preprocessor=Preprocessor(spec, source.width, source.height),
-        extractor=LaneExtractor(spec, source.width, source.height), overlay=Overlay())
+    return build_lane_pipeline(source, LaneDetector(engine=engine), sinks)
 
 
 def test_file_mode_with_a_slow_sink_loses_nothing(engine_factory):
@@ -87,6 +82,7 @@ def test_file_mode_with_a_slow_sink_loses_nothing(engine_factory):
 def test_display_sinks_get_the_latest_and_never_slow_the_file(engine_factory):
     record = RecordingSink()
     display = RecordingSink(delay=0.02, name="preview")  # a display sink, slower than the rest
+    display.is_display = True
     runner = _build(SizedFakeSource(n=60), engine_factory(), [record, display])
     metrics = runner.run()
     assert record.ids == list(range(60))

@@ -10,44 +10,42 @@ import numpy as np
 
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, IMAGE_EXTENSIONS
 from lanecam.pipeline.errors import InputError
-from lanecam.pipeline.lanes import LaneExtractor, LaneResult, tusimple_xs
+from lanecam.pipeline.lanes import LaneResult, tusimple_xs
 
 __all__ = ["Predictor", "IMAGE_EXTENSIONS", "list_images", "read_image", "tusimple_lanes",
            "predict_folder", "parse_h_samples", "DEFAULT_H_SAMPLES"]
 
 
 class Predictor:
-    """Runs one model on frames of any size and returns lanes in frame pixels.
+    """A ``LaneDetector`` that also times each frame and keeps its raw outputs, for scoring.
 
     Args:
         model: model path, or None for the bundled model.
-        engine: engine name for ``lanecam.engines.loader.open_engine`` ("auto", "onnxruntime", ...),
-            or an ``Engine`` instance to use as it is (``model`` is then ignored), e.g. a
-            Keras model being trained.
-        threshold, exist_threshold: passed to ``LaneExtractor`` (None: the model spec's).
+        engine: engine name ("auto", "onnxruntime", ...), or an ``Engine`` instance to use as
+            it is (``model`` is then ignored), e.g. a Keras model being trained.
+        threshold, exist_threshold: lane extraction thresholds (None: the model spec's).
 
-    Preprocessors and extractors are made once per frame size. Use as a context manager (the
-    engine is opened in ``__enter__`` and closed in ``__exit__``), from one thread.
+    Use as a context manager (the engine is opened in ``__enter__`` and closed in
+    ``__exit__``), from one thread.
     """
 
-    def __init__(self, model: Optional[str] = None, engine: str = "auto",
+    def __init__(self, model: Optional[str] = None, engine="auto",
                  threshold: Optional[float] = None, exist_threshold: Optional[float] = None):
-        from lanecam.engines.base import Engine
-        from lanecam.engines.loader import open_engine  # the engine stack is only needed to predict
+        from lanecam.pipeline.detector import LaneDetector
 
-        self.engine = engine if isinstance(engine, Engine) else open_engine(model, engine=engine)
-        self.spec = self.engine.spec
-        self.threshold = threshold
-        self.exist_threshold = exist_threshold
-        self._per_size: Dict[Tuple[int, int], tuple] = {}
+        self.detector = LaneDetector(model, engine=engine, lane_threshold=threshold,
+                                     exist_threshold=exist_threshold)
+        self.engine = self.detector.engine
+        self.spec = self.detector.spec
+        self._warm: set = set()
         self.last_outputs: Dict[str, np.ndarray] = {}
 
     def __enter__(self) -> "Predictor":
-        self.engine.open()
+        self.detector.open()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.engine.close()
+        self.detector.close()
 
     @property
     def name(self) -> str:
@@ -55,29 +53,20 @@ class Predictor:
         providers = getattr(self.engine, "providers", None) or []
         return f"{self.engine.name}/{','.join(providers)}" if providers else str(self.engine.name)
 
-    def _stages(self, width: int, height: int):
-        key = (width, height)
-        if key not in self._per_size:
-            from lanecam.pipeline.preprocess import Preprocessor
-
-            pre = Preprocessor(self.spec, width, height)
-            ext = LaneExtractor(self.spec, width, height, threshold=self.threshold,
-                                exist_threshold=self.exist_threshold)
-            self._per_size[key] = (pre, ext)
-            # the first inference of a size pays for allocations; keep it out of run_time
-            self.engine.infer(pre(np.zeros((height, width, 3), np.uint8)))
-        return self._per_size[key]
-
     def __call__(self, frame: np.ndarray, frame_id: int = 0) -> Tuple[LaneResult, float]:
         """Lanes of one BGR frame and the time taken (ms: preprocess + inference + extraction).
 
         The raw outputs of the call stay in ``last_outputs`` (copies: engines reuse buffers).
         """
+        d = self.detector
         h, w = frame.shape[:2]
-        pre, ext = self._stages(w, h)
+        if (w, h) not in self._warm:
+            # the first inference of a size pays for allocations; keep it out of run_time
+            self._warm.add((w, h))
+            d.infer(d.preprocess(np.zeros((h, w, 3), np.uint8)))
         t0 = time.perf_counter()
-        outputs = self.engine.infer(pre(frame))
-        result = ext(outputs, frame_id)
+        outputs = d.infer(d.preprocess(frame))
+        result = d.postprocess(outputs, w, h, frame_id)
         ms = (time.perf_counter() - t0) * 1e3
         self.last_outputs = {k: np.array(v) for k, v in outputs.items()}
         return result, ms

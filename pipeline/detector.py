@@ -1,0 +1,321 @@
+"""``LaneDetector``: the per-frame work of lanecam (preprocess -> infer -> lanes -> geometry ->
+draw) in one object, for the Python API and for every command.
+
+``detector(frame)`` runs the steps one after the other; the threaded runner calls the same
+steps (``preprocess``, ``infer``, ``postprocess``, ``draw``) from its stages, so there is one
+composition of the per-frame work in the whole project.
+
+Frames may change size between calls: everything that depends on the frame size (the
+preprocessor's buffers, the lane extractor's coordinate maps, the undistortion maps, the
+geometry estimator) is made once per size, on first use, and kept.
+"""
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional, Tuple, Union
+
+import numpy as np
+
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lanes import LaneExtractor, LaneResult
+from lanecam.pipeline.preprocess import Preprocessor
+
+__all__ = ["LaneDetector", "DetectorConfig"]
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """What a ``LaneDetector`` is made of; the same names as ``lanecam run``'s flags.
+
+    Attributes:
+        model: model path (.onnx, TensorRT plan, .keras/.h5/SavedModel); None: the bundled one.
+        engine: "auto", "onnxruntime", "tensorrt" or "keras".
+        spec: ModelSpec JSON path for a model with none embedded or beside it.
+        calibration: camera profile JSON (undistortion; curvature, offset and lane departure
+            in metres when it has a bird's-eye section).
+        threads: ONNX Runtime intra-op threads (None: half the cores, at least 1).
+        engine_cache: folder for TensorRT plans built from an ONNX model.
+        heatmap: a convolutionalized classifier's ONNX, whose score map ``draw`` blends under
+            the lanes.
+        lane_threshold, exist_threshold: lane extraction thresholds (None: the ModelSpec's).
+        fps: frame rate of the input, for the lateral-offset rate and lane-departure timing.
+        hud: ``draw`` adds the text HUD (FPS, latency, engine, geometry) when given HUD values.
+    """
+
+    model: Optional[str] = None
+    engine: str = "auto"
+    spec: Optional[str] = None
+    calibration: Optional[str] = None
+    threads: Optional[int] = None
+    engine_cache: Optional[str] = None
+    heatmap: Optional[str] = None
+    lane_threshold: Optional[float] = None
+    exist_threshold: Optional[float] = None
+    fps: float = 25.0
+    hud: bool = True
+
+
+class _SizeState:
+    """Everything that depends on one frame size (made on first use of the size)."""
+
+    def __init__(self, detector: "LaneDetector", width: int, height: int):
+        spec, profile = detector.spec, detector.profile
+        self.maps = None
+        self.geometry = None
+        if profile is not None and profile.has_distortion:
+            self.maps = profile.undistort_maps(width, height)
+        self.pre = Preprocessor(spec, width, height, undistort_maps=self.maps)
+        self.ext = LaneExtractor(spec, width, height, threshold=detector.config.lane_threshold,
+                                 exist_threshold=detector.config.exist_threshold)
+        if profile is not None and profile.birdseye is not None:
+            from lanecam.pipeline.geometry import GeometryEstimator
+
+            self.geometry = GeometryEstimator(profile, width, height,
+                                              undistorted=self.maps is not None,
+                                              fps=detector.config.fps)
+        self.heatmap = self.heatmap_overlay = None
+        if detector.config.heatmap:
+            from lanecam.pipeline.heatmap import HeatmapModel
+
+            self.heatmap = HeatmapModel(detector.config.heatmap, width, height)
+
+
+class LaneDetector:
+    """Finds the lanes in BGR frames with a lane FCN; the one object every entry point uses.
+
+    Args:
+        model: model path, or None for the bundled LaneFCN (on ONNX Runtime by default).
+        engine: engine name ("auto", "onnxruntime", "tensorrt", "keras"), or an ``Engine``
+            instance to use as it is (e.g. a Keras model being trained).
+        spec: a ``ModelSpec`` or the path of its JSON, for a model with none of its own.
+        calibration: a camera ``Profile`` or the path of its JSON.
+        threads: ONNX Runtime intra-op threads.
+        config: a ``DetectorConfig``; the keyword arguments above override its fields.
+        **options: any other ``DetectorConfig`` field (``heatmap=``, ``lane_threshold=``, ...).
+
+    The model and spec are checked at construction (bad input raises ``InputError`` here); the
+    engine is opened by ``open()`` or on the first inference, in the calling thread, which must
+    be the thread that infers (a TensorRT context belongs to its thread). ``close()`` (or
+    ``with LaneDetector() as d:``) frees it.
+
+    Thread use: ``preprocess``, ``infer`` and ``postprocess``/``draw`` may run in three
+    different threads (the pipeline does), but each step from one thread at a time: each
+    keeps reusable buffers.
+    """
+
+    def __init__(self, model=None, engine="auto", spec=None, calibration=None,
+                 threads: Optional[int] = None, config: Optional[DetectorConfig] = None,
+                 **options):
+        from lanecam.engines.base import Engine
+
+        given = {"model": model, "engine": None if isinstance(engine, Engine) else engine,
+                 "spec": spec if not _is_spec(spec) else None,
+                 "calibration": calibration if not _is_profile(calibration) else None,
+                 "threads": threads, **options}
+        base = config or DetectorConfig()
+        unknown = sorted(set(given) - set(DetectorConfig.__dataclass_fields__))
+        if unknown:
+            raise TypeError(f"LaneDetector: unknown option(s) {', '.join(unknown)}")
+        changes = {k: (str(v) if isinstance(v, Path) else v) for k, v in given.items()
+                   if v is not None and not (k == "engine" and v == "auto" and config)}
+        self.config = _replace(base, changes)
+        self.profile = self._load_profile(calibration)
+        if isinstance(engine, Engine):
+            self.engine = engine
+        else:
+            from lanecam.engines.loader import open_engine
+            from lanecam.engines.modelspec import ModelSpec
+
+            c = self.config
+            model_spec = spec if _is_spec(spec) else (ModelSpec.load(c.spec) if c.spec else None)
+            self.engine = open_engine(c.model, engine=c.engine, spec=model_spec,
+                                      threads=c.threads, cache_dir=c.engine_cache)
+        self.spec = self.engine.spec
+        self._overlay = None
+        self._sizes: Dict[Tuple[int, int], _SizeState] = {}
+        self._sizes_lock = threading.Lock()
+        self._open = False
+
+    def _load_profile(self, calibration):
+        if _is_profile(calibration):
+            return calibration
+        if not self.config.calibration:
+            return None
+        from lanecam.calibration import load_profile
+
+        return load_profile(self.config.calibration)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def open(self) -> "LaneDetector":
+        """Open the engine (sessions, GPU memory) in the calling thread; idempotent."""
+        if not self._open:
+            self.engine.open()
+            self._open = True
+        return self
+
+    def close(self) -> None:
+        """Free the engine and the heatmap models; idempotent."""
+        self.close_engine()
+        self.close_overlays()
+
+    def close_engine(self) -> None:
+        """Free the engine (from the thread that opened it); idempotent."""
+        if self._open:
+            self._open = False
+            self.engine.close()
+
+    def close_overlays(self) -> None:
+        """Free what ``draw`` opened (heatmap models); idempotent."""
+        for state in self._sizes.values():
+            if state.heatmap is not None:
+                state.heatmap.close()
+
+    def __enter__(self) -> "LaneDetector":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        """``engine/providers`` (``onnxruntime/cpu``), for logs and the HUD."""
+        return self.engine.describe()
+
+    # ---- per size ----------------------------------------------------------------------------
+    def for_size(self, width: int, height: int) -> _SizeState:
+        """The per-size workers for ``width`` x ``height`` frames (made on first use)."""
+        key = (int(width), int(height))
+        state = self._sizes.get(key)
+        if state is None:
+            with self._sizes_lock:
+                state = self._sizes.get(key)
+                if state is None:
+                    state = self._sizes[key] = _SizeState(self, *key)
+        return state
+
+    def prepare(self, width: int, height: int) -> "LaneDetector":
+        """Make the per-size workers for ``width`` x ``height`` now and check the heatmap model,
+        so bad input is reported before a pipeline's threads start; returns self."""
+        state = self.for_size(width, height)
+        if state.heatmap is not None:
+            state.heatmap.open()
+        return self
+
+    @staticmethod
+    def _size_of(frame: np.ndarray) -> Tuple[int, int]:
+        if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 \
+                or frame.dtype != np.uint8:
+            shape = getattr(frame, "shape", None)
+            dtype = getattr(frame, "dtype", type(frame).__name__)
+            raise InputError(f"frame: expected a BGR uint8 array (H, W, 3), got {dtype} {shape}")
+        return frame.shape[1], frame.shape[0]
+
+    # ---- the steps ---------------------------------------------------------------------------
+    def preprocess(self, frame: np.ndarray, out: Optional[np.ndarray] = None,
+                   undistorted: Optional[np.ndarray] = None) -> np.ndarray:
+        """BGR uint8 frame -> the model input tensor (``spec.input_shape``).
+
+        Writes into ``out`` when given (else into a buffer reused by the next call of this
+        frame size). With a calibration that has lens distortion, the undistorted frame is
+        copied into ``undistorted`` when given (the pipeline passes the frame itself, so the
+        lanes are drawn on the image they were found in).
+        """
+        state = self.for_size(*self._size_of(frame))
+        tensor = state.pre(frame, out=out)
+        if undistorted is not None and state.maps is not None:
+            np.copyto(undistorted, state.pre.undistorted_frame)
+        return tensor
+
+    def infer(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
+        """The model's outputs by name for one input tensor (opens the engine on first use).
+
+        The arrays are the engine's own buffers, overwritten by the next call: copy what must
+        outlive it.
+        """
+        if not self._open:
+            self.open()
+        return self.engine.infer(tensor)
+
+    @property
+    def last_latency_ms(self) -> float:
+        """Model-only latency of the last ``infer`` call."""
+        return self.engine.last_latency_ms
+
+    def postprocess(self, outputs: Dict[str, np.ndarray], width: int, height: int,
+                    frame_id: int = 0) -> LaneResult:
+        """Lanes (frame pixels of a ``width`` x ``height`` frame) and, with a calibration, the
+        geometry (smoothed over the frames of this size, in ``frame_id`` order)."""
+        state = self.for_size(width, height)
+        result = state.ext(outputs, frame_id)
+        if state.geometry is not None:
+            state.geometry.update(result)
+        return result
+
+    def draw(self, frame: np.ndarray, result: Optional[LaneResult], hud: Optional[dict] = None,
+             *, inplace: bool = False, undistort: bool = True) -> np.ndarray:
+        """The frame with the lanes, the ego lane, the departure banner and (with ``hud``
+        values and ``config.hud``) the text HUD drawn over it.
+
+        Args:
+            frame: the BGR frame the result was found in.
+            result: what ``__call__``/``postprocess`` returned (None: HUD only).
+            hud: HUD values (``fps``, ``latency_ms``, ``dropped``, ``engine``) or None.
+            inplace: draw into ``frame`` itself instead of a copy.
+            undistort: with a calibration that has lens distortion, undistort ``frame`` first
+                (the lanes are in undistorted pixels); False when it already is.
+        Returns the annotated frame (``frame`` itself when ``inplace``).
+        """
+        state = self.for_size(*self._size_of(frame))
+        if undistort and state.maps is not None:
+            import cv2
+
+            base = cv2.remap(frame, state.maps[0], state.maps[1], cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_CONSTANT)
+            if inplace:
+                np.copyto(frame, base)
+                base = frame
+        else:
+            base = frame if inplace else frame.copy()
+        overlay = self._overlay_for(state)
+        return overlay.draw(base, result, hud if self.config.hud else None)
+
+    def _overlay_for(self, state: _SizeState):
+        from lanecam.pipeline.overlay import Overlay
+
+        if self._overlay is None:
+            self._overlay = Overlay(show_hud=self.config.hud)
+        if state.heatmap is None:
+            return self._overlay
+        from lanecam.pipeline.heatmap import HeatmapOverlay
+
+        if state.heatmap_overlay is None:
+            state.heatmap_overlay = HeatmapOverlay(state.heatmap, inner=self._overlay)
+        return state.heatmap_overlay
+
+    def __call__(self, frame: np.ndarray, frame_id: int = 0) -> LaneResult:
+        """Lanes of one BGR uint8 frame (any size; sizes may change between calls).
+
+        ``frame_id`` orders the frames for the geometry's smoothing and departure timing.
+        """
+        width, height = self._size_of(frame)
+        outputs = self.infer(self.preprocess(frame))
+        return self.postprocess(outputs, width, height, frame_id)
+
+    def __repr__(self) -> str:
+        return f"<LaneDetector {self.spec.name} on {self.engine.describe()}>"
+
+
+def _is_spec(value) -> bool:
+    from lanecam.engines.modelspec import ModelSpec
+
+    return isinstance(value, ModelSpec)
+
+
+def _is_profile(value) -> bool:
+    return value is not None and hasattr(value, "has_distortion") and hasattr(value, "birdseye")
+
+
+def _replace(config: DetectorConfig, changes: dict) -> DetectorConfig:
+    from dataclasses import replace
+
+    return replace(config, **changes) if changes else config
