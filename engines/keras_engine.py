@@ -7,29 +7,24 @@ not meant to be fast.
 
 TensorFlow is never imported by this module at import time: the runtime runs without it (a
 Jetson has numpy, OpenCV and TensorRT only). Constructing the engine finds the ModelSpec,
-imports TensorFlow (the ``train`` extra), loads the model through the exporter's loader (Keras
-3, legacy Keras 1/2 ``.h5`` through tf-keras, SavedModel folders) and checks it against the
-spec; ``open()`` traces it.
+imports TensorFlow (the ``train`` extra), loads the model through the one Keras loader
+(``lanecam.engines.keras_loader``: Keras 3, legacy Keras 1/2 ``.h5`` through tf-keras,
+SavedModel folders) and checks it against the spec; ``open()`` traces it.
 """
 
-import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import numpy as np
 
 from lanecam.engines.base import Engine
-from lanecam.engines.modelspec import ModelSpec, spec_path_for
-from lanecam.pipeline.errors import InputError, PipelineError
+from lanecam.engines.inputspec import find_spec
+from lanecam.engines.keras_loader import (KERAS_SUFFIXES, flatten_outputs, import_tensorflow,
+                                          is_saved_model, load_model)
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.errors import InputError
 
 __all__ = ["KerasEngine", "KERAS_SUFFIXES", "is_saved_model"]
-
-KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
-
-
-def is_saved_model(path: Path) -> bool:
-    """A TensorFlow SavedModel folder."""
-    return path.is_dir() and (path / "saved_model.pb").is_file()
 
 
 class KerasEngine(Engine):
@@ -55,16 +50,11 @@ class KerasEngine(Engine):
         if self.model_path.is_file() and self.model_path.suffix.lower() not in KERAS_SUFFIXES:
             raise InputError(f"{self.model_path}: the keras engine reads .keras, .h5 or SavedModel "
                              "models; use --engine onnxruntime or tensorrt for this file")
-        if spec is None and spec_path_for(self.model_path).is_file():
-            spec = ModelSpec.load(spec_path_for(self.model_path))
-        if spec is None:
-            raise InputError(f"{self.model_path}: no ModelSpec (none given, no "
-                             f"{spec_path_for(self.model_path).name} beside it); pass --spec "
-                             "SPEC.json (lanecam export writes one)")
-        self.spec = spec
+        # a Keras file embeds no spec: the argument, else the sidecar
+        self.spec = find_spec(self.model_path, ModelSpec, spec,
+                              hint="pass --spec SPEC.json (lanecam export writes one)")
         self.precision = "fp32"
         self.providers: List[str] = []
-        self.last_latency_ms = 0.0
         self._call = None
         self._outputs: Dict[str, np.ndarray] = {}
         # Load and check the model now, in the calling thread before any stage runs, the way
@@ -75,8 +65,6 @@ class KerasEngine(Engine):
         self._loaded = self._load_and_check()
 
     def _load_and_check(self):
-        from lanecam.tools.export.keras_io import import_tensorflow, load_model
-
         import_tensorflow("the Keras engine")
         loaded = load_model(self.model_path)
         where, s = str(self.model_path), self.spec
@@ -94,12 +82,8 @@ class KerasEngine(Engine):
         return loaded
 
     # ---- lifecycle ---------------------------------------------------------------------------
-    def open(self) -> "KerasEngine":
+    def _open(self) -> None:
         """Trace the model once into a graph function and allocate the output buffers."""
-        if self._call is not None:
-            return self
-        from lanecam.tools.export.keras_io import flatten_outputs, import_tensorflow
-
         tf = import_tensorflow("the Keras engine")
         loaded, s = self._loaded, self.spec
         want = (s.input_height, s.input_width, 3)
@@ -116,7 +100,6 @@ class KerasEngine(Engine):
         self._call = call
         gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
         self.providers = ["tensorflow-gpu" if gpus else "tensorflow-cpu"]
-        return self
 
     def _name_outputs(self, arrays: List[np.ndarray]) -> List[str]:
         """The spec's output names in the model's output order (rank 4: seg, rank 2: exist)."""
@@ -135,9 +118,9 @@ class KerasEngine(Engine):
                              f"names {s.num_classes} classes {list(s.class_names)}")
         return [s.seg_output if r == 4 else s.exist_output for r in ranks]
 
-    def close(self) -> None:
-        """Drop the traced function and the output buffers; idempotent (the loaded model is
-        kept, so the engine can be opened again)."""
+    def _close(self) -> None:
+        """Drop the traced function and the output buffers (the loaded model is kept, so the
+        engine can be opened again)."""
         self._call = None
         self._outputs = {}
 
@@ -147,27 +130,14 @@ class KerasEngine(Engine):
             tensor = tensor.transpose(0, 2, 3, 1)
         return np.ascontiguousarray(tensor)
 
-    def infer(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
+    def _infer(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
         """Run one input; returns ``{output name: array}`` in the engine's reused buffers."""
-        if self._call is None:
-            raise PipelineError("infer", "KerasEngine.infer() before open()")
-        self.check_input(tensor)
-        t0 = time.perf_counter()
         results = self._call(self._to_nhwc(tensor))
-        self.last_latency_ms = (time.perf_counter() - t0) * 1e3
         for name, value in zip(self._order, results):
             np.copyto(self._outputs[name], value)
         return self._outputs
 
-    def infer_batch(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
-        """Run a batch ``(N,) + spec.input_shape[1:]`` (Keras models with a free batch size)."""
-        if self._call is None:
-            raise PipelineError("infer", "KerasEngine.infer_batch() before open()")
-        if not self.dynamic_batch:
-            raise InputError(f"{self.model_path}: the model's batch dimension is fixed")
-        self.check_batch(tensor)
-        t0 = time.perf_counter()
+    def _infer_batch(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
+        """Run a batch (Keras models with a free batch size); returns new arrays."""
         results = self._call(self._to_nhwc(tensor))
-        self.last_latency_ms = (time.perf_counter() - t0) * 1e3
         return {name: np.array(value) for name, value in zip(self._order, results)}
-

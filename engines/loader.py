@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from lanecam.engines.base import Engine
-from lanecam.engines.keras_engine import KERAS_SUFFIXES, is_saved_model
+from lanecam.engines.keras_loader import KERAS_SUFFIXES, is_saved_model
 from lanecam.engines.modelspec import ModelSpec
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lazy import require

@@ -9,20 +9,21 @@ pinned input, enqueues H2D, ``execute_async_v3`` (``execute_async_v2`` + binding
 ``finally``. tensorrt and pycuda are imported in ``open()``, never at module import.
 """
 
+import json
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import numpy as np
 
-from lanecam.engines.base import Engine
+from lanecam.engines.base import Engine, EngineStateError
 from lanecam.engines.engine_cache import (EngineCache, check_plan, expected_sidecar, read_sidecar,
-                                  sha256_file, sidecar_path_for)
-from lanecam.engines.modelspec import ModelSpec, spec_path_for
+                                          sha256_file)
+from lanecam.engines.inputspec import find_spec
+from lanecam.engines.modelspec import METADATA_KEY, ModelSpec
 from lanecam.engines.tensorrt_build import BuildOptions, build_serialized, onnx_precision
-from lanecam.pipeline.errors import InputError, PipelineError
+from lanecam.pipeline.errors import InputError, LanecamError
 from lanecam.pipeline.lazy import require
 
 
@@ -43,14 +44,12 @@ def _note(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _plan_spec(plan_path: Path) -> Optional[ModelSpec]:
-    """The ModelSpec of a plan: from its sidecar, else from ``<stem>.spec.json``."""
+def _plan_spec(plan_path: Path, given: Optional[ModelSpec]) -> ModelSpec:
+    """The ModelSpec of a plan: ``given``, else the one its sidecar embeds, else
+    ``<stem>.spec.json`` (``find_spec``)."""
     data = read_sidecar(plan_path).get("modelspec")
-    if data:
-        return ModelSpec.from_dict(data, f"{sidecar_path_for(plan_path)} modelspec")
-    if spec_path_for(plan_path).is_file():
-        return ModelSpec.load(spec_path_for(plan_path))
-    return None
+    embedded = {METADATA_KEY: json.dumps(data)} if data else {}
+    return find_spec(plan_path, ModelSpec, given, embedded=embedded, embedded_in="plan sidecar")
 
 
 def _validated_onnx_spec(onnx_path: Path, spec: Optional[ModelSpec]) -> ModelSpec:
@@ -99,10 +98,7 @@ class TensorRTEngine(Engine):
                              f"({', '.join(PLAN_SUFFIXES)})")
         self.is_plan = suffix in PLAN_SUFFIXES
         if self.is_plan:
-            self.spec = spec or _plan_spec(self.model_path)
-            if self.spec is None:
-                raise InputError(f"{self.model_path}: no ModelSpec (none given, none in the plan "
-                                 f"sidecar, no {spec_path_for(self.model_path).name})")
+            self.spec = _plan_spec(self.model_path, spec)
             self.precision = precision or read_sidecar(self.model_path).get("precision", "fp32")
         else:
             self.spec = _validated_onnx_spec(self.model_path, spec)
@@ -114,7 +110,6 @@ class TensorRTEngine(Engine):
         self.cache = None if self.is_plan else EngineCache(cache_dir, say=self.say)
         self.providers: List[str] = []
         self.gpu_name: Optional[str] = None
-        self.last_latency_ms = 0.0
         self.plan_path: Optional[Path] = None
         self._ctx = None
         self._owner = None
@@ -126,12 +121,12 @@ class TensorRTEngine(Engine):
         self._outputs: Dict[str, tuple] = {}
         self._bindings = None                    # list of device pointers on 8.0/8.2
         self._results: Dict[str, np.ndarray] = {}
+        self._cuda = None
 
     # ---- lifecycle ------------------------------------------------------------------------
-    def open(self) -> "TensorRTEngine":
-        """Retain+push the primary context and allocate everything, in the calling thread."""
-        if self._ctx is not None:
-            return self
+    def _open(self) -> None:
+        """Retain+push the primary context and allocate everything, in the calling thread
+        (on failure the base class calls ``_close``, which frees and pops)."""
         trt = require("tensorrt", "trt", "the TensorRT engine")
         cuda = require("pycuda.driver", "trt", "the TensorRT engine")
         try:
@@ -141,25 +136,18 @@ class TensorRTEngine(Engine):
             raise InputError(f"CUDA device {self.device}: not available ({exc})") from None
         ctx = device.retain_primary_context()
         ctx.push()
-        self._ctx, self._owner = ctx, threading.get_ident()
-        try:
-            ident = gpu_identity(cuda, self.device)
-            self.gpu_name = ident["gpu_name"]
-            self.providers = [f"TensorRT {trt.__version__}", ident["gpu_name"]]
-            plan = self._resolve_plan(trt, ident)
-            self._load(trt, cuda, plan)
-        except BaseException:
-            self.close()
-            raise
-        return self
+        self._ctx, self._owner, self._cuda = ctx, threading.get_ident(), cuda
+        ident = gpu_identity(cuda, self.device)
+        self.gpu_name = ident["gpu_name"]
+        self.providers = [f"TensorRT {trt.__version__}", ident["gpu_name"]]
+        plan = self._resolve_plan(trt, ident)
+        self._load(trt, cuda, plan)
 
-    def close(self) -> None:
+    def _close(self) -> None:
         """Free buffers, stream, context, engine and runtime; pop the CUDA context (finally)."""
         if self._ctx is None:
             return
-        if threading.get_ident() != self._owner:
-            raise PipelineError("infer", "TensorRTEngine.close() must run in the thread that "
-                                "opened it (its CUDA context is pushed there)")
+        self._require_owner("close")
         try:
             for _, dev in list(self._inputs.values()) + list(self._outputs.values()):
                 dev.free()
@@ -223,7 +211,7 @@ class TensorRTEngine(Engine):
         if list(self._inputs) != [self.spec.input_name]:
             raise InputError(f"{self.plan_path}: inputs {list(self._inputs)}; the ModelSpec "
                              f"expects one input named {self.spec.input_name!r}")
-        for want in filter(None, (self.spec.seg_output, self.spec.exist_output)):
+        for want in self.spec.required_outputs():
             if want not in self._outputs:
                 raise InputError(f"{self.plan_path}: no output named {want!r} (the ModelSpec's); "
                                  f"the plan's outputs are {list(self._outputs)}")
@@ -276,17 +264,17 @@ class TensorRTEngine(Engine):
             self._bindings[i] = int(target[name][1])
 
     # ---- inference ------------------------------------------------------------------------
-    def infer(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
-        """Run one batch; returns the output buffers by name (reused: copy to keep them)."""
-        if self._ctx is None:
-            raise PipelineError("infer", "TensorRTEngine.infer() before open()")
+    def _require_owner(self, call: str) -> None:
         if threading.get_ident() != self._owner:
-            raise PipelineError("infer", "TensorRTEngine.infer() called from another thread than "
-                                "the one that opened it (its CUDA context is current only there)")
-        cuda = require("pycuda.driver", "trt", "the TensorRT engine")
-        self.check_input(tensor)
+            raise EngineStateError(f"TensorRTEngine.{call}() called from another thread than "
+                                   "the one that opened it (its CUDA context is current only "
+                                   "there)")
+
+    def _infer(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
+        """Run one batch; returns the output buffers by name (reused: copy to keep them)."""
+        self._require_owner("infer")
+        cuda = self._cuda
         (host_in, dev_in), = self._inputs.values()
-        t0 = time.perf_counter()
         np.copyto(host_in, tensor, casting="same_kind")
         cuda.memcpy_htod_async(dev_in, host_in, self._stream)
         if self._bindings is None:
@@ -294,9 +282,9 @@ class TensorRTEngine(Engine):
         else:
             ok = self._context.execute_async_v2(self._bindings, self._stream.handle)
         if not ok:
-            raise PipelineError("infer", "TensorRT execution failed (see the TensorRT log)")
+            raise LanecamError(f"{self.plan_path}: TensorRT execution failed (see the TensorRT "
+                               "log)")
         for host, dev in self._outputs.values():
             cuda.memcpy_dtoh_async(host, dev, self._stream)
         self._stream.synchronize()
-        self.last_latency_ms = (time.perf_counter() - t0) * 1e3
         return self._results

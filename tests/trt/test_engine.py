@@ -8,9 +8,10 @@ import threading
 import numpy as np
 import pytest
 
+from lanecam.engines.base import EngineStateError
 from lanecam.engines.engine_cache import PlanMismatchError, sidecar_path_for
 from lanecam.engines.tensorrt_engine import TensorRTEngine
-from lanecam.pipeline.errors import InputError, PipelineError
+from lanecam.pipeline.errors import InputError, LanecamError, PipelineError
 
 from trt import models
 
@@ -79,13 +80,16 @@ def test_wrong_thread_is_refused(fake_gpu, tmp_path):
                             say=lambda *a: None)
     engine.open()
     try:
-        with pytest.raises(PipelineError, match="another thread"):
+        with pytest.raises(EngineStateError, match="another thread"):
             _in_thread(lambda: engine.infer(_x()))
+        with pytest.raises(EngineStateError, match="another thread"):
+            _in_thread(engine.close)
+        assert engine.is_open  # a refused close leaves the engine usable
         with pytest.raises(InputError, match=r"expected float32 \(1, 8, 16, 3\)"):
             engine.infer(np.zeros((1, 4, 4, 3), np.float32))
     finally:
         engine.close()
-    with pytest.raises(PipelineError, match="before open"):
+    with pytest.raises(EngineStateError, match="before open"):
         engine.infer(_x())
 
 
@@ -107,8 +111,9 @@ def test_autoinit_style_context_breaks_the_fake(fake_gpu, tmp_path):
     engine.open()
     try:
         env.cuda.Device(0).make_context()  # what `import pycuda.autoinit` would have done
-        with pytest.raises(PipelineError, match="execution failed"):
+        with pytest.raises(LanecamError, match="execution failed") as info:
             engine.infer(_x())
+        assert not isinstance(info.value, PipelineError)  # the runner names the stage
         env.gpu.stack().pop()
     finally:
         engine.close()

@@ -1,156 +1,21 @@
-"""Load a user's Keras model (Keras 3, legacy Keras 1/2 through tf-keras, or a SavedModel) and
-convert it to ONNX with tf2onnx. TensorFlow is imported here, lazily, never by the runtime."""
+"""Convert a Keras model to ONNX with tf2onnx. TensorFlow is imported here, lazily.
+
+Loading lives in the runtime's one Keras loader, ``lanecam.engines.keras_loader`` (re-exported
+here for the export steps that load and convert).
+"""
 
 import logging
-import os
-import sys
-from pathlib import Path
-from typing import Callable, List, Tuple
 
-import numpy as np
-
-from lanecam.pipeline.errors import InputError
+from lanecam.engines.keras_loader import (LoadedModel, flatten_outputs, import_tensorflow,
+                                          load_model)
 from lanecam.pipeline.lazy import require
 
-__all__ = ["LoadedModel", "load_model", "convert", "flatten_outputs",
-           "import_tensorflow"]
-
-
-class LoadedModel:
-    """A model ready to convert: a TF-callable, its input shape and how it was loaded.
-
-    Attributes:
-        obj: the Keras model (Keras 3 or tf_keras) or the SavedModel signature wrapper.
-        kind: "keras3", "tf_keras" or "saved_model".
-        input_shape: the model's declared input shape, None where free (batch, maybe H and W).
-        input_dtype: TensorFlow dtype name of the input ("float32" usually).
-        source: where it came from, for messages.
-    """
-
-    def __init__(self, obj, kind: str, input_shape, input_dtype: str, source: str):
-        self.obj = obj
-        self.kind = kind
-        self.input_shape = tuple(input_shape)
-        self.input_dtype = input_dtype
-        self.source = source
-
-    def reference(self, x: np.ndarray) -> List[np.ndarray]:
-        """Outputs of the original model for input ``x`` (NHWC), in ONNX output order."""
-        if self.kind == "saved_model":
-            return flatten_outputs(self.obj(x))
-        return flatten_outputs(self.obj(x, training=False))
-
-
-def flatten_outputs(outs) -> List[np.ndarray]:
-    """A model call's outputs as a list of arrays: a dict in sorted key order (how tf2onnx
-    orders them), a single tensor as a list of one."""
-    if isinstance(outs, dict):
-        outs = [outs[k] for k in sorted(outs)]
-    if not isinstance(outs, (list, tuple)):
-        outs = [outs]
-    return [np.asarray(o) for o in outs]
-
-
-def import_tensorflow(purpose: str = "exporting a Keras model"):
-    """Import TensorFlow without its start-up chatter on stderr.
-
-    TensorFlow 2.21 writes its oneDNN / CUDA-stub / CPU-feature lines before it reads
-    ``TF_CPP_MIN_LOG_LEVEL``, and a CUDA build complains about ``cuInit`` on machines without a
-    driver when the devices are first listed; both go to file descriptor 2, so it points at
-    /dev/null for the import and the first device listing only. Import errors still raise.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if sys.modules.get("tensorflow") is not None:
-        return sys.modules["tensorflow"]
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        tf = require("tensorflow", "train", purpose)
-        tf.config.list_physical_devices("GPU")
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-    tf.get_logger().setLevel(logging.ERROR)
-    return tf
-
-
-def _quiet_tf():
-    return import_tensorflow()
-
-
-def _keras_input(model, source: str) -> Tuple[tuple, str]:
-    inputs = list(getattr(model, "inputs", None) or [])
-    if len(inputs) != 1:
-        raise InputError(f"{source}: expected a model with one image input, got {len(inputs)}")
-    shape = tuple(None if d is None else int(d) for d in inputs[0].shape)
-    dtype = inputs[0].dtype
-    dtype = getattr(dtype, "name", None) or str(dtype)
-    return shape, dtype
-
-
-def _saved_model(path: Path, tf) -> LoadedModel:
-    loaded = tf.saved_model.load(str(path))
-    sig = getattr(loaded, "signatures", {}).get("serving_default")
-    if sig is None:
-        raise InputError(f"{path}: SavedModel has no 'serving_default' signature")
-    specs = sig.structured_input_signature[1]
-    if len(specs) != 1:
-        raise InputError(f"{path}: expected one image input in serving_default, got {sorted(specs)}")
-    (in_key, in_spec), = specs.items()
-    out_keys = sorted(sig.structured_outputs)
-
-    def call(x):
-        res = sig(**{in_key: tf.convert_to_tensor(x, in_spec.dtype)})
-        return [res[k] for k in out_keys]
-
-    shape = tuple(None if d is None else int(d) for d in in_spec.shape)
-    return LoadedModel(call, "saved_model", shape, in_spec.dtype.name, str(path))
-
-
-def load_model(model_or_path) -> LoadedModel:
-    """Load a Keras 3 ``.keras``/``.h5``, a legacy Keras 1/2 ``.h5`` (through tf_keras) or a
-    SavedModel folder; an in-memory Keras model is taken as is."""
-    tf = _quiet_tf()
-    if not isinstance(model_or_path, (str, os.PathLike)):
-        shape, dtype = _keras_input(model_or_path, "model")
-        kind = "tf_keras" if type(model_or_path).__module__.startswith("tf_keras") else "keras3"
-        return LoadedModel(model_or_path, kind, shape, dtype, type(model_or_path).__name__)
-    path = Path(model_or_path)
-    if path.is_dir():
-        if not (path / "saved_model.pb").is_file():
-            raise InputError(f"{path}: a folder must be a SavedModel (saved_model.pb not found)")
-        return _saved_model(path, tf)
-    if not path.is_file():
-        raise InputError(f"{path}: model file not found")
-    suffix = path.suffix.lower()
-    if suffix not in (".keras", ".h5", ".hdf5"):
-        raise InputError(f"{path}: expected a .keras, .h5 file or a SavedModel folder")
-    keras = require("keras", "train", "loading a Keras model")
-    import lanecam.tools.fcn.model  # noqa: F401  registers LaneFCN's custom layers (AddCoords)
-
-    try:
-        model = keras.saving.load_model(str(path), compile=False, safe_mode=True)
-        kind = "keras3"
-    except Exception as exc3:  # Keras 3 rejects Keras 1/2 HDF5 configs with assorted errors
-        if suffix == ".keras":
-            raise InputError(f"{path}: Keras 3 could not load it: {exc3}") from None
-        tf_keras = require("tf_keras", "train", "loading a legacy Keras 1/2 .h5 model")
-        try:
-            model = tf_keras.models.load_model(str(path), compile=False)
-        except Exception as exc2:
-            raise InputError(f"{path}: neither Keras 3 ({str(exc3)[:120]}) nor tf_keras "
-                             f"({str(exc2)[:120]}) could load it") from None
-        kind = "tf_keras"
-    shape, dtype = _keras_input(model, str(path))
-    return LoadedModel(model, kind, shape, dtype, str(path))
+__all__ = ["LoadedModel", "load_model", "convert", "flatten_outputs", "import_tensorflow"]
 
 
 def convert(loaded: LoadedModel, input_shape: tuple, input_name: str, opset: int, nchw: bool):
     """tf2onnx conversion with a fixed input signature; returns an ``onnx.ModelProto``."""
-    tf = _quiet_tf()
+    tf = import_tensorflow("converting to ONNX")
     tf2onnx = require("tf2onnx", "train", "converting to ONNX")
     tf2onnx.logging.set_level(logging.ERROR)
     sig = (tf.TensorSpec(input_shape, tf.as_dtype(loaded.input_dtype), name=input_name),)

@@ -15,7 +15,9 @@ translation-equivariant network can only infer from padding.
 from dataclasses import dataclass
 
 import keras
-from keras import layers, ops
+from keras import layers
+
+from lanecam.engines.keras_layers import custom_objects
 
 __all__ = ["LaneFCNConfig", "build_lanefcn", "AddCoords", "CUSTOM_OBJECTS"]
 
@@ -32,24 +34,9 @@ class LaneFCNConfig:
     dilations: tuple = (2, 4, 8)
 
 
-@keras.saving.register_keras_serializable(package="lanecam")
-class AddCoords(layers.Layer):
-    """Concatenate two constant channels: x and y in [-1, 1] over the feature map."""
-
-    def call(self, x):
-        shape = ops.shape(x)
-        h, w = x.shape[1], x.shape[2]
-        xs = ops.linspace(-1.0, 1.0, w)
-        ys = ops.linspace(-1.0, 1.0, h)
-        gx = ops.broadcast_to(ops.reshape(xs, (1, 1, w, 1)), (shape[0], h, w, 1))
-        gy = ops.broadcast_to(ops.reshape(ys, (1, h, 1, 1)), (shape[0], h, w, 1))
-        return ops.concatenate([x, ops.cast(gx, x.dtype), ops.cast(gy, x.dtype)], axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[:-1] + (input_shape[-1] + 2,)
-
-
-CUSTOM_OBJECTS = {"AddCoords": AddCoords}
+# defined with the runtime's Keras loader, which must know it to load a saved LaneFCN
+CUSTOM_OBJECTS = custom_objects()
+AddCoords = CUSTOM_OBJECTS["AddCoords"]
 
 
 def _conv(x, filters, name, stride=1, dilation=1, kernel=3):
