@@ -33,6 +33,31 @@ def test_fp16_keeps_fp32_io_and_is_close(tmp_path):
         assert 0 < np.max(np.abs(a - b)) < 5e-3  # really computed in half precision
 
 
+
+def test_fp16_keeps_resize_scales_fp32(tmp_path):
+    src = models.tiny_onnx(tmp_path / "m.onnx", nearest_tf=True)
+    half = convert_to_fp16(onnx.load(str(src)))   # passes the checker: scales stay float32
+    x = np.random.default_rng(1).random((1, models.H, models.W, 3), dtype=np.float32)
+    for a, b in zip(_run(src, x), _run(half, x)):
+        assert np.max(np.abs(a - b)) < 5e-3
+
+
+@pytest.mark.filterwarnings("ignore:the float32 number .* will be truncated")
+def test_fp16_saturates_constants_at_the_float16_range():
+    from onnx import helper
+
+    big = numpy_helper.from_array(np.array([1e9], np.float32), "big")
+    graph = helper.make_graph(
+        [helper.make_node("Mul", ["image", "big"], ["y"])], "g",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])], [big])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    half = convert_to_fp16(model)
+    assert numpy_helper.to_array(half.graph.initializer[0]).tolist() == [65504.0]
+    y = _run(half, np.array([[1e-3, -1e-3]], np.float32))[0]
+    assert np.allclose(y, [[65.5, -65.5]], rtol=1e-3)  # not inf, not the converter's 1e4
+
+
 def test_int8_is_symmetric_qdq_with_float_weights(tmp_path):
     src = models.tiny_onnx(tmp_path / "m.onnx")
     out = quantize_qdq(src, tmp_path / "q.onnx",

@@ -1,93 +1,40 @@
-"""FP32 ONNX -> FP16-typed ONNX with FP32 inputs and outputs.
+"""FP32 ONNX -> FP16-typed ONNX with FP32 inputs and outputs (onnxconverter-common's converter).
 
 TensorRT 11 removed ``BuilderFlag.FP16``: precision comes from the ONNX types themselves, so the
 FP16 variant is a graph whose weights and activations are float16, with a Cast after each input
-and before each output so callers keep feeding and reading float32.
+and before each output so callers keep feeding and reading float32 (``keep_io_types``).
+
+The converter's ops that must not or need not run in float16 (its ``DEFAULT_OP_BLOCK_LIST``:
+Resize, Upsample, TopK, Range, Min, Max, ...) stay float32 between two Casts; ONNX requires
+Resize scales in float32 anyway. Float constants are saturated to the float16 range instead of
+the converter's default +-1e4, so large constants (masks, -1e9 paddings) keep as much of their
+value as float16 can hold and never overflow to inf.
 """
 
 import numpy as np
 
 from lanecam.pipeline.lazy import require
 
-__all__ = ["convert_to_fp16", "KEEP_FP32_INPUTS"]
+__all__ = ["convert_to_fp16"]
 
-# (op_type, input index) that ONNX requires to stay float32 whatever the data type is
-KEEP_FP32_INPUTS = {("Resize", 1), ("Resize", 2), ("Upsample", 1)}
-_FP16_MAX = float(np.finfo(np.float16).max)
-
-
-def _to_fp16_array(arr: np.ndarray) -> np.ndarray:
-    # saturate instead of overflowing to inf: large constants (masks, -1e9 paddings) stay finite
-    return np.clip(arr, -_FP16_MAX, _FP16_MAX).astype(np.float16)
-
-
-def _fp32_only_names(graph) -> set:
-    names = set()
-    for node in graph.node:
-        for i, name in enumerate(node.input):
-            if (node.op_type, i) in KEEP_FP32_INPUTS:
-                names.add(name)
-    return names
+_FP16_MAX = float(np.finfo(np.float16).max)        # 65504
+_FP16_MIN_POSITIVE = 2.0 ** -24                     # the smallest float16 subnormal
 
 
 def convert_to_fp16(model):
     """Return an FP16-typed copy of the FP32 ``onnx.ModelProto`` ``model``; I/O stays FP32.
 
     Float initializers and Constant tensors become float16 (saturated to the float16 range),
-    ``Cast(to=FLOAT)`` becomes ``Cast(to=FLOAT16)``, except for tensors ONNX requires in float32
-    (Resize scales/roi). Shapes are re-inferred and the result passes the ONNX checker.
+    casts to float become casts to float16, metadata (the embedded ModelSpec) is kept. The result
+    passes the ONNX checker with strict shape inference. ``model`` is not modified.
     """
     onnx = require("onnx", "train", "the FP16 variant")
-    from onnx import TensorProto, helper, numpy_helper
+    float16 = require("onnxconverter_common.float16", "train", "the FP16 variant")
 
     model = onnx.ModelProto.FromString(model.SerializeToString())
-    graph = model.graph
-    keep = _fp32_only_names(graph)
-
-    for init in graph.initializer:
-        if init.data_type == TensorProto.FLOAT and init.name not in keep:
-            init.CopyFrom(numpy_helper.from_array(_to_fp16_array(numpy_helper.to_array(init)),
-                                                  init.name))
-    for node in graph.node:
-        if node.op_type == "Constant" and node.output[0] not in keep:
-            for attr in node.attribute:
-                if attr.name == "value" and attr.t.data_type == TensorProto.FLOAT:
-                    attr.t.CopyFrom(numpy_helper.from_array(
-                        _to_fp16_array(numpy_helper.to_array(attr.t)), attr.t.name))
-        if node.op_type == "Cast" and node.output[0] not in keep:
-            for attr in node.attribute:
-                if attr.name == "to" and attr.i == TensorProto.FLOAT:
-                    attr.i = TensorProto.FLOAT16
-
-    new_nodes = []
-    for value in graph.input:
-        if value.type.tensor_type.elem_type != TensorProto.FLOAT:
-            continue
-        half = value.name + "_fp16"
-        for node in graph.node:
-            for i, name in enumerate(node.input):
-                if name == value.name:
-                    node.input[i] = half
-        new_nodes.append(helper.make_node("Cast", [value.name], [half], to=TensorProto.FLOAT16,
-                                          name=value.name + "_to_fp16"))
-    tail = []
-    for value in graph.output:
-        if value.type.tensor_type.elem_type != TensorProto.FLOAT:
-            continue
-        half = value.name + "_fp16"
-        for node in graph.node:
-            for i, name in enumerate(node.output):
-                if name == value.name:
-                    node.output[i] = half
-            for i, name in enumerate(node.input):
-                if name == value.name:  # an output also consumed inside the graph
-                    node.input[i] = half
-        tail.append(helper.make_node("Cast", [half], [value.name], to=TensorProto.FLOAT,
-                                     name=value.name + "_to_fp32"))
-    nodes = new_nodes + list(graph.node) + tail
-    del graph.node[:]
-    graph.node.extend(nodes)
-    del graph.value_info[:]  # stale float types: infer again
-    model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
-    onnx.checker.check_model(model, full_check=True)
-    return model
+    half = float16.convert_float_to_float16(model, keep_io_types=True,
+                                            max_finite_val=_FP16_MAX,
+                                            min_positive_val=_FP16_MIN_POSITIVE)
+    half = onnx.shape_inference.infer_shapes(half, check_type=True, strict_mode=True)
+    onnx.checker.check_model(half, full_check=True)
+    return half
