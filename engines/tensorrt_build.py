@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Tuple
 
+from lanecam.engines.qdq import is_qdq
 from lanecam.pipeline.errors import InputError, LanecamError
 
 __all__ = ["BuildOptions", "trt_version", "onnx_precision", "network_flags", "make_config",
@@ -46,16 +47,16 @@ def trt_version(trt) -> Tuple[int, int]:
 def onnx_precision(onnx_bytes: bytes) -> str:
     """"int8" for a Q/DQ ONNX, "fp16" for an FP16-typed one, else "fp32".
 
-    Without the ``onnx`` package (a bare Jetson runtime) only Q/DQ is recognised, from the op
-    names in the protobuf bytes.
+    Q/DQ is recognised from the protobuf bytes (``is_qdq``); FP16 typing needs the ``onnx``
+    package, without which (a bare Jetson runtime) a non-Q/DQ model counts as "fp32".
     """
+    if is_qdq(onnx_bytes):
+        return "int8"
     try:
         import onnx
     except ImportError:
-        return "int8" if b"QuantizeLinear" in onnx_bytes else "fp32"
+        return "fp32"
     model = onnx.load_from_string(onnx_bytes)
-    if any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in model.graph.node):
-        return "int8"
     if any(i.data_type == onnx.TensorProto.FLOAT16 for i in model.graph.initializer):
         return "fp16"
     return "fp32"

@@ -45,9 +45,9 @@ class ConversionResult:
 
 def load_classifier(model_or_path):
     """(model, kind) from a path (.keras/.h5; Keras 2 .h5 through tf_keras) or a model object."""
-    from lanecam.tools.export import keras_io
+    from lanecam.engines.keras_loader import load_model
 
-    loaded = keras_io.load_model(model_or_path)
+    loaded = load_model(model_or_path)
     if loaded.kind == "saved_model":
         raise InputError(f"{loaded.source}: a SavedModel has no Keras layers to convert; "
                          "give the .keras or .h5 file")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lanecam.engines.keras_loader import load_model
+from lanecam.engines.ort_session import make_session
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.heatmap.spec import HeatmapSpec
 from lanecam.pipeline.lazy import require
@@ -58,17 +60,15 @@ def export_heatmap_onnx(result: ConversionResult, out_path, atol: float = 1e-4,
         InputError: the model is not an RGB/BGR image model of fixed size.
         ConversionCheckError: ONNX Runtime disagrees with Keras by more than ``atol``.
     """
-    from lanecam.tools.export import keras_io
+    from lanecam.tools.export.keras_io import convert
 
     onnx = require("onnx", "train", "writing the heatmap ONNX model")
-    ort = require("onnxruntime", "test", "checking the heatmap ONNX model")
     channels = result.plan.input_shape[2]
     if channels != 3:
         raise InputError(f"--onnx: the heatmap overlay feeds colour frames; the classifier "
                          f"takes {channels} channels")
     h, w = result.model.inputs[0].shape[1:3]
-    loaded = keras_io.load_model(result.model)
-    proto = keras_io.convert(loaded, (1, h, w, 3), "image", opset=17, nchw=False)
+    proto = convert(load_model(result.model), (1, h, w, 3), "image", opset=17, nchw=False)
     spec = heatmap_spec_for(result, proto.graph.input[0].name, **prep)
     for key, value in spec.to_metadata_props().items():
         entry = proto.metadata_props.add()
@@ -76,7 +76,7 @@ def export_heatmap_onnx(result: ConversionResult, out_path, atol: float = 1e-4,
     out_path = Path(out_path)
     onnx.save(proto, str(out_path))
     x = np.random.default_rng(0).random((1, h, w, 3), dtype=np.float32)
-    sess = ort.InferenceSession(str(out_path), providers=["CPUExecutionProvider"])
+    sess = make_session(out_path, threads=1)
     (got,) = sess.run(None, {spec.input_name: x})
     want = np.asarray(result.model(x, training=False))
     diff = float(np.max(np.abs(got - want)))

@@ -10,7 +10,8 @@ import numpy as np
 
 from lanecam.engines.base import Engine
 from lanecam.engines.modelspec import ModelSpec
-from lanecam.tools.export.verify import is_qdq, ort_session
+from lanecam.engines.qdq import is_qdq
+from lanecam.tools.export.verify import ort_session
 
 __all__ = ["VariantReport", "compare_variants", "format_reports", "QdqReferenceEngine"]
 
@@ -107,21 +108,16 @@ class QdqReferenceEngine(Engine):
         self.spec = spec
         self.precision = "int8"
         self.providers = ["CPUExecutionProvider"]
-        self.last_latency_ms = 0.0
         self._session = None
 
-    def open(self) -> "QdqReferenceEngine":
-        if self._session is None:
-            self._session = ort_session(self.model_path, fuse_qdq=False)
-        return self
+    def _open(self) -> None:
+        self._session = ort_session(self.model_path, fuse_qdq=False)
 
-    def close(self) -> None:
+    def _close(self) -> None:
         self._session = None
 
-    def infer(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
-        t0 = time.perf_counter()
+    def _infer(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
         outs = self._session.run(None, {self.spec.input_name: tensor})
-        self.last_latency_ms = (time.perf_counter() - t0) * 1e3
         return {o.name: a for o, a in zip(self._session.get_outputs(), outs)}
 
 

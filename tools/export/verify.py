@@ -8,7 +8,8 @@ import numpy as np
 
 from lanecam.calibration.int8 import preprocess_frame, sample_frames
 from lanecam.engines.modelspec import ModelSpec
-from lanecam.pipeline.lazy import require
+from lanecam.engines.ort_session import make_session
+from lanecam.engines.qdq import is_qdq
 
 __all__ = ["default_check_source", "check_frames", "ort_session", "max_abs_diff", "is_qdq"]
 
@@ -40,25 +41,11 @@ def check_frames(source, spec: ModelSpec, count: int = 16, seed: int = 0) -> Lis
 def ort_session(model_path, threads: int = 1, fuse_qdq: bool = True):
     """A CPU ONNX Runtime session for checks and latency (few threads: the machine is shared).
 
-    ``fuse_qdq=False`` keeps a Q/DQ model's QuantizeLinear/DequantizeLinear pairs as they are
-    (int8 rounding and clipping, then float arithmetic on the dequantized values) instead of
-    fusing them into ONNX Runtime's integer CPU kernels. Those kernels feed activations as
-    uint8 (symmetric int8 + 128) and weights as int8, and on x86 CPUs without VNNI they sum
-    pairs of uint8*int8 products in saturating int16: a model whose inputs sit far from 0
-    gives wrong outputs there. TensorRT accumulates int8 products in int32, so the unfused
-    result is the one that tells how the Q/DQ model itself performs.
+    ``fuse_qdq=False`` keeps a Q/DQ model's QuantizeLinear/DequantizeLinear pairs unfused, so
+    the session computes what TensorRT computes (``lanecam.engines.ort_session.make_session``
+    says why ONNX Runtime's fused int8 CPU kernels differ).
     """
-    ort = require("onnxruntime", "test", "checking the exported model")
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    if not fuse_qdq:
-        opts.add_session_config_entry("session.disable_quant_qdq", "1")
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
+    return make_session(model_path, threads=threads, fuse_qdq=fuse_qdq)
 
 
 def max_abs_diff(session, tensors: Sequence[np.ndarray], reference: Callable,
@@ -79,10 +66,3 @@ def max_abs_diff(session, tensors: Sequence[np.ndarray], reference: Callable,
             diff = float(np.max(np.abs(g.astype(np.float64) - w.astype(np.float64))))
             worst[name] = max(worst[name], diff)
     return worst
-
-
-def is_qdq(model_path) -> bool:
-    """True when the ONNX model has QuantizeLinear nodes (an explicitly quantized model)."""
-    onnx = require("onnx", "train", "reading the ONNX model")
-    graph = onnx.load(str(model_path), load_external_data=False).graph
-    return any(n.op_type == "QuantizeLinear" for n in graph.node)

@@ -176,10 +176,10 @@ def _lane_scores(model, spec: ModelSpec, cfg: TrainConfig) -> dict:
     Untimed: the metric's 200 ms rule is about the deployed engine, not Keras on a busy CPU."""
     from lanecam.tools.evaluate.datasets import evaluate_synthetic, evaluate_tusimple
     from lanecam.tools.evaluate.predict import Predictor
-    from lanecam.tools.train.keras_engine import KerasEngine
+    from lanecam.tools.train.keras_engine import InMemoryKerasEngine
 
     out = {}
-    with Predictor(engine=KerasEngine(model, spec)) as pred:
+    with Predictor(engine=InMemoryKerasEngine(model, spec)) as pred:
         if cfg.synthetic_eval:
             s = evaluate_synthetic(pred, cfg.synthetic_eval, timed=False).score
             out["synthetic"] = {"accuracy": round(s.accuracy, 4), "fp": round(s.fp, 4),
@@ -272,11 +272,11 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
                                         decoder_width=cfg.decoder_width))
     final.set_weights(model.get_weights())
     if cfg.threshold_frames:
-        from lanecam.tools.train.keras_engine import KerasEngine
+        from lanecam.tools.train.keras_engine import InMemoryKerasEngine
         from lanecam.tools.train.thresholds import choose_thresholds
 
         seeds = range(THRESHOLD_SEED, THRESHOLD_SEED + cfg.threshold_frames)
-        spec = choose_thresholds(KerasEngine(final, spec), spec, seeds, log=log)
+        spec = choose_thresholds(InMemoryKerasEngine(final, spec), spec, seeds, log=log)
     final.save(out / "model.keras")
     spec.save(out / "model.spec.json")
     return final, spec
