@@ -22,51 +22,69 @@ file is decoded in every run (decoding is part of the cost of a recorded drive).
 
 import shlex
 import sys
+from dataclasses import dataclass
+from typing import Optional
 
-__all__ = ["add_arguments", "run"]
+from lanecam.pipeline.options import add_flags, load_config, option
+
+__all__ = ["BenchConfig", "add_arguments", "run"]
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Everything ``lanecam bench`` takes (flags and ``--config`` TOML keys)."""
+
+    source: Optional[str] = option(
+        positional=True, metavar="SOURCE",
+        help="video, folder, camera, stream or synthetic:// URI (default: a synthetic "
+             "1280x720 drive)")
+    frames: Optional[int] = option(kind=int, metavar="N", low=1, high=10_000_000,
+                                   help="frames per run (default: the whole file; 300 for "
+                                        "endless sources)")
+    seconds: Optional[float] = option(kind=float, metavar="S", low=0.1, high=86_400.0,
+                                      help="seconds per run instead of --frames")
+    engine: str = option("auto", metavar="E[,E...]",
+                         help="engines to compare: auto, onnxruntime, tensorrt, keras")
+    model: Optional[str] = option(metavar="M[,M...]",
+                                  help="models to compare (default: the bundled model)")
+    threads: Optional[str] = option(metavar="N[,N...]", also=(int,),
+                                    help="ONNX Runtime intra-op threads to compare (default: "
+                                         "the engine's, as lanecam run)")
+    calibration: Optional[str] = option(
+        metavar="PROFILE",
+        help="camera profile JSON, as in lanecam run: undistortion and geometry (curvature, "
+             "offset, departure) are part of what is measured")
+    json: Optional[str] = option(metavar="OUT.json", help="write the full report as JSON")
+    markdown: Optional[str] = option(metavar="OUT.md", help="write the report as Markdown tables")
+    plot: Optional[str] = option(metavar="OUT.png", help="write latency histograms and a "
+                                                         "timeline (needs lanecam[plot])")
+    warmup: int = option(10, kind=int, metavar="N", low=0, high=100_000,
+                         help="frames (and model calls) left out of the statistics")
+    batch: int = option(8, kind=int, metavar="N", low=1, high=256,
+                        help="batch size of the model-only throughput figure (1: none)")
+    preload: Optional[int] = option(kind=int, metavar="K", low=0, high=10_000,
+                                    help="read K frames into memory once and replay them "
+                                         "(default: 32 for synthetic://, 0 otherwise)")
+    sinks: str = option("null", metavar="S[,S...]",
+                        help="sinks in the sequential and pipelined runs: null, video, jsonl")
+    outputs: Optional[str] = option(metavar="DIR", help="keep the sinks' outputs here "
+                                                        "(default: a temp folder)")
+    repeat: Optional[int] = option(kind=int, metavar="R", low=1, high=100,
+                                   help="run sequential and pipelined R times, alternating; "
+                                        "report the median (default: up to 3 times while the "
+                                        "runs so far took under 20 s)")
+    live: bool = option(False, kind=bool,
+                        help="release the frames at the source's fps like a camera: live ring "
+                             "policies, drops counted, latency of a live stream (default: as "
+                             "fast as possible, lossless)")
+    no_hud: bool = option(False, kind=bool, help="do not draw the HUD text in the overlay")
+    no_tegrastats: bool = option(False, kind=bool, help="do not sample tegrastats on a Jetson")
+    quiet: bool = option(False, kind=bool, help="only the final table")
 
 
 def add_arguments(parser) -> None:
-    a = parser.add_argument
-    a("source", nargs="?", metavar="SOURCE",
-      help="video, folder, camera, stream or synthetic:// URI (default: a synthetic 1280x720 "
-           "drive)")
-    n = parser.add_mutually_exclusive_group()
-    n.add_argument("--frames", type=int, metavar="N",
-                   help="frames per run (default: the whole file; 300 for endless sources)")
-    n.add_argument("--seconds", type=float, metavar="S", help="seconds per run instead")
-    a("--engine", default="auto", metavar="E[,E...]",
-      help="engines to compare: auto, onnxruntime, tensorrt, keras (default auto)")
-    a("--model", metavar="M[,M...]", help="models to compare (default: the bundled model)")
-    a("--threads", metavar="N[,N...]", help="ONNX Runtime intra-op threads to compare "
-      "(default: the engine's, as lanecam run)")
-    a("--json", metavar="OUT.json", help="write the full report as JSON")
-    a("--markdown", metavar="OUT.md", help="write the report as Markdown tables")
-    a("--plot", metavar="OUT.png", help="write latency histograms and a timeline "
-      "(needs lanecam[plot])")
-    a("--warmup", type=int, default=10, metavar="N",
-      help="frames (and model calls) left out of the statistics (default 10)")
-    a("--batch", type=int, default=8, metavar="N",
-      help="batch size of the model-only throughput figure (default 8; 1: none)")
-    a("--preload", type=int, metavar="K",
-      help="read K frames into memory once and replay them (default: 32 for synthetic://, "
-           "0 otherwise)")
-    a("--sinks", default="null", metavar="S[,S...]",
-      help="sinks in the sequential and pipelined runs: null, video, jsonl (default null)")
-    a("--outputs", metavar="DIR", help="keep the sinks' outputs here (default: a temp folder)")
-    a("--repeat", type=int, metavar="R",
-      help="run sequential and pipelined R times, alternating; report the median (default: "
-           "up to 3 times while the runs so far took under 20 s, so a short clip is not "
-           "judged on one noisy run)")
-    a("--live", action="store_true",
-      help="release the frames at the source's fps like a camera: live ring policies, drops "
-           "counted, latency of a live stream (default: as fast as possible, lossless)")
-    a("--no-hud", action="store_true", help="do not draw the HUD text in the overlay")
-    a("--calibration", metavar="PROFILE",
-      help="camera profile JSON, as in lanecam run: undistortion and geometry (curvature, "
-           "offset, departure) are part of what is measured")
-    a("--no-tegrastats", action="store_true", help="do not sample tegrastats on a Jetson")
-    a("--quiet", action="store_true", help="only the final table")
+    """The ``bench`` flags, made from ``BenchConfig``."""
+    add_flags(parser, BenchConfig)
 
 
 def _list(text, what: str, cast=str):
@@ -83,6 +101,15 @@ def _list(text, what: str, cast=str):
         raise InputError(f"--{what}: expected comma-separated integers, got {text!r}") from None
 
 
+def _thread_count(n):
+    from lanecam.pipeline.errors import InputError
+    from lanecam.pipeline.options import max_threads
+
+    if n is not None and not 1 <= n <= max_threads():
+        raise InputError(f"--threads: expected counts between 1 and {max_threads()}, got {n}")
+    return n
+
+
 def run(args) -> int:
     """Run the benchmark for the parsed ``args``; returns the exit status."""
     from lanecam.engines.loader import ENGINE_NAMES
@@ -90,6 +117,9 @@ def run(args) -> int:
                                 to_markdown, write_json, write_plot, write_text)
     from lanecam.pipeline.errors import InputError
 
+    args = load_config(BenchConfig, args)
+    if args.frames is not None and args.seconds is not None:
+        raise InputError("--frames and --seconds: give one of them, not both")
     engines = _list(args.engine, "engine")
     for e in engines:
         if e not in ENGINE_NAMES:
@@ -98,7 +128,7 @@ def run(args) -> int:
     settings = BenchSettings(
         source=args.source or DEFAULT_SOURCE, frames=args.frames, seconds=args.seconds,
         engines=engines, models=_list(args.model, "model"),
-        threads=_list(args.threads, "threads", int), warmup=args.warmup, batch=args.batch,
+        threads=[_thread_count(t) for t in _list(args.threads, "threads", int)], warmup=args.warmup, batch=args.batch,
         preload=args.preload, sinks=sinks, outputs=args.outputs, repeat=args.repeat,
         hud=not args.no_hud, calibration=args.calibration, tegrastats=not args.no_tegrastats, live=args.live,
         command="lanecam bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])

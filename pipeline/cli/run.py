@@ -16,60 +16,24 @@ flags on the command line win. Exit status: 0 done, 2 bad input or usage, 1 runt
 
 import sys
 
-from lanecam.pipeline.cli.run_config import DEFAULTS, merge_config, parse_h_samples
+from lanecam.pipeline.cli.run_config import RunConfig, load_run_config, parse_h_samples
+from lanecam.pipeline.options import add_flags
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser) -> None:
-    """The ``run`` flags; every default is None so a config file can fill what is not given."""
-    a = parser.add_argument
-    a("source", nargs="?", metavar="SOURCE",
-      help="video file, image folder/glob, camera index, /dev/videoN, v4l2://, csi://, rtsp://, "
-           "http(s)://, GStreamer pipeline or synthetic://")
-    a("-o", "--output", metavar="OUT", help="write the annotated video here (same size and fps)")
-    a("--lanes", metavar="OUT.jsonl", help="write the lanes of every frame as JSON lines")
-    a("--lanes-format", choices=("native", "tusimple"), help="JSON lines format (native)")
-    a("--h-samples", metavar="A:B:S",
-      help=f"TuSimple rows range(A, B, S) ({DEFAULTS['h_samples']})")
-    a("--display", action="store_true", default=None, help="show the result in a window")
-    a("--preview", metavar="[HOST:]PORT",
-      help="serve an MJPEG preview (127.0.0.1 unless a host is given)")
-    a("--images", metavar="DIR", help="write every annotated frame as an image into DIR")
-    a("--model", metavar="PATH",
-      help="model: .onnx, a TensorRT plan, or .keras/.h5/SavedModel for the keras reference "
-           "engine; default the bundled one")
-    a("--spec", metavar="SPEC.json",
-      help="the model's ModelSpec, for a model with none embedded or beside it")
-    a("--engine", choices=("auto", "onnxruntime", "tensorrt", "keras"),
-      help="engine (auto: TensorRT for a plan or where installed, keras for a Keras model, "
-           "else onnxruntime)")
-    a("--engine-cache", metavar="DIR",
-      help="TensorRT plans built from an ONNX model are kept here, one per model, precision, "
-           "TensorRT version and GPU (default $LANECAM_ENGINE_CACHE or ~/.cache/lanecam/engines)")
-    a("--calibration", metavar="PROFILE",
-      help="camera profile JSON: undistort frames, report curvature/offset in metres")
-    a("--realtime", action="store_true", default=None,
-      help="pace a file at its own fps and treat it as live")
-    a("--stats", metavar="OUT.json", help="write the run's metrics summary as JSON")
-    a("--config", metavar="FILE", help="TOML file whose keys are these flags' long names")
-    a("--threads", type=int, metavar="N",
-      help="ONNX Runtime intra-op threads (default: half the cores, at least 1; the other "
-           "stages use the rest)")
-    a("--no-hud", action="store_true", default=None, help="do not draw the FPS/latency HUD")
-    a("--heatmap", metavar="MODEL.onnx",
-      help="blend the score map of a convolutionalized classifier under the lanes "
-           "(made by `lanecam convolutionalize ... --onnx`)")
-    a("--quiet", action="store_true", default=None, help="no progress bar or PERF lines")
+    """The ``run`` flags, made from ``RunConfig`` (every default None, so a config file can
+    fill what is not given)."""
+    add_flags(parser, RunConfig)
 
 
 def run(args) -> int:
     """Run the pipeline for the parsed ``args``; returns the exit status."""
     from lanecam.pipeline.cli.run_app import RunApp
 
-    opts = merge_config(args, DEFAULTS)
-    app = RunApp(opts, parse_h_samples(opts["h_samples"]))
-    return app.run()
+    config = load_run_config(args)
+    return RunApp(config, parse_h_samples(config.h_samples)).run()
 
 
 if __name__ == "__main__":  # pragma: no cover

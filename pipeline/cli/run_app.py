@@ -21,14 +21,14 @@ class RunApp:
     """One ``lanecam run`` invocation.
 
     Args:
-        opts: merged options (``lanecam.pipeline.cli.run_config.merge_config``).
+        config: the run's ``RunConfig``.
         h_samples: TuSimple rows for ``--lanes-format tusimple``.
     """
 
-    def __init__(self, opts: dict, h_samples):
-        self.opts = opts
+    def __init__(self, config, h_samples):
+        self.config = config
         self.h_samples = h_samples
-        self.quiet = bool(opts["quiet"])
+        self.quiet = bool(config.quiet)
         self.source = None
         self.sinks: List = []
         self.metrics = Metrics()
@@ -39,40 +39,31 @@ class RunApp:
     def _open_source(self):
         from lanecam.pipeline.sources import open_source
 
-        src = open_source(self.opts["source"], realtime=True if self.opts["realtime"] else None)
+        src = open_source(self.config.source, realtime=True if self.config.realtime else None)
         src.open()
         if src.width <= 0 or src.height <= 0:
-            raise InputError(f"{self.opts['source']}: the source reports no frame size")
+            raise InputError(f"{self.config.source}: the source reports no frame size")
         return src
 
     def _make_sinks(self, fps: float) -> List:
         from lanecam.pipeline import sinks as S
 
-        o = self.opts
+        o = self.config
         made = []
-        if o["output"]:
-            made.append(S.VideoFileSink(o["output"]))
-        if o["lanes"]:
-            made.append(S.JsonLinesSink(o["lanes"], fmt=o["lanes_format"],
+        if o.output:
+            made.append(S.VideoFileSink(o.output))
+        if o.lanes:
+            made.append(S.JsonLinesSink(o.lanes, fmt=o.lanes_format,
                                         h_samples=self.h_samples))
-        if o["images"]:
-            made.append(S.ImageFolderSink(o["images"]))
-        if o["display"]:
+        if o.images:
+            made.append(S.ImageFolderSink(o.images))
+        if o.display:
             made.append(S.WindowSink())
-        if o["preview"]:
-            made.append(S.MjpegPreviewSink(str(o["preview"])))
+        if o.preview:
+            made.append(S.MjpegPreviewSink(str(o.preview)))
         if not made:
             made.append(S.NullSink())
         return made
-
-    def _detector(self):
-        from lanecam.pipeline.detector import DetectorConfig, LaneDetector
-
-        o = self.opts
-        return LaneDetector(config=DetectorConfig(
-            model=o["model"], engine=o["engine"], spec=o["spec"], calibration=o["calibration"],
-            threads=o["threads"], engine_cache=o["engine_cache"], heatmap=o["heatmap"],
-            hud=not o["no_hud"]))
 
     def build(self):
         """Open the model, the source, the sinks; returns the (unstarted) runner."""
@@ -80,14 +71,16 @@ class RunApp:
 
         from lanecam.pipeline.core.build import build_lane_pipeline
 
-        o = self.opts
-        detector = self._detector()
+        from lanecam.pipeline.detector import LaneDetector
+
+        o = self.config
+        detector = LaneDetector(config=o.detector_config())
         self.source = src = self._open_source()
         w, h = src.width, src.height
         fps = src.fps if src.fps and src.fps > 0 else 25.0
         detector.config = replace(detector.config, fps=fps)
-        draws = any(o[k] for k in ("output", "images", "display", "preview"))
-        if o["heatmap"] and not draws:
+        draws = o.draws
+        if o.heatmap and not draws:
             raise InputError("--heatmap draws on the frames: add -o, --images, --display or "
                              "--preview")
         detector.prepare(w, h)
@@ -99,10 +92,10 @@ class RunApp:
             count = f", {src.frame_count} frames" if src.frame_count else ""
             _say(f"{src.uri}: {w}x{h} @ {fps:g} fps ({kind}{count}); model "
                  f"{detector.spec.name} on {detector.engine.name}")
-            if o["heatmap"]:
+            if o.heatmap:
                 hm = detector.for_size(w, h).heatmap.spec
                 rows, cols = hm.map_size()
-                _say(f"heatmap {o['heatmap']}: {rows}x{cols} cells, window {hm.window[0]}x"
+                _say(f"heatmap {o.heatmap}: {rows}x{cols} cells, window {hm.window[0]}x"
                      f"{hm.window[1]}, stride {hm.stride[0]}x{hm.stride[1]} at "
                      f"{hm.input_width}x{hm.input_height}")
             for sink in self.sinks:
@@ -153,8 +146,8 @@ class RunApp:
             if self._bar is not None:
                 self._bar.update(self.metrics.frames_done - self._bar.n)
                 self._bar.close()
-            if self.opts["stats"]:
-                self.metrics.write_json(self.opts["stats"])
+            if self.config.stats:
+                self.metrics.write_json(self.config.stats)
         m = self.metrics
         if not self.quiet:
             lat = m.end_to_end.summary()

@@ -1,103 +1,102 @@
-"""``lanecam run`` options: defaults, the TOML config file (keys = long flag names), checks."""
+"""``lanecam run`` options as one typed config (``RunConfig``): the flags, the TOML config file
+(keys = long flag names) and their checks all come from its fields."""
 
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Optional
 
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.options import load_config, max_threads, option
 
-__all__ = ["DEFAULTS", "merge_config", "parse_h_samples"]
+__all__ = ["RunConfig", "load_run_config", "parse_h_samples", "ENGINES", "MAX_H_SAMPLES"]
 
-# dest -> (default, expected TOML type(s))
-_OPTIONS = {
-    "source": (None, str), "output": (None, str), "lanes": (None, str),
-    "lanes_format": ("native", str), "h_samples": (range_text(DEFAULT_H_SAMPLES), str),
-    "display": (False, bool),
-    "preview": (None, (str, int)), "images": (None, str), "model": (None, str),
-    "spec": (None, str),
-    "engine": ("auto", str), "engine_cache": (None, str), "calibration": (None, str),
-    "realtime": (False, bool), "stats": (None, str), "threads": (None, int),
-    "no_hud": (False, bool), "quiet": (False, bool), "heatmap": (None, str),
-}
-DEFAULTS = {k: v[0] for k, v in _OPTIONS.items()}
-_CHOICES = {"lanes_format": ("native", "tusimple"),
-            "engine": ("auto", "onnxruntime", "tensorrt", "keras")}
+ENGINES = ("auto", "onnxruntime", "tensorrt", "keras")
+# TuSimple rows per frame: more than an 8K frame has rows is a mistake, not a request
+MAX_H_SAMPLES = 4320
 
 
-def _toml_parser():
-    """The standard library's ``tomllib`` (Python 3.11+), else ``tomli``: the same parser and
-    API, a base dependency on 3.8-3.10."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:
-        import tomli as tomllib
-    return tomllib
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything ``lanecam run`` takes; see ``lanecam run --help`` for each field."""
+
+    source: Optional[str] = option(
+        positional=True, metavar="SOURCE",
+        help="video file, image folder/glob, camera index, /dev/videoN, v4l2://, csi://, "
+             "rtsp://, http(s)://, GStreamer pipeline or synthetic://")
+    output: Optional[str] = option(flags=("-o",), metavar="OUT",
+                                   help="write the annotated video here (same size and fps)")
+    lanes: Optional[str] = option(metavar="OUT.jsonl",
+                                  help="write the lanes of every frame as JSON lines")
+    lanes_format: str = option("native", choices=("native", "tusimple"),
+                               help="JSON lines format")
+    h_samples: str = option(range_text(DEFAULT_H_SAMPLES), metavar="A:B:S",
+                            help="TuSimple rows range(A, B, S)")
+    display: bool = option(False, kind=bool, help="show the result in a window")
+    preview: Optional[str] = option(metavar="[HOST:]PORT", also=(int,),
+                                    help="serve an MJPEG preview (127.0.0.1 unless a host is "
+                                         "given)")
+    images: Optional[str] = option(metavar="DIR",
+                                   help="write every annotated frame as an image into DIR")
+    model: Optional[str] = option(
+        metavar="PATH",
+        help="model: .onnx, a TensorRT plan, or .keras/.h5/SavedModel for the keras reference "
+             "engine; default the bundled one")
+    spec: Optional[str] = option(metavar="SPEC.json",
+                                 help="the model's ModelSpec, for a model with none embedded "
+                                      "or beside it")
+    engine: str = option("auto", choices=ENGINES,
+                         help="engine (auto: TensorRT for a plan or where installed, keras for "
+                              "a Keras model, else onnxruntime)")
+    engine_cache: Optional[str] = option(
+        metavar="DIR",
+        help="TensorRT plans built from an ONNX model are kept here, one per model, precision, "
+             "TensorRT version and GPU (default $LANECAM_ENGINE_CACHE or "
+             "~/.cache/lanecam/engines)")
+    calibration: Optional[str] = option(
+        metavar="PROFILE",
+        help="camera profile JSON: undistort frames, report curvature/offset in metres")
+    realtime: bool = option(False, kind=bool,
+                            help="pace a file at its own fps and treat it as live")
+    stats: Optional[str] = option(metavar="OUT.json",
+                                  help="write the run's metrics summary as JSON")
+    threads: Optional[int] = option(kind=int, metavar="N", low=1, high=max_threads,
+                                    help="ONNX Runtime intra-op threads (default: half the "
+                                         "cores, at least 1; the other stages use the rest)")
+    no_hud: bool = option(False, kind=bool, help="do not draw the FPS/latency HUD")
+    heatmap: Optional[str] = option(
+        metavar="MODEL.onnx",
+        help="blend the score map of a convolutionalized classifier under the lanes (made by "
+             "`lanecam convolutionalize ... --onnx`)")
+    quiet: bool = option(False, kind=bool, help="no progress bar or PERF lines")
+
+    @property
+    def draws(self) -> bool:
+        """True when some output shows or saves the annotated pixels."""
+        return bool(self.output or self.images or self.display or self.preview)
+
+    def detector_config(self, fps: float = 25.0):
+        """The ``DetectorConfig`` of this run (the model, engine and calibration fields)."""
+        from lanecam.pipeline.detector import DetectorConfig
+
+        return DetectorConfig(model=self.model, engine=self.engine, spec=self.spec,
+                              calibration=self.calibration, threads=self.threads,
+                              engine_cache=self.engine_cache, heatmap=self.heatmap,
+                              hud=not self.no_hud, fps=fps)
 
 
-def _load_toml(path: Path) -> dict:
-    toml = _toml_parser()
-    if not path.is_file():
-        raise InputError(f"--config {path}: file not found")
-    try:
-        with open(path, "rb") as fh:
-            return toml.load(fh)
-    except toml.TOMLDecodeError as exc:
-        raise InputError(f"--config {path}: not valid TOML ({exc})") from None
-    except UnicodeDecodeError as exc:  # TOML is UTF-8; the parser decodes the bytes first
-        raise InputError(f"--config {path}: not valid TOML (not UTF-8 text: byte "
-                         f"0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
-
-
-def _check(key: str, value, where: str):
-    _, types = _OPTIONS[key]
-    flag = "--" + key.replace("_", "-")
-    if isinstance(value, bool) and types is not bool:
-        raise InputError(f"{where}: {flag} expects {_type_name(types)}, got {value!r}")
-    if not isinstance(value, types):
-        raise InputError(f"{where}: {flag} expects {_type_name(types)}, got {value!r}")
-    if key in _CHOICES and value not in _CHOICES[key]:
-        raise InputError(f"{where}: {flag} expects one of {', '.join(_CHOICES[key])}, "
-                         f"got {value!r}")
-    if key == "threads" and value < 1:
-        raise InputError(f"{where}: --threads expects a positive integer, got {value}")
-    return str(value) if key == "preview" else value
-
-
-def _type_name(types) -> str:
-    types = types if isinstance(types, tuple) else (types,)
-    names = {str: "a string", bool: "true or false", int: "an integer"}
-    return " or ".join(names[t] for t in types)
-
-
-def merge_config(args, defaults: dict) -> dict:
-    """Options from the command line, then the config file, then the defaults.
-
-    Raises InputError for an unknown key or a value of the wrong type (never coerced).
-    """
-    opts = {k: getattr(args, k, None) for k in defaults}
-    if getattr(args, "config", None):
-        path = Path(args.config)
-        data = _load_toml(path)
-        for raw_key, value in data.items():
-            key = raw_key.replace("-", "_")
-            if key not in defaults:
-                known = ", ".join(sorted(k.replace("_", "-") for k in defaults))
-                raise InputError(f"--config {path}: unknown key {raw_key!r}; expected some of: "
-                                 f"{known}")
-            if opts[key] is None:
-                opts[key] = _check(key, value, f"--config {path}")
-    for key, default in defaults.items():
-        if opts[key] is None:
-            opts[key] = default
-    if opts["threads"] is not None and opts["threads"] < 1:
-        raise InputError(f"--threads expects a positive integer, got {opts['threads']}")
-    if not opts["source"]:
+def load_run_config(args) -> RunConfig:
+    """The run's config from the parsed ``args`` (and ``--config``); refuses a missing SOURCE."""
+    config = load_config(RunConfig, args)
+    if not config.source:
         raise InputError("no SOURCE given: expected a video, folder, camera, URL or pipeline "
                          "(on the command line or as `source` in --config)")
-    return opts
+    parse_h_samples(config.h_samples)  # checked now, with the other options
+    return config
 
 
 def parse_h_samples(text: str) -> range:
-    """``"A:B:S"`` -> ``range(A, B, S)`` (TuSimple rows), refused unless 0 <= A < B and S > 0."""
+    """``"A:B:S"`` -> ``range(A, B, S)`` (TuSimple rows), refused unless 0 <= A < B, S > 0 and
+    at most ``MAX_H_SAMPLES`` rows."""
     parts = str(text).split(":")
     try:
         a, b, s = (int(p) for p in parts)
@@ -106,4 +105,8 @@ def parse_h_samples(text: str) -> range:
                          f"{range_text(DEFAULT_H_SAMPLES)}") from None
     if not (0 <= a < b and s > 0):
         raise InputError(f"--h-samples {text!r}: expected 0 <= A < B and S > 0")
-    return range(a, b, s)
+    rows = range(a, b, s)
+    if len(rows) > MAX_H_SAMPLES or b > 8 * MAX_H_SAMPLES:
+        raise InputError(f"--h-samples {text!r}: {len(rows)} rows up to row {b}; expected at "
+                         f"most {MAX_H_SAMPLES} rows within an 8K frame")
+    return rows

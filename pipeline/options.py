@@ -1,0 +1,180 @@
+"""Typed command configs: one dataclass per command, from which both the argparse flags and the
+TOML config-file checks are made.
+
+Each field of a config dataclass is declared with ``option(...)``: its default, help text,
+flags, type, choices and bounds are written once, there. ``add_flags`` turns the fields into
+argparse arguments (every default None, so a config file can fill what the command line left
+out); ``load_config`` merges command line > ``--config`` TOML file > defaults, checks every
+value (type, choice, bounds; never coerced) and returns the typed config.
+"""
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence, Tuple, Type, TypeVar, Union
+
+from lanecam.pipeline.errors import InputError
+
+__all__ = ["option", "add_flags", "load_config", "load_toml", "max_threads", "Bound"]
+
+C = TypeVar("C")
+# an inclusive bound: a number, or a function giving it (evaluated when checked)
+Bound = Optional[Union[int, float, Callable[[], Union[int, float]]]]
+
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
+
+
+@dataclass(frozen=True)
+class _Spec:
+    help: str
+    kind: type
+    flags: Tuple[str, ...]
+    positional: bool
+    metavar: Optional[str]
+    choices: Optional[Tuple[Any, ...]]
+    low: Bound
+    high: Bound
+    also: Tuple[type, ...]  # other TOML types accepted (converted with ``kind``)
+    cli: bool  # False: config-file only
+
+
+def option(default: Any = None, *, help: str, kind: type = str, flags: Sequence[str] = (),
+           positional: bool = False, metavar: Optional[str] = None,
+           choices: Optional[Sequence[Any]] = None, low: Bound = None, high: Bound = None,
+           also: Sequence[type] = (), cli: bool = True):
+    """A config field with its command-line flag and its checks.
+
+    Args:
+        default: the value when neither the command line nor the config file sets it.
+        help: the flag's help text.
+        kind: str, int, float or bool (a bool is a ``store_true`` flag).
+        flags: extra flag spellings (``"-o"``); ``--long-name`` from the field name is added.
+        positional: a positional argument (optional on the command line, ``nargs="?"``).
+        metavar, choices: as in argparse.
+        low, high: inclusive bounds for numbers (a number or a function returning one).
+        also: other TOML types accepted and converted with ``kind`` (``--preview`` takes a
+            port number or ``"host:port"``).
+        cli: False for a config-file-only setting.
+    """
+    spec = _Spec(help, kind, tuple(flags), positional, metavar,
+                 tuple(choices) if choices is not None else None, low, high, tuple(also), cli)
+    return field(default=default, metadata={"option": spec})
+
+
+def _options(config_cls) -> Sequence[Tuple[str, _Spec, Any]]:
+    return [(f.name, f.metadata["option"], f.default) for f in dataclasses.fields(config_cls)
+            if "option" in f.metadata]
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_flags(parser, config_cls, skip: Sequence[str] = ()) -> None:
+    """Add one argparse argument per ``option`` field of ``config_cls`` (defaults None)."""
+    for name, spec, default in _options(config_cls):
+        if not spec.cli or name in skip:
+            continue
+        shown = f" (default {default})" if default not in (None, False, "") else ""
+        kwargs = {"help": spec.help + shown, "default": None}
+        if spec.kind is bool:
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["type"] = spec.kind if spec.kind in (int, float) else str
+            if spec.metavar:
+                kwargs["metavar"] = spec.metavar
+            if spec.choices:
+                kwargs["choices"] = spec.choices
+        if spec.positional:
+            parser.add_argument(name, nargs="?", **kwargs)
+        else:
+            parser.add_argument(*spec.flags, _flag(name), dest=name, **kwargs)
+    parser.add_argument("--config", metavar="FILE",
+                        help="TOML file whose keys are these flags' long names "
+                             "(flags on the command line win)")
+
+
+def load_toml(path) -> dict:
+    """A TOML file as a dict; one ``InputError`` line for a missing, non-UTF-8 or invalid file.
+
+    ``tomllib`` on Python 3.11+, ``tomli`` (the same parser and API) below.
+    """
+    try:
+        import tomllib as toml
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as toml
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"--config {path}: file not found")
+    try:
+        with open(path, "rb") as fh:
+            return toml.load(fh)
+    except toml.TOMLDecodeError as exc:
+        raise InputError(f"--config {path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; the parser decodes the bytes first
+        raise InputError(f"--config {path}: not valid TOML (not UTF-8 text: byte "
+                         f"0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"--config {path}: cannot be read ({exc.strerror})") from None
+
+
+def _bound(value: Bound):
+    return value() if callable(value) else value
+
+
+def _check(name: str, spec: _Spec, value, where: str):
+    flag = _flag(name)
+    kinds = (spec.kind,) + spec.also
+    names = " or ".join(_TYPE_NAMES[k] for k in kinds)
+    # bool is an int in Python; a TOML ``true`` for a number (or 1 for a switch) is refused
+    if isinstance(value, bool) != (spec.kind is bool) and bool not in spec.also:
+        raise InputError(f"{where}: {flag} expects {names}, got {value!r}")
+    if spec.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kinds):
+        raise InputError(f"{where}: {flag} expects {names}, got {value!r}")
+    if not isinstance(value, spec.kind):
+        value = spec.kind(value)
+    if spec.choices and value not in spec.choices:
+        raise InputError(f"{where}: {flag} expects one of {', '.join(map(str, spec.choices))}, "
+                         f"got {value!r}")
+    low, high = _bound(spec.low), _bound(spec.high)
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = (f"between {low} and {high}" if low is not None and high is not None
+                else f">= {low}" if low is not None else f"<= {high}")
+        raise InputError(f"{where}: {flag} expects a value {span}, got {value!r}")
+    return value
+
+
+def load_config(config_cls: Type[C], args=None, **overrides) -> C:
+    """The typed config: command line (``args``, an argparse namespace) > ``--config`` TOML
+    file (``args.config``) > the fields' defaults; every value checked.
+
+    ``overrides`` (field -> value) act like command-line values (for callers without argparse).
+    Raises ``InputError`` naming the flag or the config file for an unknown key or a value of
+    the wrong type, outside its choices or outside its bounds.
+    """
+    opts = _options(config_cls)
+    values = {}
+    for name, spec, _ in opts:
+        value = overrides.get(name, getattr(args, name, None) if args is not None else None)
+        if value is not None:
+            values[name] = _check(name, spec, value, "command line")
+    path = getattr(args, "config", None) if args is not None else None
+    if path:
+        by_name = {name: spec for name, spec, _ in opts}
+        for raw_key, value in load_toml(path).items():
+            key = raw_key.replace("-", "_")
+            if key not in by_name:
+                known = ", ".join(sorted(n.replace("_", "-") for n in by_name))
+                raise InputError(f"--config {path}: unknown key {raw_key!r}; expected some of: "
+                                 f"{known}")
+            if key not in values:
+                values[key] = _check(key, by_name[key], value, f"--config {path}")
+    return config_cls(**values)
+
+
+def max_threads() -> int:
+    """The largest thread count an option accepts: four per core (more only costs memory)."""
+    return 4 * (os.cpu_count() or 1)

@@ -1,0 +1,80 @@
+"""Typed command configs: the flags and the config-file checks come from one dataclass."""
+
+import argparse
+import dataclasses
+
+import pytest
+
+from lanecam.pipeline.cli.bench import BenchConfig
+from lanecam.pipeline.cli.run_config import RunConfig, load_run_config
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.options import add_flags, load_config, max_threads
+
+
+def _parse(config_cls, *argv):
+    parser = argparse.ArgumentParser()
+    add_flags(parser, config_cls)
+    return parser.parse_args([str(a) for a in argv])
+
+
+@pytest.mark.parametrize("config_cls", [RunConfig, BenchConfig])
+def test_every_field_is_a_flag_and_a_config_key(config_cls, tmp_path):
+    args = _parse(config_cls)
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    assert names <= set(vars(args))  # one flag per field, defaults filled later
+    assert all(getattr(args, n) is None for n in names)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("".join(f"{n.replace('_', '-')} = {_toml(f)}\n"
+                           for n, f in ((f.name, f) for f in dataclasses.fields(config_cls))
+                           if f.default is not None))
+    config = load_config(config_cls, _parse(config_cls, "--config", cfg))
+    assert config == config_cls()  # the defaults written back read as the defaults
+
+
+def _toml(f):
+    v = f.default
+    return str(v).lower() if isinstance(v, bool) else repr(v) if isinstance(v, str) else str(v)
+
+
+def test_command_line_beats_config_file_beats_default(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('source = "a.mp4"\nlanes-format = "tusimple"\nthreads = 1\n')
+    config = load_run_config(_parse(RunConfig, "b.mp4", "--config", cfg))
+    assert (config.source, config.lanes_format, config.threads) == ("b.mp4", "tusimple", 1)
+    assert config.engine == "auto"
+
+
+@pytest.mark.parametrize("argv, body, match", [
+    ([], "threads = 100000\n", "--threads expects a value between 1 and"),
+    (["--threads", "100000"], "", "--threads expects a value between 1 and"),
+    (["--threads", "0"], "", "--threads expects a value between 1"),
+    ([], "threads = true\n", "--threads expects an integer"),
+    ([], "display = 1\n", "--display expects true or false"),
+    ([], 'engine = "cuda"\n', "--engine expects one of auto, onnxruntime"),
+    ([], "bogus = 1\n", "unknown key 'bogus'"),
+    ([], 'h-samples = "0:100000000:1"\n', "expected at most 4320 rows"),
+])
+def test_bad_values_are_refused_naming_the_flag(tmp_path, argv, body, match):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('source = "in.mp4"\n' + body)
+    with pytest.raises(InputError, match=match):
+        load_run_config(_parse(RunConfig, *argv, "--config", cfg))
+
+
+def test_preview_takes_a_port_number_or_text(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('source = "x"\npreview = 8080\n')
+    assert load_run_config(_parse(RunConfig, "--config", cfg)).preview == "8080"
+
+
+def test_bench_takes_a_config_file_and_bounds_its_numbers(tmp_path):
+    cfg = tmp_path / "b.toml"
+    cfg.write_text('frames = 20\nengine = "onnxruntime"\nthreads = 1\n')
+    config = load_config(BenchConfig, _parse(BenchConfig, "--config", cfg))
+    assert (config.frames, config.engine, config.threads) == (20, "onnxruntime", "1")
+    with pytest.raises(InputError, match="--batch expects a value between 1 and 256"):
+        load_config(BenchConfig, _parse(BenchConfig, "--batch", 100000))
+
+
+def test_thread_bound_follows_the_cores():
+    assert max_threads() >= 4
