@@ -48,14 +48,15 @@ class InputSpec:
         crop_top, crop_bottom: fractions of the frame height cut away before resizing
             (sky above the horizon, the car's hood).
 
-    Subclasses name their kind (``kind``: prefix of validation messages; ``card``: what a
-    missing one is called, "ModelSpec"), the ONNX ``metadata_props`` key
-    they are embedded under (``metadata_key``) and the fields that hold sequences
-    (``tuple_fields``, normalised to tuples), and extend ``__post_init__``.
+    Subclasses set ``kind`` (prefix of validation messages), ``card`` (what a missing one is
+    called: "ModelSpec"), ``how_to_make`` (the advice when none is found), ``metadata_key``
+    (their ONNX ``metadata_props`` key) and ``tuple_fields`` (sequence fields, normalised to
+    tuples), and extend ``__post_init__``.
     """
 
     kind: ClassVar[str] = "input spec"
     card: ClassVar[str] = "input spec"
+    how_to_make: ClassVar[str] = "pass a spec"
     metadata_key: ClassVar[str] = "lanecam.inputspec"
     tuple_fields: ClassVar[Tuple[str, ...]] = ("mean", "std")
 
@@ -205,7 +206,7 @@ def spec_path_for(model_path) -> Path:
 
 def find_spec(model_path, spec_type: Type[S], given: Optional[S] = None,
               embedded: Optional[Mapping[str, str]] = None, embedded_in: str = "",
-              hint: str = "") -> S:
+              hint: Optional[str] = None) -> S:
     """The card of ``model_path``: ``given``, else embedded, else the sidecar file.
 
     Args:
@@ -216,7 +217,8 @@ def find_spec(model_path, spec_type: Type[S], given: Optional[S] = None,
         embedded: ``metadata_props``-like mapping read from the model (ONNX metadata, a plan's
             sidecar), or None when the model format carries none.
         embedded_in: where ``embedded`` came from, for messages ("ONNX metadata").
-        hint: what the user can do when nothing is found (appended to the error).
+        hint: what the user can do when nothing is found (appended to the error); None for
+            ``spec_type.how_to_make``.
 
     Raises:
         InputError: nothing found (the message lists every place looked at), or an invalid
@@ -237,5 +239,6 @@ def find_spec(model_path, spec_type: Type[S], given: Optional[S] = None,
     if sidecar.is_file():
         return spec_type.load(sidecar)
     looked.append(f"no {sidecar.name} beside it")
+    hint = spec_type.how_to_make if hint is None else hint
     tail = f"; {hint}" if hint else ""
     raise InputError(f"{model_path}: no {spec_type.card} ({', '.join(looked)}){tail}")

@@ -41,6 +41,7 @@ class ModelSpec(InputSpec):
 
     kind: ClassVar[str] = "model spec"
     card: ClassVar[str] = "ModelSpec"
+    how_to_make: ClassVar[str] = "export the model with lanecam export or pass a spec"
     metadata_key: ClassVar[str] = METADATA_KEY
     tuple_fields: ClassVar[Tuple[str, ...]] = ("mean", "std", "class_names")
 

@@ -79,8 +79,7 @@ class OnnxRuntimeEngine(Engine):
         where = str(self.model_path)
         spec = find_spec(self.model_path, spec_type, spec,
                          embedded=sess.get_modelmeta().custom_metadata_map,
-                         embedded_in="ONNX metadata",
-                         hint="export the model with lanecam export or pass a spec")
+                         embedded_in="ONNX metadata")
         inputs = sess.get_inputs()
         if len(inputs) != 1:
             raise InputError(f"{where}: expected one input named {spec.input_name!r}, the model "

@@ -103,7 +103,7 @@ def test_cell_geometry_maps_window_centres():
 # what is wrong with the file, words of the error
 BAD_FILES = [
     ("missing", "model file not found"),
-    ("not onnx", "not an ONNX model"),
+    ("not onnx", "not a loadable ONNX model"),
     ("no metadata", "no heatmap description"),
     ("wrong map size", "expected (1, 17, 29, classes)"),
 ]
