@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.roadsim.mix import DEFAULT_MIX, V1, SceneMix, apply_mix
 from lanecam.pipeline.roadsim.render import make_camera, render
 from lanecam.pipeline.roadsim.scene import sample_scene
 
@@ -17,12 +18,14 @@ def _check_size(width, height):
                          f"got {width}x{height}")
 
 
-def random_frame(seed: int, width: int = 640, height: int = 360):
+def random_frame(seed: int, width: int = 640, height: int = 360, mix: SceneMix = None):
     """An independent random scene (a training sample): (BGR uint8 frame, GroundTruth).
-    The same seed gives the bitwise same frame and labels."""
+    The same seed gives the bitwise same frame and labels. ``mix``: the scene distribution
+    (``mix.DEFAULT_MIX`` when None; ``mix.V1`` is the v1 renderer's)."""
     _check_size(width, height)
     rng = np.random.default_rng(int(seed))
-    scene = sample_scene(rng, int(width), int(height))
+    scene = apply_mix(sample_scene(rng, int(width), int(height)),
+                      DEFAULT_MIX if mix is None else mix)
     lay = scene.layout
     lane_w = lay.lane_widths[scene.ego_lane]
     spread = 0.45 * lane_w if rng.random() < 0.12 else 0.12 * lane_w
@@ -42,15 +45,19 @@ class RoadRenderer:
         width, height: frame size (pixels).
         seed: fixes the whole drive.
         fps: frame rate; the vehicle moves 1/fps seconds per ``next()``.
+        mix: scene distribution (``mix.V1`` by default: a calibrated pinhole dashcam on a
+            marked road, which the geometry checks rely on; v2 kinds keep the camera).
     """
 
-    def __init__(self, width: int = 1280, height: int = 720, seed: int = 0, fps: float = 25.0):
+    def __init__(self, width: int = 1280, height: int = 720, seed: int = 0, fps: float = 25.0,
+                 mix: SceneMix = V1):
         _check_size(width, height)
         if not fps > 0:
             raise InputError(f"road renderer: expected fps > 0, got {fps}")
         self.width, self.height, self.fps, self.seed = int(width), int(height), float(fps), seed
         self._rng = np.random.default_rng(int(seed))
-        self.scene = sample_scene(self._rng, self.width, self.height, drive=True)
+        self.scene = apply_mix(sample_scene(self._rng, self.width, self.height, drive=True),
+                               mix, drive=True)
         lay = self.scene.layout
         self.speed = float(self._rng.uniform(20.0, 32.0))
         self.s = 0.0

@@ -4,6 +4,8 @@ import cv2
 import numpy as np
 
 from lanecam.pipeline.roadsim import textures as tx
+from lanecam.pipeline.roadsim.lens import warp_frame
+from lanecam.pipeline.roadsim.lights import bloom
 from lanecam.pipeline.roadsim.objects import draw_hood
 from lanecam.pipeline.roadsim.scene import Scene
 
@@ -26,9 +28,13 @@ def finish(img: np.ndarray, scene: Scene, cam, rng: np.random.Generator, out=Non
     height, width = img.shape[:2]
     scale = 255.0 * p["gain"] * p["wb"] * scene.tint
     cv2.multiply(img, (*scale.tolist(), 0.0), dst=img)
-    if abs(cam.roll_rad) > 1e-4:
+    if scene.lens_k > 0:
+        img = warp_frame(img, cam, scene.lens_k)
+    elif abs(cam.roll_rad) > 1e-4:
         img = cv2.warpAffine(img, cam.level_to_frame(), (width, height), flags=cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_REFLECT)
+    if scene.bloom > 0:
+        bloom(img, scene.bloom, 2.0 * 255.0)   # lamps and lights, not the lit road
     draw_hood(img, scene, 255.0)
     if p["glare"] > 0:
         gx, gy = p["glare_xy"]

@@ -65,8 +65,9 @@ class GroundTruth:
 
     def __init__(self, width: int, height: int, lines: List[LaneLineGT], horizon_y: float,
                  camera, curvature_radius_m: float, lateral_offset_m: float,
-                 lane_width_m: float):
+                 lane_width_m: float, kind: str = "road"):
         self.width, self.height = width, height
+        self.kind = kind     # the scene kind (``Scene.kind``), for contact sheets and tests
         self.lines = sorted(lines, key=lambda ln: SLOTS.index(ln.slot))
         self.horizon_y = float(horizon_y)
         self.camera = camera

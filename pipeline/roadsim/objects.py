@@ -6,7 +6,10 @@ import numpy as np
 
 from lanecam.pipeline.roadsim.road import Centreline
 from lanecam.pipeline.roadsim.scene import Scene
+from lanecam.pipeline.roadsim.barriers import draw_barrier
+from lanecam.pipeline.roadsim.lights import lamp_line
 from lanecam.pipeline.roadsim.sprites import paste_sprite, tree_sprites
+from lanecam.pipeline.roadsim.traffic import draw_vehicles
 
 __all__ = ["Projector", "draw_roadside", "draw_vehicles", "draw_hood", "hood_top"]
 
@@ -53,23 +56,7 @@ def draw_roadside(img, scene: Scene, proj: Projector, sig_vis: np.ndarray, s_v: 
     if scene.poles > 0:
         _draw_poles(img, scene, proj, sig[0], min(sig[-1], 200.0), s_v, light)
     for kind, d, side in scene.barriers:
-        face = 0.85 if side == "left" else 1.0
-        if kind == "jersey":
-            base = np.full(3, 0.62) * light * face
-            _poly(img, [_strip(proj, sig, d, 0.0, 0.85)], base)
-            _poly(img, [_strip(proj, sig, d, 0.0, 0.28)], base * 0.8)
-            _poly(img, [_strip(proj, sig, d, 0.78, 0.85)], base * 1.15)
-        else:
-            near = sig[sig < 60]
-            step = 2.0
-            posts = np.arange(np.ceil((s_v + near[0]) / step) * step, s_v + near[-1], step) - s_v
-            c0, r0, _ = proj(posts, d, 0.0)
-            c1, r1, _ = proj(posts, d, 0.75)
-            for a0, b0, a1, b1 in zip(c0, r0, c1, r1):
-                cv2.line(img, (int(a0 * ONE), int(b0 * ONE)), (int(a1 * ONE), int(b1 * ONE)),
-                         tuple(float(c) for c in np.full(3, 0.25) * light), 2, cv2.LINE_AA, SHIFT)
-            _poly(img, [_strip(proj, sig, d, 0.5, 0.8)], np.full(3, 0.7) * light)
-            _poly(img, [_strip(proj, sig, d, 0.5, 0.58)], np.full(3, 0.35) * light)
+        draw_barrier(img, scene, proj, sig, kind, d, side, s_v, light)
     if scene.bridge is not None:
         s0, length = scene.bridge
         b = scene.layout.boundaries
@@ -122,10 +109,8 @@ def _draw_trees(img, scene, proj, sig_a, sig_b, s_v):
 
 def _draw_poles(img, scene, proj, sig_a, sig_b, s_v, light):
     """Light poles along the right (or left) verge, with an arm over the road."""
-    b = scene.layout.boundaries
-    right = scene.seed % 2 == 0
-    d = b[-1] + scene.shoulders[1] + 1.5 if right else b[0] - scene.shoulders[0] - 1.5
-    arm = -2.5 if right else 2.5
+    d, lamp = lamp_line(scene)
+    arm = lamp - d
     sp = scene.poles
     ss = np.arange(np.ceil((s_v + sig_a) / sp) * sp, s_v + sig_b, sp) - s_v
     if not len(ss):
@@ -143,48 +128,10 @@ def _draw_poles(img, scene, proj, sig_a, sig_b, s_v, light):
                  col, th, cv2.LINE_AA, SHIFT)
         cv2.line(img, (int(c1[i] * ONE), int(r1[i] * ONE)), (int(c2[i] * ONE), int(r2[i] * ONE)),
                  col, max(1, th - 1), cv2.LINE_AA, SHIFT)
-
-
-def draw_vehicles(img, scene: Scene, proj: Projector, vehicles, sig_max: float):
-    """Vehicles as shaded boxes, far to near. ``vehicles``: (sigma, d, dict) tuples."""
-    light = scene.ambient + 0.5 * scene.sun
-    night = scene.light == "night"
-    for sig, d, v in sorted(vehicles, key=lambda t: -t[0]):
-        if sig < 2.0 or sig > sig_max:
-            continue
-        w, h, length = v["w"], v["h"], v["l"]
-        body = np.asarray(v["colour"]) * light
-        lo, hi = d - w / 2, d + w / 2
-        # ground shadow
-        c, r, z = proj(np.array([sig - 0.3, sig - 0.3, sig + length, sig + length]),
-                       np.array([lo - 0.1, hi + 0.1, hi + 0.1, lo - 0.1]), np.zeros(4))
-        if np.any(z < 0.5):
-            continue
-        _poly(img, [np.c_[c, r]], np.full(3, 0.04) * (1 + 2 * scene.ambient))
-        # the side facing the camera
-        side_d = lo if lo > 0 else (hi if hi < 0 else None)
-        if side_d is not None:
-            c, r, _ = proj(np.array([sig, sig + length, sig + length, sig]), np.full(4, side_d),
-                           np.array([0.25, 0.25, h * 0.9, h * 0.9]))
-            _poly(img, [np.c_[c, r]], body * 0.7)
-        face = lambda a, b, bot, top: proj(np.array([sig, sig, sig, sig]),  # noqa: E731
-                                           np.array([a, b, b, a]), np.array([bot, bot, top, top]))
-        parts = [(lo + 0.1, lo + 0.4, 0.0, 0.35, np.full(3, 0.03)),
-                 (hi - 0.4, hi - 0.1, 0.0, 0.35, np.full(3, 0.03)),
-                 (lo, hi, 0.25, 0.55 * h if not v["truck"] else h, body * 0.75)]
-        if not v["truck"]:
-            parts += [(lo + 0.15, hi - 0.15, 0.55 * h, 0.93 * h, body * 0.85),
-                      (lo + 0.25, hi - 0.25, 0.6 * h, 0.88 * h,
-                       np.array([0.12, 0.12, 0.12]) + 0.3 * scene.sky_hor * light)]
-        tail = np.array([0.1, 0.1, 0.9 if night else 0.55])
-        parts += [(lo + 0.05, lo + 0.35, 0.5 * h if not v["truck"] else 0.9, (0.58 * h if not
-                   v["truck"] else 1.1), tail),
-                  (hi - 0.35, hi - 0.05, 0.5 * h if not v["truck"] else 0.9, (0.58 * h if not
-                   v["truck"] else 1.1), tail),
-                  (d - 0.25, d + 0.25, 0.3, 0.42, np.full(3, 0.8) * light)]
-        for a, b, bot, top, col in parts:
-            c, r, _ = face(a, b, bot, top)
-            _poly(img, [np.c_[c, r]], col)
+        if scene.street_lights > 0:      # the lamp itself, far brighter than white: it blooms
+            r = max(1, int(round(scene.fx * 0.3 / z[i])))
+            cv2.ellipse(img, (int(c2[i]), int(r2[i])), (2 * r, r), 0, 0, 360,
+                        (1.5, 3.0, 4.0), -1, cv2.LINE_AA)
 
 
 def hood_top(scene: Scene, width: int, height: int) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from lanecam.pipeline.roadsim import textures as tx
 from lanecam.pipeline.roadsim.ground import Rows
+from lanecam.pipeline.roadsim.lights import street_pools
 from lanecam.pipeline.roadsim.scene import WHITE, YELLOW, Scene
 
 __all__ = ["paint_ground", "paint_lines", "dash_coverage", "lateral_lut"]
@@ -183,6 +184,8 @@ def paint_ground(img: np.ndarray, rows: Rows, scene: Scene, cam, lines) -> None:
         head = np.exp(-x * x)
         head *= (1.1 / (1.0 + (rows.f / 22.0) ** 2) * (rows.f > 2.0)).astype(np.float32)[:, None]
         head += np.float32(scene.ambient)
+        if scene.street_lights > 0 and scene.poles > 0:
+            head += street_pools(rows, scene, u)
         g *= head
         row_mul = np.ones(n)
     if scene.joint is not None:

@@ -64,6 +64,13 @@ class Scene:
     seed: int
     mountains: tuple = (0.0, np.zeros(3))  # (amplitude fraction of H, BGR)
     poles: float = 0.0                     # light pole spacing (m), 0 = none
+    # v2 (see mix.py); the defaults are the v1 renderer
+    kind: str = "road"                     # scene kind, for sheets and tests
+    no_road: Optional[str] = None          # "black" / "white" / "sky" / "tunnel": no road at all
+    lens_k: float = 0.0                    # barrel distortion (see lens.py), 0 = pinhole
+    wet: float = 0.0                       # 0 dry .. 1 mirror-wet road
+    street_lights: float = 0.0             # brightness of street-light pools at night, 0 = none
+    bloom: float = 0.0                     # glare around bright sources
     extra: dict = field(default_factory=dict)
 
 
