@@ -3,7 +3,7 @@ functional, several input sizes and channel counts, with and without Dropout."""
 
 import keras
 
-from lanecam.tools.convolutionalize.seed_models import seed_dense
+from experiments.convolutionalization.seed_models import seed_dense
 
 L = keras.layers
 

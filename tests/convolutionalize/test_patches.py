@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from lanecam.tools.convolutionalize.patches import PatchConfig, cell_labels, make_patches
+from experiments.convolutionalization.patches import PatchConfig, cell_labels, make_patches
 
 
 def test_cell_labels_rule():

@@ -1,6 +1,6 @@
 """``experiment --report``: the Markdown tables quote the JSON's numbers as they are."""
 
-from lanecam.tools.convolutionalize.exp_report import markdown_tables, why_tables
+from experiments.convolutionalization.exp_report import markdown_tables, why_tables
 
 
 def _results():

@@ -7,12 +7,12 @@ from typing import Dict, List
 
 import numpy as np
 
+from experiments.convolutionalization.exp_train import Data, accuracy, dead_units, make_optimizer
+from experiments.convolutionalization.patches import PatchConfig, frame_labels, frame_tensor
+from experiments.convolutionalization.seed_models import pooled_size, seed_conv, seed_dense
 from lanecam.pipeline.lazy import require
 from lanecam.tools.convolutionalize.build import dense_to_conv_kernel
 from lanecam.tools.convolutionalize.convert import convolutionalize
-from lanecam.tools.convolutionalize.exp_train import Data, accuracy, dead_units, make_optimizer
-from lanecam.tools.convolutionalize.patches import PatchConfig, frame_labels, frame_tensor
-from lanecam.tools.convolutionalize.seed_models import pooled_size, seed_conv, seed_dense
 
 __all__ = ["softmax_scope_1x1", "mis_sized_kernel", "dense_map_softmax", "channel_order",
            "wrongly_copied", "glorot_limits", "dense_like_initializer", "init_stats",

@@ -1,6 +1,9 @@
 """The seed question settled by measurement: Dense head vs its convolutional versions.
 
-    nice -n 19 python -m tools.convolutionalize.experiment --out docs/convolutionalization_results.json
+    nice -n 19 python -m experiments.convolutionalization.experiment \
+        --out docs/convolutionalization_results.json
+
+(from the repository root, with the ``[train]`` extra installed).
 
 Lane / no-lane patches from the road renderer; the seed's Dense classifier, the seed's
 convolutionalized model trained from scratch, the Dense model convolutionalized (exact weight
@@ -19,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from lanecam.tools.convolutionalize.exp_report import markdown_tables, why_tables
+from experiments.convolutionalization.exp_report import markdown_tables, why_tables
 
 __all__ = ["main", "markdown_tables"]
 
 
 def _args(argv):
-    p = argparse.ArgumentParser(prog="python -m tools.convolutionalize.experiment",
+    p = argparse.ArgumentParser(prog="python -m experiments.convolutionalization.experiment",
                                 description=__doc__.strip().splitlines()[0])
     p.add_argument("--out", default="docs/convolutionalization_results.json",
                    help="JSON file for every measured number")
@@ -68,9 +71,9 @@ def _main_runs(data, args, keep: dict) -> list:
     """The table: every model, optimiser and seed with the same budget."""
     import keras
 
+    from experiments.convolutionalization.exp_train import accuracy, dead_units, fit
+    from experiments.convolutionalization.seed_models import gap_model, seed_conv, seed_dense
     from lanecam.tools.convolutionalize import convolutionalize
-    from lanecam.tools.convolutionalize.exp_train import accuracy, dead_units, fit
-    from lanecam.tools.convolutionalize.seed_models import gap_model, seed_conv, seed_dense
 
     shape = data.x_train.shape[1:]
     rows = []
@@ -127,12 +130,12 @@ def _why(data, args, keep: dict, rows: list) -> dict:
     import cv2
     import keras
 
+    from experiments.convolutionalization import exp_why as W
+    from experiments.convolutionalization.exp_train import fit
+    from experiments.convolutionalization.patches import PatchConfig
+    from experiments.convolutionalization.seed_models import seed_conv, seed_dense
     from lanecam.pipeline.roadsim import random_frame
     from lanecam.tools.convolutionalize import convolutionalize
-    from lanecam.tools.convolutionalize import exp_why as W
-    from lanecam.tools.convolutionalize.exp_train import fit
-    from lanecam.tools.convolutionalize.patches import PatchConfig
-    from lanecam.tools.convolutionalize.seed_models import seed_conv, seed_dense
 
     patch = data.x_train.shape[1]
     opt0, seed0 = args.optimizers[0], args.seeds[0]
@@ -238,8 +241,8 @@ def main(argv=None) -> int:
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     t0 = time.perf_counter()
-    from lanecam.tools.convolutionalize.exp_train import Data
-    from lanecam.tools.convolutionalize.patches import PatchConfig, make_patches
+    from experiments.convolutionalization.exp_train import Data
+    from experiments.convolutionalization.patches import PatchConfig, make_patches
 
     cfg = PatchConfig()
     x_tr, y_tr = make_patches(range(args.train_frames), cfg)
@@ -253,7 +256,8 @@ def main(argv=None) -> int:
     if args.save_dense:
         keep[args.optimizers[0]][args.seeds[0]]["dense"].save(args.save_dense)
     results = {
-        "command": "python -m tools.convolutionalize.experiment " + " ".join(argv or sys.argv[1:]),
+        "command": ("python -m experiments.convolutionalization.experiment "
+                    + " ".join(argv or sys.argv[1:])),
         "config": {"patch": cfg.__dict__, "seeds": args.seeds, "epochs": args.epochs,
                    "batch": 32, "optimizers": args.optimizers,
                    "train_patches": int(len(x_tr)), "test_patches": int(len(x_te)),
