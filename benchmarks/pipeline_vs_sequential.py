@@ -2,8 +2,8 @@
 
 A thin wrapper over ``lanecam.pipeline.bench`` (the library behind ``lanecam bench``): both runs use
 the same source, model, preprocessing, lane extraction, overlay and sinks, in one process;
-it prints both end-to-end FPS figures and their ratio (DESIGN.md: compare as ratios in one
-run, the machine is shared and noisy). ``lanecam bench`` reports much more (model-only FPS,
+it prints both end-to-end FPS figures and their ratio (compared as a ratio within one run,
+because a shared machine is noisy). ``lanecam bench`` reports much more (model-only FPS,
 latency percentiles, CPU, memory, the bound); use it for anything but this one ratio.
 
   python benchmarks/pipeline_vs_sequential.py [SOURCE] [--model M.onnx] [--frames N]

@@ -1,4 +1,5 @@
-"""The seed question's models in today's Keras (issue 7), plus the answer's global-pooling one.
+"""The seed question's models in today's Keras, plus the answer's global-pooling one (the
+question and the answer: ``docs/convolutionalization.md``).
 
 - ``seed_dense``: Conv2D(32, 3x3, valid, relu) -> Conv2D(32, 3x3, relu) -> MaxPool 2x2 ->
   Dropout(0.25) -> Flatten -> Dense(128, relu) -> Dropout(0.5) -> Dense(2) -> softmax

@@ -1,6 +1,6 @@
 """Assemble the lane pipeline: source -> preprocess -> infer -> postprocess -> sinks.
 
-Ring policies follow the source (DESIGN.md): a file is processed losslessly (``BLOCK``
+Ring policies follow the source: a file is processed losslessly (``BLOCK``
 everywhere, back-pressure reaches the decoder); a live source never waits (``DROP_OLDEST``
 rings of one frame, up to and including the recording sinks, so every stage takes the newest
 frame and latency cannot pile up: a live recording keeps up or drops, it never lags). Display

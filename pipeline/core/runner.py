@@ -1,6 +1,6 @@
 """The runner: wires stages with rings, runs them as threads, stops them cleanly.
 
-Rules it keeps (DESIGN.md, "Shutdown"): the end-of-stream marker goes downstream from every
+Shutdown rules it keeps: the end-of-stream marker goes downstream from every
 stage in ``finally``, and a stage that exits closes its input ring, so the stages upstream of
 it stop too instead of blocking on a full ring. The first exception in any stage stops the run:
 the source stops, the stages after the failed one finish what they already hold (at most

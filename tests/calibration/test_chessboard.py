@@ -113,7 +113,7 @@ def test_bad_inputs(tmp_path):
 
 
 def test_udacity_camera_cal(shared_data, tmp_path):
-    """Done-when of issue 5: RMS <= 1.3 px, fx within 2 % of 1157, the 3 cut boards named."""
+    """The Udacity camera: RMS <= 1.3 px, fx within 2 % of 1157, the 3 cut boards named."""
     out = tmp_path / "udacity.json"
     assert main(["calibrate", str(shared_data / "camera_cal"), "--board", "9x6",
                  "-o", str(out)]) == 0

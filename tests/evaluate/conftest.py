@@ -1,14 +1,10 @@
 """Fixtures for the evaluate CLI: a tiny generated ONNX lane model and a matching TuSimple folder.
 
 The model ignores its input (its output is a constant map with two known lines, L1 and R1), so
-the scores it must get are known exactly. While the real engine stack (engines.loader,
-pipeline.preprocess) is not in this checkout, minimal stand-ins that follow INTERFACES.md are
-installed for these tests only.
+the scores it must get are known exactly.
 """
 
 import json
-import sys
-import types
 from pathlib import Path
 
 import cv2
@@ -91,78 +87,3 @@ def tusimple_dir(tmp_path) -> Path:
             cv2.imwrite(str(root / name), np.full((H, W, 3), 80 + 40 * i, np.uint8))
             fh.write(json.dumps({"raw_file": name, "lanes": gt_lanes(), "h_samples": ROWS}) + "\n")
     return root
-
-
-# ---- stand-ins for the engine stack while it is being written -----------------------------------
-class _StandInEngine:
-    name = "onnxruntime"
-    precision = "fp32"
-
-    def __init__(self, path, spec=None):
-        import onnx
-
-        self.path = Path(path)
-        props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
-        self.spec = spec or ModelSpec.from_metadata_props(props)
-        self.providers = ["CPUExecutionProvider"]
-        self.last_latency_ms = 0.0
-        self._sess = None
-
-    def open(self):
-        import onnxruntime as ort
-
-        self._sess = ort.InferenceSession(str(self.path), providers=self.providers)
-        return self
-
-    def close(self):
-        self._sess = None
-
-    def infer(self, tensor):
-        names = [o.name for o in self._sess.get_outputs()]
-        return dict(zip(names, self._sess.run(None, {self.spec.input_name: tensor})))
-
-
-class _StandInPreprocessor:
-    def __init__(self, spec, frame_width, frame_height, undistort_maps=None):
-        self.spec, self.rows = spec, spec.crop_rows(frame_height)
-        self.tensor = np.zeros(spec.input_shape, np.float32)
-
-    def __call__(self, frame, out=None):
-        s = self.spec
-        img = cv2.resize(frame[self.rows[0]:self.rows[1]], (s.input_width, s.input_height))
-        if s.color == "rgb":
-            img = img[:, :, ::-1]
-        x = (img * s.scale - np.array(s.mean)) / np.array(s.std)
-        out = self.tensor if out is None else out
-        out[0] = x if s.layout == "NHWC" else x.transpose(2, 0, 1)
-        return out
-
-
-def _missing(name):
-    try:
-        __import__(name)
-    except ModuleNotFoundError as exc:
-        return exc.name is not None and name.startswith(exc.name)
-    return False
-
-
-@pytest.fixture
-def engine_stack(monkeypatch):
-    """The real engines.loader / pipeline.preprocess, or stand-ins when they are absent."""
-    if _missing("lanecam.engines.loader"):
-        loader = types.ModuleType("lanecam.engines.loader")
-
-        def open_engine(model=None, engine="auto", spec=None):
-            from lanecam.pipeline.errors import InputError
-
-            if model is None or not Path(model).is_file():
-                raise InputError(f"{model}: model file not found")
-            return _StandInEngine(model, spec)
-
-        loader.open_engine = open_engine
-        monkeypatch.setitem(sys.modules, "lanecam.engines.loader", loader)
-    if _missing("lanecam.pipeline.preprocess"):
-        pre = types.ModuleType("lanecam.pipeline.preprocess")
-        pre.Preprocessor = _StandInPreprocessor
-        monkeypatch.setitem(sys.modules, "lanecam.pipeline.preprocess", pre)
-    return True

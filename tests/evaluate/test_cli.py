@@ -17,7 +17,7 @@ def run(capsys, *argv):
     return code, out.out, out.err
 
 
-def test_evaluate_tusimple_folder_report_and_sheet(engine_stack, tiny_model, tusimple_dir,
+def test_evaluate_tusimple_folder_report_and_sheet(tiny_model, tusimple_dir,
                                                    tmp_path, capsys):
     extra = tmp_path / "extra"
     extra.mkdir()
@@ -42,7 +42,7 @@ def test_evaluate_tusimple_folder_report_and_sheet(engine_stack, tiny_model, tus
     assert white[40:, :964].sum() > 200 and white[40:, 968:].sum() == 0   # no GT on the extra frame
 
 
-def test_predict_folder_writes_tusimple_lines_and_scores(engine_stack, tiny_model, tusimple_dir,
+def test_predict_folder_writes_tusimple_lines_and_scores(tiny_model, tusimple_dir,
                                                          tmp_path, capsys):
     out = tmp_path / "pred.jsonl"
     code, stdout, err = run(capsys, "--model", tiny_model, "--predict", tusimple_dir, "--out", out,
@@ -64,7 +64,7 @@ def test_predict_folder_writes_tusimple_lines_and_scores(engine_stack, tiny_mode
     assert code == 0 and "1.0000" in stdout
 
 
-def test_predict_custom_h_samples(engine_stack, tiny_model, tusimple_dir, tmp_path, capsys):
+def test_predict_custom_h_samples(tiny_model, tusimple_dir, tmp_path, capsys):
     out = tmp_path / "pred.jsonl"
     code, _, err = run(capsys, "--model", tiny_model, "--predict", tusimple_dir / "images",
                        "--out", out, "--h-samples", "200:700:50")
@@ -74,7 +74,7 @@ def test_predict_custom_h_samples(engine_stack, tiny_model, tusimple_dir, tmp_pa
     assert row["lanes"][0][0] == -2     # row 200 is above the model's crop
 
 
-def test_synthetic(engine_stack, tiny_model, tmp_path, capsys):
+def test_synthetic(tiny_model, tmp_path, capsys):
     pytest.importorskip("lanecam.pipeline.roadsim")
     report = tmp_path / "r.json"
     code, out, err = run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 2,
@@ -120,7 +120,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("name,argv,message", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_one_line(name, argv, message, engine_stack, tiny_model, tmp_path, capsys):
+def test_bad_input_one_line(name, argv, message, tiny_model, tmp_path, capsys):
     code, out, err = run(capsys, *argv(tmp_path, tiny_model))
     assert code == 2
     lines = err.strip().splitlines()
@@ -128,7 +128,7 @@ def test_bad_input_one_line(name, argv, message, engine_stack, tiny_model, tmp_p
     assert message in lines[0]
 
 
-def test_synthetic_scoring_with_stand_in_renderer(engine_stack, tiny_model, monkeypatch, capsys,
+def test_synthetic_scoring_with_stand_in_renderer(tiny_model, monkeypatch, capsys,
                                                    tmp_path):
     """The synthetic path's metric and IoU against a renderer whose GT equals the model's lines."""
     import sys

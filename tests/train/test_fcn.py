@@ -9,7 +9,7 @@ keras = pytest.importorskip("keras")
 from lanecam.engines.modelspec import ModelSpec  # noqa: E402
 from lanecam.tools.fcn import LaneFCNConfig, build_lanefcn  # noqa: E402
 
-# ops the exported graph may hold: all built by TensorRT 8.6-11 (see docs/TENSORRT.md)
+# ops the exported graph may hold: all built by TensorRT 8.6-11
 ALLOWED_OPS = {"Conv", "Relu", "Add", "Concat", "Resize", "GlobalAveragePool", "Softmax",
                "Sigmoid", "Reshape", "Transpose", "Identity", "Flatten", "Squeeze",
                "Constant", "Mul", "Expand", "Shape", "Gather", "Unsqueeze", "Tile", "Cast",

@@ -1,6 +1,6 @@
 """A test-only fake of ``pycuda`` (``pycuda.driver``): exactly the API subset lanecam uses.
 
-It models what makes real pycuda code fail in threads (TENSORRT.md): a per-thread context
+It models what makes real pycuda code fail in threads: a per-thread context
 stack, primary vs created contexts, memory calls that need a current context, asynchronous
 copies that only land at ``Stream.synchronize()``, and it records the thread and current
 context of every call so tests can check the discipline.

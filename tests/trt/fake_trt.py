@@ -1,4 +1,4 @@
-"""A test-only fake of the ``tensorrt`` Python module, following TENSORRT.md version by version.
+"""A test-only fake of the ``tensorrt`` Python module, following its API version by version.
 
 Profiles give the attribute sets of 8.0/8.2 (bindings API only, ``max_workspace_size``),
 8.5/8.6 (both APIs), 10.x (name-based only; EXPLICIT_BATCH deprecated) and 11.x (no

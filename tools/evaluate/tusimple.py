@@ -1,4 +1,4 @@
-"""The TuSimple lane metric, restated in ``../shared/docs/TUSIMPLE_METRIC.md`` (pure numpy).
+"""The TuSimple lane benchmark's metric (the official evaluation's rules, in pure numpy).
 
 Per frame, each ground-truth (GT) lane is matched to the predicted lane with the best point
 accuracy (the share of rows where both agree within ``20 px / cos(angle)``, a row where both have

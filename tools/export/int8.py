@@ -2,7 +2,7 @@
 
 Explicit quantization (QuantizeLinear/DequantizeLinear pairs, symmetric int8 activations and
 weights, zero points 0) is the INT8 path that builds on every TensorRT version: the implicit
-calibrators are deprecated in 10.1 and gone in 11 (TENSORRT.md). Runs on a CPU.
+calibrators are deprecated in TensorRT 10.1 and removed in 11. Runs on a CPU.
 """
 
 import tempfile

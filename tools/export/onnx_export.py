@@ -18,7 +18,7 @@ from lanecam.tools.export.verify import check_frames, max_abs_diff, ort_session
 
 __all__ = ["export_keras", "ExportCheckError", "OPSET_RANGE", "name_outputs"]
 
-OPSET_RANGE = (13, 17)  # buildable on TensorRT 8.6 to 11.x (TENSORRT.md)
+OPSET_RANGE = (13, 17)  # opsets every TensorRT from 8.6 to 11.x parses
 
 
 class ExportCheckError(LanecamError):
