@@ -20,12 +20,13 @@ __all__ = ["Preprocessor", "halving_sizes", "area_resize"]
 def halving_sizes(width: int, height: int, out_width: int, out_height: int):
     """Sizes of the exact 2x reductions worth making before an INTER_AREA resize.
 
-    OpenCV's INTER_AREA is fast for exact integer factors and slow for others (720p rows
-    cropped to 504 and shrunk to 128 are a 3.94x factor: 1.8 ms). Halving first while the
-    image stays at least twice the target (each halving is OpenCV's 2x2-average fast path)
-    leaves a small non-integer step: 0.9 ms in all, on average 0.5 grey levels from the
-    one-step resize (50 frames of the Udacity clip, 2-core EPYC). The bundled model, trained
-    on one-step resizes, scores the same on TuSimple either way (0.906 / FP 0.139 / FN 0.167).
+    OpenCV's INTER_AREA takes a fast path for exact integer factors and a slow generic one for
+    others (720p rows cropped to 504 and shrunk to 128 are a 3.94x factor). Each halving is the
+    fast 2x2-average path; halving while the image stays at least twice the target leaves one
+    small non-integer step. The result differs slightly from a one-step INTER_AREA resize
+    (timings and the size of the difference: ``docs/performance.md``).
+
+    Returns the (width, height) after each halving, in order; empty when none is worth making.
     """
     sizes = []
     while (width % 2 == 0 and height % 2 == 0 and width >= 2 * out_width
@@ -132,8 +133,8 @@ class Preprocessor:
             # a uint8 model normalises inside its graph: hand it the raw pixels
             np.copyto(out[0], pixels)
         elif self.spec.layout == "NHWC" and out.dtype == np.float32 and out[0].flags.c_contiguous:
-            # OpenCV's per-channel multiply and add are ~5x faster than the numpy broadcasts
-            # (0.1 vs 0.6 ms at 320x128) and give the same float32 values
+            # OpenCV's per-channel multiply and add are several times faster than the numpy
+            # broadcasts (docs/performance.md) and give the same float32 values
             cv2.multiply(pixels, self._scale4, dst=out[0], dtype=cv2.CV_32F)
             if self._offset4 is not None:
                 cv2.add(out[0], self._offset4, dst=out[0])
