@@ -1,8 +1,14 @@
-"""Engine contract on tiny generated ONNX models: outputs, reused buffers, spec sources, bad models.
+"""The Engine contract, checked on every engine from one matrix, and the ONNX engines' model checks.
 
-The contract tests run on every engine: ONNX Runtime, and TensorRT on the fake tensorrt + pycuda
-of tests/trt with the attribute sets of 8.2 (bindings API), 8.6, 10.13 and 11.1.
+``ENGINES`` is the matrix: ONNX Runtime, the Keras reference engine (skipped without
+TensorFlow) and TensorRT on the fake tensorrt + pycuda of tests/trt with the attribute sets of
+8.2 (bindings API), 8.6, 10.13 and 11.1. Every engine runs the same tiny lane model (a 1x1
+conv, softmax and existence head, in ONNX or in Keras, see tinymodels) so the outputs are
+checked against numpy.
 """
+
+import importlib.util
+import re
 
 import numpy as np
 import pytest
@@ -10,20 +16,27 @@ import pytest
 pytest.importorskip("onnx")
 
 from lanecam.engines import Engine, open_engine, spec_path_for  # noqa: E402
+from lanecam.engines.base import EngineStateError  # noqa: E402
 from lanecam.engines.onnxruntime_engine import OnnxRuntimeEngine  # noqa: E402
-from lanecam.pipeline.errors import InputError, MissingDependencyError  # noqa: E402
-from tinymodels import make_model, reference_outputs, tiny_spec  # noqa: E402
+from lanecam.pipeline.errors import InputError, MissingDependencyError, PipelineError  # noqa: E402
+from tinymodels import make_keras_model, make_model, reference_outputs, tiny_spec  # noqa: E402
+
+HAS_TF = all(importlib.util.find_spec(m) is not None for m in ("tensorflow", "keras"))
+# the engines that read .onnx files: the same model is refused with the same message by each
+ONNX_ENGINES = ["onnxruntime", "tensorrt-8.2", "tensorrt-8.6", "tensorrt-10.13", "tensorrt-11.1"]
+KERAS = pytest.param("keras", marks=pytest.mark.skipif(not HAS_TF, reason="no tensorflow"))
+ENGINES = ONNX_ENGINES[:1] + [KERAS] + ONNX_ENGINES[1:]
 
 
-ENGINES = ["onnxruntime", "tensorrt-8.2", "tensorrt-8.6", "tensorrt-10.13", "tensorrt-11.1"]
-
-
-@pytest.fixture(params=ENGINES)
-def make_engine(request, monkeypatch, tmp_path):
-    """``(model_path, **kw) -> Engine`` for each engine (TensorRT on the fake GPU)."""
-    kind, _, version = request.param.partition("-")
+def _factory(kind_version: str, monkeypatch, tmp_path):
+    """``(model_path, **kw) -> Engine`` for one entry of the matrix (TensorRT on the fake GPU)."""
+    kind, _, version = kind_version.partition("-")
     if kind == "onnxruntime":
         return lambda path, **kw: OnnxRuntimeEngine(path, threads=1, **kw)
+    if kind == "keras":
+        from lanecam.engines.keras_engine import KerasEngine
+
+        return KerasEngine
     from trt.conftest import install
 
     from lanecam.engines.tensorrt_engine import TensorRTEngine
@@ -38,58 +51,129 @@ def spec():
     return tiny_spec()
 
 
+@pytest.fixture(params=ENGINES)
+def engine(request, monkeypatch, tmp_path, spec):
+    """A constructed (not opened) engine of each kind on the tiny model; closed afterwards."""
+    if request.param == "keras":
+        path = make_keras_model(tmp_path / "tiny.keras", spec)
+    else:
+        path = make_model(tmp_path / "tiny.onnx", spec)
+    made = _factory(request.param, monkeypatch, tmp_path)(path)
+    yield made
+    made.close()
+
+
+@pytest.fixture(params=ONNX_ENGINES)
+def make_engine(request, monkeypatch, tmp_path):
+    """``(model_path, **kw) -> Engine`` for each engine that reads ONNX files."""
+    return _factory(request.param, monkeypatch, tmp_path)
+
+
 @pytest.fixture
 def model(tmp_path, spec):
     return make_model(tmp_path / "tiny.onnx", spec)
 
 
-def _reference(spec, x):
-    return reference_outputs(spec, x)
-
-
-def test_engine_runs_and_matches_the_graph(model, spec, make_engine):
-    x = np.random.default_rng(1).random(spec.input_shape, dtype=np.float32)
-    with make_engine(model) as engine:
-        assert isinstance(engine, Engine)
-        out = engine.infer(x)
-        assert set(out) == {spec.seg_output, spec.exist_output}
-        prob, exist = _reference(spec, x)
-        np.testing.assert_allclose(out[spec.seg_output], prob, atol=1e-5)
-        np.testing.assert_allclose(out[spec.exist_output], exist, atol=1e-5)
-        assert engine.last_latency_ms > 0
-        assert engine.providers
-        assert engine.describe().startswith(engine.name + "/")
-        assert engine.spec == spec and engine.precision == "fp32"
+# ---- the contract, on every engine ------------------------------------------------------------
+def test_open_and_close_are_idempotent_and_reopen_works(engine, spec):
+    x = np.zeros(spec.input_shape, np.float32)
+    assert isinstance(engine, Engine) and not engine.is_open
+    assert engine.open() is engine and engine.is_open
+    assert engine.open() is engine  # a second open changes nothing
+    first = engine.infer(x)[spec.seg_output].copy()
+    engine.close()
     engine.close()  # idempotent
+    assert not engine.is_open
+    with engine:  # reopened, as a context manager
+        np.testing.assert_allclose(engine.infer(x)[spec.seg_output], first, atol=1e-6)
+    assert not engine.is_open
 
 
-def test_onnxruntime_reports_the_cpu_provider(model):
-    with OnnxRuntimeEngine(model) as engine:
-        assert engine.providers[-1] == "CPUExecutionProvider"
-        assert engine.describe().startswith("onnxruntime/")
+def test_infer_before_open_and_after_close_is_refused(engine, spec):
+    x = np.zeros(spec.input_shape, np.float32)
+    for call in (engine.infer, engine.infer_batch):
+        with pytest.raises(EngineStateError, match=r"before open\(\)") as info:
+            call(x)
+        # a plain usage error, not a stage failure: the runner names the stage
+        assert not isinstance(info.value, PipelineError)
+    engine.open()
+    engine.close()
+    with pytest.raises(EngineStateError, match="before open"):
+        engine.infer(x)
 
 
-def test_output_buffers_are_reused_between_calls(model, spec, make_engine):
+@pytest.mark.parametrize("shape, dtype", [((1, 8, 8, 3), np.float32), (None, np.float64),
+                                          (None, np.uint8), ((32, 64, 3), np.float32)])
+def test_wrong_input_tensors_are_refused(engine, spec, shape, dtype):
+    with engine:
+        with pytest.raises(InputError, match=r"input tensor: expected float32 \(1, 32, 64, 3\)"):
+            engine.infer(np.zeros(shape or spec.input_shape, dtype))
+
+
+def test_outputs_match_the_spec_and_the_graph(engine, spec):
+    x = np.random.default_rng(1).random(spec.input_shape, dtype=np.float32)
+    with engine:
+        out = engine.infer(x)
+        assert set(out) == set(spec.required_outputs())
+        prob, exist = reference_outputs(spec, x)
+        assert out[spec.seg_output].shape == (1, spec.input_height, spec.input_width,
+                                              spec.num_classes)
+        assert out[spec.exist_output].shape == (1, len(spec.slot_names))
+        for name, want in ((spec.seg_output, prob), (spec.exist_output, exist)):
+            assert out[name].dtype == np.float32
+            np.testing.assert_allclose(out[name], want, atol=1e-5)
+        assert engine.spec == spec and engine.precision == "fp32"
+
+
+def test_output_buffers_are_reused_and_documented(engine, spec):
     a = np.zeros(spec.input_shape, np.float32)
     b = np.ones(spec.input_shape, np.float32)
-    with make_engine(model) as engine:
+    with engine:
         first = engine.infer(a)[spec.seg_output]
         kept = first.copy()
         second = engine.infer(b)[spec.seg_output]
         assert second is first                      # the same buffer, overwritten
         assert not np.allclose(second, kept)
-        np.testing.assert_allclose(second, _reference(spec, b)[0], atol=1e-5)
+        np.testing.assert_allclose(second, reference_outputs(spec, b)[0], atol=1e-5)
+    assert re.search(r"overwritten by the next call|reused", type(engine).__doc__)
 
 
-def test_infer_refuses_a_wrong_tensor_and_use_before_open(model, spec, make_engine):
-    engine = make_engine(model)
-    with pytest.raises(Exception, match="before open"):
-        engine.infer(np.zeros(spec.input_shape, np.float32))
+def test_latency_is_measured_by_the_base_class(engine, spec):
     with engine:
-        with pytest.raises(InputError, match="expected float32"):
-            engine.infer(np.zeros((1, 8, 8, 3), np.float32))
-        with pytest.raises(InputError, match="expected float32"):
-            engine.infer(np.zeros(spec.input_shape, np.float64))
+        engine.last_latency_ms = -1.0
+        engine.infer(np.zeros(spec.input_shape, np.float32))
+        assert engine.last_latency_ms > 0
+    # backends implement _infer only; infer (guard, check, timing) is the base class's
+    assert type(engine).infer is Engine.infer and type(engine).open is Engine.open
+
+
+def test_describe_names_the_engine_and_what_runs_it(engine):
+    with engine:
+        assert engine.providers
+        assert engine.describe().startswith(engine.name + "/")
+        assert engine.name in repr(engine) and "tiny" in repr(engine)
+
+
+def test_batches_run_where_the_batch_is_free_and_are_refused_where_fixed(engine, spec):
+    x = np.random.default_rng(2).random((3,) + spec.input_shape[1:], dtype=np.float32)
+    with engine:
+        if not engine.dynamic_batch:
+            with pytest.raises(InputError, match="batch dimension is fixed"):
+                engine.infer_batch(x)
+            return
+        out = engine.infer_batch(x)
+        assert out[spec.seg_output].shape[0] == 3
+        np.testing.assert_allclose(out[spec.seg_output][2:3],
+                                   reference_outputs(spec, x[2:3])[0], atol=1e-5)
+        with pytest.raises(InputError, match=r"input batch: expected float32 \(N, 32, 64, 3\)"):
+            engine.infer_batch(x[:, :8])
+
+
+# ---- model checks of the engines that read ONNX files -----------------------------------------
+def test_onnxruntime_reports_the_cpu_provider(model):
+    with OnnxRuntimeEngine(model) as engine:
+        assert engine.providers[-1] == "CPUExecutionProvider"
+        assert engine.describe().startswith("onnxruntime/")
 
 
 def test_spec_from_sidecar_and_from_argument(tmp_path, spec, make_engine):

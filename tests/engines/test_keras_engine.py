@@ -1,6 +1,6 @@
-"""KerasEngine, the reference engine: the Engine contract on a tiny Keras model that computes
-exactly what the tiny ONNX model computes, the cross-engine check on the bundled model, and
-``lanecam run --engine keras`` / ``--spec``."""
+"""KerasEngine, the reference engine: a tiny Keras model computes exactly what the tiny ONNX
+model computes, its spec and model checks, the cross-engine check on the bundled model, and
+``lanecam run --engine keras`` / ``--spec`` (the Engine contract: test_engine_contract.py)."""
 
 import json
 import sys
@@ -13,33 +13,13 @@ pytest.importorskip("onnx")
 pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from lanecam.engines import Engine, open_engine, spec_path_for  # noqa: E402
+from lanecam.engines import open_engine, spec_path_for  # noqa: E402
 from lanecam.engines.keras_engine import KerasEngine  # noqa: E402
 from lanecam.engines.onnxruntime_engine import OnnxRuntimeEngine  # noqa: E402
 from lanecam.pipeline.errors import InputError, MissingDependencyError  # noqa: E402
-from tinymodels import conv_weights, make_model, reference_outputs, tiny_spec  # noqa: E402
+from tinymodels import make_keras_model, make_model, reference_outputs, tiny_spec  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-
-
-def make_keras_model(path, spec, height=None, width=None, save_spec=True):
-    """The tiny ONNX graph in Keras: 1x1 conv (no bias) -> channel softmax, and the existence
-    output as sigmoid(mean of the slot channels), the slice made by a fixed Dense (no Lambda,
-    so the file loads with safe_mode)."""
-    h, w, c = height or spec.input_height, width or spec.input_width, spec.num_classes
-    inp = keras.Input((h, w, 3), name=spec.input_name)
-    conv = keras.layers.Conv2D(c, 1, use_bias=False)
-    prob = keras.layers.Softmax(axis=-1, name="prob")(conv(inp))
-    mean = keras.layers.GlobalAveragePooling2D()(prob)
-    pick = keras.layers.Dense(c - 1, activation="sigmoid", name="exist")
-    exist = pick(mean)
-    model = keras.Model(inp, [prob, exist])
-    conv.set_weights([conv_weights(spec).transpose(2, 3, 1, 0)])  # OIHW -> HWIO
-    pick.set_weights([np.eye(c, c - 1, k=-1, dtype=np.float32), np.zeros(c - 1, np.float32)])
-    model.save(str(path))
-    if save_spec:
-        spec.save(spec_path_for(Path(path)))
-    return Path(path)
 
 
 @pytest.fixture
@@ -52,47 +32,16 @@ def kmodel(tmp_path, spec):
     return make_keras_model(tmp_path / "tiny.keras", spec)
 
 
-def test_runs_and_computes_what_the_onnx_model_computes(kmodel, spec, tmp_path):
+def test_computes_what_the_onnx_model_computes(kmodel, spec, tmp_path):
+    # the Engine contract itself (lifecycle, checks, buffers, timing, batches) is checked for
+    # every engine in test_engine_contract.py; this is the reference engine's purpose
     x = np.random.default_rng(1).random(spec.input_shape, dtype=np.float32)
-    with KerasEngine(kmodel) as engine:
-        assert isinstance(engine, Engine)
-        out = engine.infer(x)
-        assert set(out) == {spec.seg_output, spec.exist_output}
-        prob, exist = reference_outputs(spec, x)
-        np.testing.assert_allclose(out[spec.seg_output], prob, atol=1e-5)
-        np.testing.assert_allclose(out[spec.exist_output], exist, atol=1e-5)
-        assert engine.last_latency_ms > 0 and engine.precision == "fp32"
+    with KerasEngine(kmodel) as engine, \
+            OnnxRuntimeEngine(make_model(tmp_path / "tiny.onnx", spec), threads=1) as ort:
         assert engine.describe() == "keras/tensorflow-cpu"
-        with OnnxRuntimeEngine(make_model(tmp_path / "tiny.onnx", spec), threads=1) as ort:
-            other = ort.infer(x)
-            for name in out:
-                np.testing.assert_allclose(out[name], other[name], atol=1e-5)
-    engine.close()  # idempotent
-
-
-def test_buffers_are_reused_and_bad_calls_refused(kmodel, spec):
-    engine = KerasEngine(kmodel)
-    with pytest.raises(Exception, match="before open"):
-        engine.infer(np.zeros(spec.input_shape, np.float32))
-    with engine:
-        first = engine.infer(np.zeros(spec.input_shape, np.float32))[spec.seg_output]
-        kept = first.copy()
-        second = engine.infer(np.ones(spec.input_shape, np.float32))[spec.seg_output]
-        assert second is first and not np.allclose(second, kept)
-        with pytest.raises(InputError, match="expected float32"):
-            engine.infer(np.zeros((1, 8, 8, 3), np.float32))
-        with pytest.raises(InputError, match="expected float32"):
-            engine.infer(np.zeros(spec.input_shape, np.float64))
-
-
-def test_batches_when_the_batch_is_free(kmodel, spec):
-    x = np.random.default_rng(2).random((3,) + spec.input_shape[1:], dtype=np.float32)
-    with KerasEngine(kmodel) as engine:
-        assert engine.dynamic_batch
-        out = engine.infer_batch(x)
-        assert out[spec.seg_output].shape[0] == 3
-        np.testing.assert_allclose(out[spec.seg_output][2:3], reference_outputs(spec, x[2:3])[0],
-                                   atol=1e-5)
+        out, other = engine.infer(x), ort.infer(x)
+        for name in out:
+            np.testing.assert_allclose(out[name], other[name], atol=1e-5)
 
 
 def test_an_nchw_spec_is_transposed_back_for_keras(tmp_path):

@@ -5,9 +5,11 @@ The graph: NHWC input -> 1x1 conv to the spec's classes -> softmax over channels
 channels (the ``exist_output``, shape (1, K)). Deterministic weights, so outputs can be checked.
 """
 
+from pathlib import Path
+
 import numpy as np
 
-from lanecam.engines.modelspec import ModelSpec
+from lanecam.engines.modelspec import ModelSpec, spec_path_for
 
 
 def conv_weights(spec: ModelSpec) -> np.ndarray:
@@ -66,6 +68,29 @@ def make_model(path, spec: ModelSpec, embed_spec=True, input_name=None, input_sh
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     return path
+
+
+def make_keras_model(path, spec: ModelSpec, height=None, width=None, save_spec=True):
+    """The tiny ONNX graph in Keras (needs Keras): 1x1 conv (no bias) -> channel softmax, and
+    the existence output as sigmoid(mean of the slot channels), the slice made by a fixed Dense
+    (no Lambda, so the file loads with safe_mode). Saved to ``path`` (with its sidecar spec
+    when ``save_spec``); returns the path."""
+    import keras
+
+    h, w, c = height or spec.input_height, width or spec.input_width, spec.num_classes
+    inp = keras.Input((h, w, 3), name=spec.input_name)
+    conv = keras.layers.Conv2D(c, 1, use_bias=False)
+    prob = keras.layers.Softmax(axis=-1, name="prob")(conv(inp))
+    mean = keras.layers.GlobalAveragePooling2D()(prob)
+    pick = keras.layers.Dense(c - 1, activation="sigmoid", name="exist")
+    exist = pick(mean)
+    model = keras.Model(inp, [prob, exist])
+    conv.set_weights([conv_weights(spec).transpose(2, 3, 1, 0)])  # OIHW -> HWIO
+    pick.set_weights([np.eye(c, c - 1, k=-1, dtype=np.float32), np.zeros(c - 1, np.float32)])
+    model.save(str(path))
+    if save_spec:
+        spec.save(spec_path_for(path))
+    return Path(path)
 
 
 def tiny_spec(**changes) -> ModelSpec:

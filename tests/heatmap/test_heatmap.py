@@ -126,3 +126,29 @@ def test_bad_model_files(tmp_path, case, words):
         onnx.save(model, str(path))
     with pytest.raises(InputError, match=words.replace("(", r"\(").replace(")", r"\)")):
         HeatmapModel(path, 128, 80).open()
+
+
+def test_the_model_is_an_engine_fed_by_the_one_preprocessor(tmp_path):
+    from lanecam.engines import Engine
+    from lanecam.pipeline.preprocess import Preprocessor
+
+    spec = HeatmapSpec(**{**SPEC.__dict__, "probabilities": True})
+    model = HeatmapModel(make_heatmap_model(tmp_path / "h.onnx", spec), 128, 80)
+    assert isinstance(model.engine, Engine) and model.engine.spec == spec
+    for frame in (_frame_with_bright_block(), _frame_with_bright_block(h=160, w=256,
+                                                                        rows=(120, 152))):
+        got = model.scores(frame).copy()  # a new frame size gets its own preprocessor
+        tensor = Preprocessor(spec, frame.shape[1], frame.shape[0])(frame)
+        want = model.engine.infer(tensor)["scores"][0, ..., 1]
+        np.testing.assert_array_equal(got, want)
+        assert model.last_latency_ms > 0
+    model.close()
+    model.close()
+
+
+def test_a_sidecar_description_is_found_too(tmp_path):
+    from lanecam.engines.inputspec import spec_path_for
+
+    path = make_heatmap_model(tmp_path / "h.onnx", SPEC, embed=False)
+    SPEC.save(spec_path_for(path))
+    assert HeatmapModel(path, 128, 80).spec == SPEC
