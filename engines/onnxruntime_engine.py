@@ -20,12 +20,13 @@ from lanecam.engines.ort_session import (PROVIDER_PRIORITY, choose_providers, de
 from lanecam.engines.qdq import is_qdq
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["OnnxRuntimeEngine", "PROVIDER_PRIORITY", "default_threads"]
+__all__ = ["OnnxRuntimeEngine", "PROVIDER_PRIORITY", "default_threads", "shape_mismatch"]
 
 _ORT_TYPES = {"tensor(float)": "float32", "tensor(uint8)": "uint8", "tensor(float16)": "float16"}
 
 
-def _shape_mismatch(model_shape: Sequence, want: Sequence[int]) -> bool:
+def shape_mismatch(model_shape: Sequence, want: Sequence[int]) -> bool:
+    """True when a declared ONNX shape cannot hold ``want`` (rank or a fixed dim differs)."""
     if len(model_shape) != len(want):
         return True
     # symbolic or unknown dims (a dynamic batch) accept the spec's value
@@ -88,7 +89,7 @@ class OnnxRuntimeEngine(Engine):
         if inp.name != spec.input_name:
             raise InputError(f"{where}: input is named {inp.name!r}, the {spec_type.card} "
                              f"expects {spec.input_name!r}")
-        if _shape_mismatch(inp.shape, spec.input_shape):
+        if shape_mismatch(inp.shape, spec.input_shape):
             raise InputError(f"{where}: input {inp.name!r} has shape {list(inp.shape)}, the "
                              f"{spec_type.card} expects {list(spec.input_shape)} ({spec.layout})")
         # a symbolic first dimension (exported with a dynamic batch) takes any batch size

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lanecam.engines.onnxruntime_engine import OnnxRuntimeEngine
+from lanecam.engines.onnxruntime_engine import OnnxRuntimeEngine, shape_mismatch
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.heatmap.spec import HeatmapSpec
 from lanecam.pipeline.preprocess import Preprocessor
@@ -24,12 +24,6 @@ def channel_softmax(logits: np.ndarray) -> np.ndarray:
     np.exp(z, out=z)
     z /= z.sum(axis=-1, keepdims=True)
     return z
-
-
-def _mismatch(model_shape, want) -> bool:
-    if len(model_shape) != len(want):
-        return True
-    return any(isinstance(d, int) and d > 0 and d != w for d, w in zip(model_shape, want))
 
 
 class HeatmapModel:
@@ -67,7 +61,7 @@ class HeatmapModel:
         s = self.spec
         name, shape = next(iter(self.engine.declared_outputs.items()))
         rows, cols = s.map_size()
-        if len(shape) != 4 or _mismatch(shape[1:3], [rows, cols]):
+        if len(shape) != 4 or shape_mismatch(shape[1:3], [rows, cols]):
             raise InputError(f"--heatmap {self.path}: output {name} {list(shape)}: expected "
                              f"(1, {rows}, {cols}, classes) for its window and stride")
         classes = shape[3]
