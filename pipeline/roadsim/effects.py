@@ -34,7 +34,8 @@ def finish(img: np.ndarray, scene: Scene, cam, rng: np.random.Generator, out=Non
         img = cv2.warpAffine(img, cam.level_to_frame(), (width, height), flags=cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_REFLECT)
     if scene.bloom > 0:
-        bloom(img, scene.bloom, 2.0 * 255.0)   # lamps and lights, not the lit road
+        # lamps and lights bloom; retro-reflecting paint (~2.5 x white at night) does not
+        bloom(img, scene.bloom, 3.0 * 255.0 * p["gain"])
     draw_hood(img, scene, 255.0)
     if p["glare"] > 0:
         gx, gy = p["glare_xy"]

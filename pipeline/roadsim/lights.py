@@ -53,7 +53,7 @@ def wet_road(img: np.ndarray, scene, r_ground: int, ground: np.ndarray) -> None:
     k = np.zeros((2 * n + 1, 3), np.float32)
     k[n + 1:, 1] = np.exp(-np.arange(n) / (0.35 * n))
     k[n + 1:, 0] = k[n + 1:, 2] = 0.25 * k[n + 1:, 1]
-    k *= np.float32(1.2 * wet / k.sum())
+    k *= np.float32((1.2 if scene.light == "night" else 0.4) * wet / k.sum())
     streak = cv2.filter2D(bright, -1, k, borderType=cv2.BORDER_CONSTANT)
     streak = cv2.resize(streak, (w, h), interpolation=cv2.INTER_LINEAR)
     ground = img[r_ground:]

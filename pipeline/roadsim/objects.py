@@ -131,7 +131,7 @@ def _draw_poles(img, scene, proj, sig_a, sig_b, s_v, light):
         if scene.street_lights > 0:      # the lamp itself, far brighter than white: it blooms
             r = max(1, int(round(scene.fx * 0.3 / z[i])))
             cv2.ellipse(img, (int(c2[i]), int(r2[i])), (2 * r, r), 0, 0, 360,
-                        (1.5, 3.0, 4.0), -1, cv2.LINE_AA)
+                        (2.5, 4.5, 6.0), -1, cv2.LINE_AA)
 
 
 def hood_top(scene: Scene, width: int, height: int) -> np.ndarray:

@@ -142,7 +142,7 @@ def _draw_rear(img, proj, v, sig, d, lo, hi, body, glass, night, light):
         face(lo + 0.25, hi - 0.25, 0.6 * h, 0.88 * h, glass)
     elif v.get("kind") == "bus":
         face(lo + 0.2, hi - 0.2, 0.55 * h, 0.85 * h, glass)
-    tail = np.array([0.15, 0.15, 2.2]) if night else np.array([0.1, 0.1, 0.55])
+    tail = np.array([0.3, 0.3, 4.0]) if night else np.array([0.1, 0.1, 0.55])
     y0, y1 = (0.5 * h, 0.58 * h) if not truck else (0.9, 1.1)
     face(lo + 0.05, lo + 0.35, y0, y1, tail)
     face(hi - 0.35, hi - 0.05, y0, y1, tail)
