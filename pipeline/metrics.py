@@ -13,7 +13,6 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from lanecam.pipeline.errors import InputError
 
 __all__ = ["LatencyStats", "Metrics", "latency_summary", "LATENCY_KEYS"]
 
@@ -166,10 +165,10 @@ class Metrics:
             "rings": {r.name: r.stats() for r in self.rings},
         }
 
-    def write_json(self, path) -> Path:
-        """Write ``summary()`` to ``path`` (its folder must exist)."""
-        path = Path(path)
-        if not path.parent.is_dir():
-            raise InputError(f"{path}: output folder {path.parent} does not exist")
-        path.write_text(json.dumps(self.summary(), indent=2) + "\n")
-        return path
+    def write_json(self, path, flag: str = "--stats") -> Path:
+        """Write ``summary()`` to ``path`` (its folder must exist), all at once: a temporary
+        name renamed into place (``lanecam.pipeline.outputs.write_atomic``)."""
+        from lanecam.pipeline.outputs import check_writable_folder, write_atomic
+
+        check_writable_folder(flag, path)
+        return write_atomic(path, json.dumps(self.summary(), indent=2) + "\n", flag)

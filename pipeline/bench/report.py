@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import List, Optional
 
-from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.outputs import check_writable_folder, write_atomic
 
 __all__ = ["to_markdown", "write_json", "write_text", "summary_lines"]
 
@@ -164,24 +164,21 @@ def summary_lines(data: dict) -> List[str]:
     return lines
 
 
-def _writable(path) -> Path:
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: output folder {path.parent} does not exist")
-    return path
+def _writable(path, flag: str) -> Path:
+    check_writable_folder(flag, path)
+    return Path(path)
 
 
 def write_json(data: dict, path) -> Path:
     """Write the report as indented JSON (non-finite numbers become null)."""
     from lanecam.pipeline.sinks.jsonl import jsonable
 
-    path = _writable(path)
-    path.write_text(json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n")
-    return path
+    path = _writable(path, "--json")
+    return write_atomic(path, json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n",
+                        "--json")
 
 
 def write_text(text: str, path) -> Path:
     """Write ``text`` (the Markdown report) to ``path``."""
-    path = _writable(path)
-    path.write_text(text + "\n")
-    return path
+    path = _writable(path, "--markdown")
+    return write_atomic(path, text + "\n", "--markdown")

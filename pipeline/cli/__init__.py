@@ -53,21 +53,37 @@ def _build_parser():
     return parser
 
 
+# commands whose threaded runner arms the stop signals once it runs (see pipeline.signals)
+_DEFERRED_SIGNALS = ("run",)
+
+
 def main(argv=None) -> int:
-    """Parse ``argv`` and run the subcommand; returns the process exit code."""
-    parser = _build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
-        return 2
+    """Parse ``argv`` and run the subcommand; returns the process exit code.
+
+    Ctrl-C, SIGTERM and SIGHUP finish the outputs and exit with 128 + the signal number
+    (130, 143, 129).
+    """
+    from lanecam.pipeline import signals
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    signals.install(deferred=bool(argv) and argv[0] in _DEFERRED_SIGNALS)
+    command = argv[0] if argv else ""
     try:
-        return int(args._run(args) or 0)
+        parser = _build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "_run", None):
+            parser.print_help()
+            return 2
+        code = int(args._run(args) or 0)
+        # a signal may have stopped the run gracefully: say which one in the exit status
+        return signals.exit_code(code) if code == 130 else code
     except LanecamError as exc:
-        print(f"lanecam {args.command}: error: {exc}", file=sys.stderr)
+        print(f"lanecam {command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"lanecam {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        name = f" ({exc})" if isinstance(exc, signals.Interrupted) else ""
+        print(f"lanecam {command}: interrupted{name}", file=sys.stderr)
+        return signals.exit_code()
 
 
 if __name__ == "__main__":

@@ -117,9 +117,16 @@ def run(args) -> int:
                                 to_markdown, write_json, write_plot, write_text)
     from lanecam.pipeline.errors import InputError
 
+    config_path = getattr(args, "config", None)
     args = load_config(BenchConfig, args)
     if args.frames is not None and args.seconds is not None:
         raise InputError("--frames and --seconds: give one of them, not both")
+    from lanecam.pipeline.outputs import check_outputs
+
+    # minutes of measuring must not end in an unwritable report or an overwritten input
+    check_outputs({"SOURCE": args.source, "--model": args.model, "--calibration": args.calibration,
+                   "--config": config_path},
+                  {"--json": args.json, "--markdown": args.markdown, "--plot": args.plot})
     engines = _list(args.engine, "engine")
     for e in engines:
         if e not in ENGINE_NAMES:

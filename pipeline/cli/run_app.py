@@ -1,10 +1,12 @@
 """What ``lanecam run`` does: open everything (bad input fails here, before any thread),
 build the pipeline, run it with a progress bar or PERF lines, report."""
 
+import signal
 import sys
 import time
 from typing import List, Optional
 
+from lanecam.pipeline import signals
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.metrics import Metrics
 
@@ -65,6 +67,18 @@ class RunApp:
             made.append(S.NullSink())
         return made
 
+    def _check_paths(self) -> None:
+        """Outputs never overwrite an input or each other, and their folders are writable:
+        checked before anything is opened or written."""
+        from lanecam.pipeline.outputs import check_outputs
+
+        o = self.config
+        source = o.source[len("file://"):] if o.source.startswith("file://") else o.source
+        check_outputs({"SOURCE": source, "--model": o.model, "--spec": o.spec,
+                       "--calibration": o.calibration, "--heatmap": o.heatmap},
+                      {"-o": o.output, "--lanes": o.lanes, "--stats": o.stats},
+                      {"--images": o.images})
+
     def build(self):
         """Open the model, the source, the sinks; returns the (unstarted) runner."""
         from dataclasses import replace
@@ -74,6 +88,7 @@ class RunApp:
         from lanecam.pipeline.detector import LaneDetector
 
         o = self.config
+        self._check_paths()
         detector = LaneDetector(config=o.detector_config())
         self.source = src = self._open_source()
         w, h = src.width, src.height
@@ -106,7 +121,7 @@ class RunApp:
         """Close what was opened when the pipeline never started."""
         for sink in self.sinks:
             try:
-                sink.close()
+                sink.close(keep=False)
             except Exception:  # noqa: BLE001 - the original error matters more
                 pass
         if self.source is not None:
@@ -114,6 +129,7 @@ class RunApp:
 
     # ---- running ---------------------------------------------------------------------------
     def _tick(self, metrics: Metrics) -> None:
+        signals.arm()  # the runner is running: a stop signal now means "finish the outputs"
         if self._bar is not None:
             self._bar.update(metrics.frames_done - self._bar.n)
             metrics.tick()
@@ -155,7 +171,9 @@ class RunApp:
             _say(f"{m.frames_done} frames in {m.elapsed():.1f} s ({m.fps():.1f} fps end to end"
                  f"{p95}), dropped {m.dropped}; engine {m.engine}")
         if runner.interrupted:
-            _say(f"interrupted: the outputs hold the {m.frames_done} frames processed")
+            sig = signals.received()
+            name = f" by {signal.Signals(sig).name}" if sig else ""
+            _say(f"interrupted{name}: the outputs hold the {m.frames_done} frames processed")
             return 130
         ended_early = getattr(src, "ended_early", None)
         if ended_early:

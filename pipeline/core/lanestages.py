@@ -88,8 +88,9 @@ class SinkStage(Stage):
     """Writes each frame to its sinks, in order; the sinks are closed in this thread at the end.
 
     The sinks are opened by the caller before the run (bad output paths are reported before
-    any thread starts). ``close()`` runs in ``teardown``, so the output is complete after an
-    error or Ctrl-C as well.
+    any thread starts). ``close()`` runs in ``teardown``: after the end of the input, a
+    graceful stop (Ctrl-C, SIGTERM) or a failure upstream (a camera unplugged), the outputs
+    are finished (the video's index written) and renamed into place with the frames so far.
     """
 
     def __init__(self, sinks: Sequence, name: str = "sink", counts_frames: bool = True):

@@ -17,6 +17,9 @@ class Sink:
 
     Lifecycle: ``open(width, height, fps)`` once with the source's geometry, ``write`` per
     frame, ``close()`` (idempotent; must leave a complete output even after Ctrl-C).
+    A sink that writes a file writes it under a temporary name (``self.partial``, a
+    ``PartialFile``): ``close()`` renames it into place, ``close(keep=False)`` (a failed run)
+    deletes it, so a half file never appears under the final name.
     ``write`` gets the pipeline's pooled frame buffer: a sink must not keep a reference to it
     after returning (copy or encode it first).
 
@@ -38,6 +41,7 @@ class Sink:
         self.fps = 0.0
         self.frames_written = 0
         self.stop_requested = False
+        self.partial = None  # PartialFile of a file-writing sink, set by its _open
         self._is_open = False
 
     def open(self, width: int, height: int, fps: float) -> None:
@@ -51,11 +55,28 @@ class Sink:
         self._write(frame, result, meta)
         self.frames_written += 1
 
-    def close(self) -> None:
-        """Finish the output; safe to call twice or after a failed ``open``."""
-        if self._is_open:
-            self._is_open = False
+    def close(self, keep: bool = True) -> None:
+        """Finish the output; safe to call twice or after a failed ``open``.
+
+        ``keep=False`` (the run failed, or never started): a file output is deleted instead of
+        being renamed into place, and a previous file of that name stays as it was.
+        """
+        if not self._is_open:
+            if self.partial is not None:
+                self.partial.discard()  # _open failed after creating the file
+            return
+        self._is_open = False
+        try:
             self._close()
+        except BaseException:
+            if self.partial is not None:
+                self.partial.discard()
+            raise
+        if self.partial is not None:
+            if keep:
+                self.partial.commit()
+            else:
+                self.partial.discard()
 
     def describe(self) -> str:
         """One line for the user: what this sink writes and how."""

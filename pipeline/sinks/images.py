@@ -51,8 +51,11 @@ class ImageFolderSink(Sink):
 
     def _write(self, frame, result, meta) -> None:
         path = self.path_for(frame_id_of(result, meta))
-        if not self._cv2.imwrite(path, frame, self._params):
+        # written under a hidden name and renamed: a reader never sees half an image
+        tmp = os.path.join(self.folder, f".partial-{os.getpid()}.{self.ext}")
+        if not self._cv2.imwrite(tmp, frame, self._params):
             raise LanecamError(f"{path}: could not write the image (disk full or no permission?)")
+        os.replace(tmp, path)
 
     def describe(self) -> str:
         return f"images {self.folder}/NNNNNN.{self.ext}"

@@ -12,6 +12,7 @@ import numpy as np
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lanes.extract import tusimple_xs
+from lanecam.pipeline.outputs import PartialFile
 from lanecam.pipeline.sinks.base import Sink, frame_id_of
 
 __all__ = ["JsonLinesSink", "native_record", "tusimple_record", "jsonable"]
@@ -117,8 +118,9 @@ class JsonLinesSink(Sink):
         folder = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(folder):
             raise InputError(f"{self.path}: output folder {folder} does not exist")
+        self.partial = PartialFile(self.path, "--lanes")
         try:
-            self._fh = open(self.path, "w", encoding="utf-8")
+            self._fh = open(self.partial.path, "w", encoding="utf-8")
         except OSError as exc:
             raise InputError(f"{self.path}: cannot write: {exc.strerror}") from None
 

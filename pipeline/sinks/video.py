@@ -9,6 +9,7 @@ import numpy as np
 
 from lanecam.pipeline.errors import InputError, LanecamError
 from lanecam.pipeline.lazy import require
+from lanecam.pipeline.outputs import PartialFile
 from lanecam.pipeline.sinks.base import Sink
 
 __all__ = ["VideoFileSink"]
@@ -90,6 +91,8 @@ class VideoFileSink(Sink):
             raise InputError(f"{self.path}: output folder {folder} does not exist")
         if os.path.isdir(self.path):
             raise InputError(f"{self.path}: is a folder, expected a video file name")
+        self.partial = PartialFile(self.path, "-o")
+        self._file = str(self.partial.path)
         rate = frame_rate(self.fps)
         # 4:2:0 video needs even sizes (FFmpeg would silently crop an odd one): pad instead
         self._ew, self._eh = self.width + self.width % 2, self.height + self.height % 2
@@ -107,7 +110,7 @@ class VideoFileSink(Sink):
 
         self._cv2 = cv2
         try:
-            self._container = av.open(self.path, mode="w", options={"movflags": "+faststart"}
+            self._container = av.open(self._file, mode="w", options={"movflags": "+faststart"}
                                       if self.path.lower().endswith((".mp4", ".mov")) else {})
         except (OSError, ValueError) as exc:
             raise InputError(f"{self.path}: cannot write a video here: {exc}") from None
@@ -127,7 +130,7 @@ class VideoFileSink(Sink):
 
         self._cv2 = cv2
         fourcc = "mp4v" if self.codec == "auto" else self.codec
-        writer = cv2.VideoWriter(self.path, cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*fourcc),
+        writer = cv2.VideoWriter(self._file, cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*fourcc),
                                  self.fps, (self._ew, self._eh))
         if not writer.isOpened():
             raise InputError(f"{self.path}: OpenCV cannot write {fourcc} video to this file")

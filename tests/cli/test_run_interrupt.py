@@ -49,7 +49,10 @@ def test_a_stage_failure_is_exit_1_naming_the_stage(tmp_path, capsys, monkeypatc
 
 
 @pytest.mark.slow
-def test_ctrl_c_leaves_a_playable_output_with_the_frames_so_far(tmp_path, tiny_model):
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                          (signal.SIGHUP, 129)])
+def test_a_stop_signal_leaves_a_playable_output_with_the_frames_so_far(tmp_path, tiny_model,
+                                                                        signum, code):
     av = pytest.importorskip("av")
     video = write_video(tmp_path / "long.mp4", frames=3000, width=320, height=192)
     out, lanes = tmp_path / "out.mp4", tmp_path / "out.jsonl"
@@ -59,22 +62,51 @@ def test_ctrl_c_leaves_a_playable_output_with_the_frames_so_far(tmp_path, tiny_m
         stderr=subprocess.PIPE, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"),
         # a pytest started in the background ignores SIGINT and its children inherit that:
         # give the child the default disposition, as a terminal would
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT,
+                                                                        signal.SIGHUP)])
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until frames are being written
-            if lanes.exists() and lanes.stat().st_size > 2000:
+            partial = list(tmp_path.glob(".out.partial-*.jsonl"))  # renamed when complete
+            if partial and partial[0].stat().st_size > 2000:
+                assert not lanes.exists()
                 break
             time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert "Traceback" not in err
+    assert f"interrupted by {signal.Signals(signum).name}" in err
     ids = [json.loads(x)["frame_id"] for x in lanes.read_text().splitlines()]
     assert 0 < len(ids) < 3000 and ids == list(range(len(ids)))
     with av.open(str(out)) as c:
         decoded = sum(1 for _ in c.decode(c.streams.video[0]))
     assert decoded == len(ids)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.05, 0.2, 0.4, 0.7, 1.0])
+def test_ctrl_c_while_starting_is_one_line_and_leaves_no_partial_file(tmp_path, tiny_model,
+                                                                     delay):
+    video = write_video(tmp_path / "in.mp4", frames=200, width=160, height=96)
+    out, lanes = tmp_path / "out.mp4", tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lanecam", "run", str(video), "--model", str(tiny_model),
+         "-o", str(out), "--lanes", str(lanes), "--quiet"],
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, 130), err  # 0: it had already finished
+    assert "Traceback" not in err and "terminate called" not in err
+    assert "is not installed" not in err
+    assert not list(tmp_path.glob(".*partial*")), "a temporary output was left behind"
+    if lanes.exists():  # outputs are complete or absent, and agree
+        n = len(lanes.read_text().splitlines())
+        av = pytest.importorskip("av")
+        with av.open(str(out)) as c:
+            assert sum(1 for _ in c.decode(c.streams.video[0])) == n
