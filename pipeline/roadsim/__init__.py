@@ -10,6 +10,13 @@ polygons; camera effects come last. Deterministic for a seed.
     frame, gt = random_frame(7, width=640, height=360)
     gt.lines, gt.exists, gt.slot_mask(90, 160), gt.tusimple_lanes(range(160, 720, 10))
 
+Scene distribution: ``random_frame`` draws the v2 mix (``mix.DEFAULT_MIX``: barriers, walls,
+curbs and hedges beside or instead of edge lines, bare verges, rural roads with edge lines or no
+paint, dense traffic, a bonnet, camera height 1-3 m, HFOV 40-120 deg, barrel lens, roll, wet
+roads, street lights, glare, and frames with no road, whose labels are empty); ``mix=V1`` gives
+the v1 distribution. ``RoadRenderer`` drives stay v1 unless given a mix. Only painted lines are
+labelled: a road edge, a barrier or a vehicle side never is; a line hidden by a vehicle is.
+
 Conventions: slots L2, L1, R1, R2 are the two lines on each side of the vehicle, left to
 right; ``lateral_offset_m`` > 0 when the vehicle is right of its lane centre;
 ``curvature_radius_m`` > 0 when the road bends right (inf when straight).

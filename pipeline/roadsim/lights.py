@@ -42,19 +42,22 @@ def wet_road(img: np.ndarray, scene, r_ground: int, ground: np.ndarray) -> None:
         return
     wet = scene.wet
     sw, sh = max(8, w // 4), max(8, h // 4)
-    src = img.copy()
-    road = cv2.absdiff(src[r_ground:], ground).max(axis=2) < 1e-4
-    src[r_ground:][road] = 0.0
-    small = cv2.resize(src, (sw, sh), interpolation=cv2.INTER_AREA)
+    # 1 where something stands (or sky), 0 on bare road; applied at the low resolution
+    stand = np.ones((h, w), np.float32)
+    moved = cv2.cvtColor(cv2.absdiff(img[r_ground:], ground), cv2.COLOR_BGR2GRAY)
+    stand[r_ground:] = moved > 1e-5
+    small = cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA)
+    small *= cv2.resize(stand, (sw, sh), interpolation=cv2.INTER_AREA)[..., None]
     thr = 0.5 if scene.light == "night" else 0.75
     bright = cv2.max(cv2.subtract(small, (thr, thr, thr, 0.0)), 0.0)
-    # one-sided vertical kernel: a source at row y lights rows below it, fading with distance
+    # one-sided vertical kernel: a source at row y lights rows below it, fading with distance;
+    # a little sideways spread (separable, so it costs one 1-D pass each way)
     n = max(3, sh // 3)
-    k = np.zeros((2 * n + 1, 3), np.float32)
-    k[n + 1:, 1] = np.exp(-np.arange(n) / (0.35 * n))
-    k[n + 1:, 0] = k[n + 1:, 2] = 0.25 * k[n + 1:, 1]
-    k *= np.float32((1.2 if scene.light == "night" else 0.4) * wet / k.sum())
-    streak = cv2.filter2D(bright, -1, k, borderType=cv2.BORDER_CONSTANT)
+    ky = np.zeros(2 * n + 1, np.float32)
+    ky[n + 1:] = np.exp(-np.arange(n) / (0.35 * n))
+    ky *= np.float32((1.2 if scene.light == "night" else 0.4) * wet / ky.sum())
+    kx = np.array([0.25, 1.0, 0.25], np.float32) / np.float32(1.5)
+    streak = cv2.sepFilter2D(bright, -1, kx, ky, borderType=cv2.BORDER_CONSTANT)
     streak = cv2.resize(streak, (w, h), interpolation=cv2.INTER_LINEAR)
     ground = img[r_ground:]
     cv2.add(ground, streak[r_ground:], dst=ground)

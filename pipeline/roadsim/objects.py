@@ -1,5 +1,5 @@
-"""Vertical things drawn as projected polygons: barriers, guard rails, roadside trees, an
-overpass, other vehicles (which hide markings but not labels), and the ego vehicle's hood."""
+"""Vertical things drawn as projected polygons: roadside trees, light poles, an overpass, and
+the ego vehicle's hood; barriers (barriers.py) and vehicles (traffic.py) are drawn from here."""
 
 import cv2
 import numpy as np
