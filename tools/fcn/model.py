@@ -19,7 +19,7 @@ from keras import layers
 
 from lanecam.engines.keras_layers import custom_objects
 
-__all__ = ["LaneFCNConfig", "build_lanefcn", "AddCoords", "CUSTOM_OBJECTS"]
+__all__ = ["LaneFCNConfig", "build_lanefcn", "AddCoords", "CUSTOM_OBJECTS", "V2_CONFIGS"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,18 @@ class LaneFCNConfig:
     decoder_width: int = 32
     dilations: tuple = (2, 4, 8)
 
+
+# Proposed v2 sizes (issue 14, item 2): more width everywhere and a fourth dilation for the
+# context a wide, cluttered frame needs; the same blocks, so the same op set. Not trained yet.
+V2_CONFIGS = {
+    "v2-320": LaneFCNConfig(widths=(32, 48, 64, 96, 160), decoder_width=48,
+                            dilations=(2, 4, 8, 16)),
+    "v2-384": LaneFCNConfig(input_height=160, input_width=384, widths=(32, 48, 64, 96, 160),
+                            decoder_width=48, dilations=(2, 4, 8, 16)),
+    "v2-384-lite": LaneFCNConfig(input_height=160, input_width=384,
+                                 widths=(24, 32, 56, 96, 160), decoder_width=32,
+                                 dilations=(2, 4, 8, 16)),
+}
 
 # defined with the runtime's Keras loader, which must know it to load a saved LaneFCN
 CUSTOM_OBJECTS = custom_objects()
