@@ -1,6 +1,7 @@
 """Image folders and globs (``frames/``, ``clips/**/*.jpg``) read in natural sort order."""
 
 import glob
+import logging
 import os
 import re
 from typing import List, Optional
@@ -9,8 +10,11 @@ from lanecam.pipeline.constants import IMAGE_EXTENSIONS
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.sources.base import Pacer, ReadResult, ReadStatus, Source, copy_into
 from lanecam.pipeline.sources.capture import import_cv2
+from lanecam.pipeline.sources.damage import SkipLog
 
 __all__ = ["ImageFolderSource", "has_glob_magic"]
+
+log = logging.getLogger("lanecam.sources")
 
 
 def has_glob_magic(text: str) -> bool:
@@ -43,8 +47,11 @@ class ImageFolderSource(Source):
         realtime: pace at ``fps`` and behave as a live source.
         path: the path when ``uri`` is a ``file://`` URI.
 
-    Every image must have the size of the first one (``read`` raises ``InputError`` naming the
-    odd one out). ``source_name`` is the image path relative to the folder (or to the fixed
+    An image that cannot be read is skipped, not fatal: its index goes to ``skipped`` and its
+    path to ``unreadable`` (``lanecam run`` names them at the end and exits 2), like a damaged
+    video frame. An image whose size differs from the first readable one is resized to that
+    size with ``INTER_AREA`` (the pipeline's buffers and preprocessing have one frame size),
+    with one warning naming the first such file. ``source_name`` is the image path relative to the folder (or to the fixed
     part of the glob), with ``/`` separators: TuSimple's ``raw_file``. ``ts`` is index / fps.
     """
 
@@ -62,6 +69,10 @@ class ImageFolderSource(Source):
         self._index = 0
         self._cv2 = None
         self._pacer: Optional[Pacer] = None
+        self._pending = None
+        self.skipped = SkipLog()
+        self.unreadable: List[str] = []
+        self.resized = 0
 
     def _list(self) -> None:
         uri = self.path
@@ -89,29 +100,56 @@ class ImageFolderSource(Source):
         self._names = [rel[i] for i in order]
 
     def _load(self, index: int):
+        """The image at ``index``, or None (counted as skipped) when it cannot be read."""
         path = self.files[index]
         image = self._cv2.imread(path, self._cv2.IMREAD_COLOR)
         if image is None:
-            raise InputError(f"{path}: not a readable image")
+            self.skipped.add(index)
+            self.unreadable.append(path)
+            log.warning("%s: not a readable image; skipped", path)
         return image
 
     def _open(self) -> None:
         self._cv2 = import_cv2("reading images")
         self._list()
-        first = self._load(0)
-        self.height, self.width = first.shape[:2]
-        self.frame_count = len(self.files)
         self._index = 0
+        first = self._next_image()
+        if first is None:
+            raise InputError(f"{self.path}: none of the {len(self.files)} images is readable "
+                             f"(first: {self.files[0]})")
+        self.height, self.width = first.shape[:2]
+        self._pending = first  # the probe image is the first frame: not read twice
+        self.frame_count = len(self.files)
         self._pacer = Pacer(self.fps) if self.realtime else None
 
+    def _next_image(self):
+        """The next readable image from ``_index`` on (``_index`` is left on it), or None."""
+        while self._index < len(self.files):
+            image = self._load(self._index)
+            if image is not None:
+                return image
+            self._index += 1
+        return None
+
+    def _fit(self, image):
+        """``image`` at the first image's size (INTER_AREA: the right filter to shrink)."""
+        if image.shape[:2] == (self.height, self.width):
+            return image
+        if not self.resized:
+            log.warning("%s: is %dx%d, resized to %dx%d like the first image (said once)",
+                        self.files[self._index], image.shape[1], image.shape[0],
+                        self.width, self.height)
+        self.resized += 1
+        return self._cv2.resize(image, (self.width, self.height),
+                                interpolation=self._cv2.INTER_AREA)
+
     def _read(self, out, timeout: float) -> ReadResult:
-        if self._index >= len(self.files):
+        image, self._pending = self._pending, None
+        if image is None:
+            image = self._next_image()
+        if image is None:
             return ReadStatus.END, None, 0.0
-        image = self._load(self._index)
-        if image.shape[:2] != (self.height, self.width):
-            raise InputError(f"{self.files[self._index]}: is {image.shape[1]}x{image.shape[0]}, "
-                             f"expected {self.width}x{self.height} like the first image of "
-                             f"{self.uri}")
+        image = self._fit(image)
         self.source_name = self._names[self._index]
         ts = self._index / self.fps
         self._index += 1

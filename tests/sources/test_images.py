@@ -48,13 +48,18 @@ def test_decodes_into_callers_buffer(tmp_path):
     assert status is ReadStatus.OK and frame is buf and buf.mean() == 77 and ts == 0.0
 
 
-def test_inconsistent_size_names_the_odd_image(tmp_path):
-    _write(tmp_path / "1.png")
-    _write(tmp_path / "2.png", size=(40, 24))
+def test_later_images_of_another_size_are_resized_once_warned(tmp_path, caplog):
+    _write(tmp_path / "1.png", 10)
+    _write(tmp_path / "2.png", 50, size=(64, 48))
+    _write(tmp_path / "3.png", 90, size=(16, 12))
     with open_source(str(tmp_path)) as src:
-        assert src.read()[0] is ReadStatus.OK
-        with pytest.raises(InputError, match=r"2\.png: is 40x24, expected 32x24"):
-            src.read()
+        frames = [src.read()[1] for _ in range(3)]
+        assert src.read()[0] is ReadStatus.END
+    assert [f.shape for f in frames] == [(24, 32, 3)] * 3
+    assert [int(f.mean()) for f in frames] == [10, 50, 90]
+    assert src.resized == 2
+    warnings = [r.getMessage() for r in caplog.records if "resized" in r.getMessage()]
+    assert len(warnings) == 1 and "2.png: is 64x48, resized to 32x24" in warnings[0]
 
 
 @pytest.mark.parametrize("make, message", [
@@ -66,9 +71,29 @@ def test_empty_folders_and_globs_are_refused(tmp_path, make, message):
         open_source(str(make(tmp_path))).open()
 
 
-def test_unreadable_image_is_refused(tmp_path):
+def test_unreadable_images_are_skipped_counted_and_named(tmp_path):
+    _write(tmp_path / "0.png", 10)
+    (tmp_path / "1.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    _write(tmp_path / "2.png", 30)
+    (tmp_path / "3.png").write_bytes(b"")
+    _write(tmp_path / "4.png", 50)
+    with open_source(str(tmp_path)) as src:
+        assert _names(src) == [("0.png", 10), ("2.png", 30), ("4.png", 50)]
+    assert src.skipped.ranges == [(1, 1), (3, 3)] and src.skipped.count == 2
+    assert [p.rsplit("/", 1)[-1] for p in src.unreadable] == ["1.jpg", "3.png"]
+
+
+def test_unreadable_first_image_is_skipped_too(tmp_path):
+    (tmp_path / "0.jpg").write_bytes(b"junk")
+    _write(tmp_path / "1.png", 30)
+    with open_source(str(tmp_path)) as src:
+        assert src.width == 32 and _names(src) == [("1.png", 30)]
+    assert src.skipped.count == 1
+
+
+def test_folder_of_only_unreadable_images_is_refused(tmp_path):
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
-    with pytest.raises(InputError, match="broken.jpg: not a readable image"):
+    with pytest.raises(InputError, match="none of the 1 images is readable.*broken.jpg"):
         open_source(str(tmp_path)).open()
 
 
