@@ -8,7 +8,21 @@ import numpy as np
 
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["ReadStatus", "Source", "Pacer", "copy_into", "fits"]
+__all__ = ["ReadStatus", "Source", "Pacer", "copy_into", "fits", "check_frame_size",
+           "MIN_SIDE", "MAX_WIDTH", "MAX_HEIGHT"]
+
+# Frame sizes the pipeline accepts: under 8 px there is nothing to detect (and the
+# preprocessing divides the frame into cells); over 8K (7680x4320) a frame pool of a few
+# frames already costs gigabytes, so a typo must be refused rather than allocated.
+MIN_SIDE, MAX_WIDTH, MAX_HEIGHT = 8, 7680, 4320
+
+
+def check_frame_size(what: str, width: int, height: int) -> None:
+    """Raise a one-line ``InputError`` naming ``what`` (a file, URI) when ``width`` x
+    ``height`` is outside MIN_SIDE..MAX_WIDTH x MIN_SIDE..MAX_HEIGHT."""
+    if not (MIN_SIDE <= width <= MAX_WIDTH and MIN_SIDE <= height <= MAX_HEIGHT):
+        raise InputError(f"{what}: frame size {width}x{height} is out of range (width "
+                         f"{MIN_SIDE}..{MAX_WIDTH}, height {MIN_SIDE}..{MAX_HEIGHT})")
 
 
 class ReadStatus(enum.Enum):

@@ -8,7 +8,8 @@ from typing import List, Optional
 
 from lanecam.pipeline.constants import IMAGE_EXTENSIONS
 from lanecam.pipeline.errors import InputError
-from lanecam.pipeline.sources.base import Pacer, ReadResult, ReadStatus, Source, copy_into
+from lanecam.pipeline.sources.base import (Pacer, ReadResult, ReadStatus, Source, check_frame_size,
+                                          copy_into)
 from lanecam.pipeline.sources.capture import import_cv2
 from lanecam.pipeline.sources.damage import SkipLog
 
@@ -118,6 +119,7 @@ class ImageFolderSource(Source):
             raise InputError(f"{self.path}: none of the {len(self.files)} images is readable "
                              f"(first: {self.files[0]})")
         self.height, self.width = first.shape[:2]
+        check_frame_size(self.files[self._index], self.width, self.height)
         self._pending = first  # the probe image is the first frame: not read twice
         self.frame_count = len(self.files)
         self._pacer = Pacer(self.fps) if self.realtime else None

@@ -10,7 +10,7 @@ from typing import Optional
 import numpy as np
 
 from lanecam.pipeline.errors import InputError
-from lanecam.pipeline.sources.base import ReadResult, ReadStatus, Source
+from lanecam.pipeline.sources.base import ReadResult, ReadStatus, Source, check_frame_size
 from lanecam.pipeline.sources.capture import import_cv2, quiet_opencv
 from lanecam.pipeline.sources.uri import parse_options
 
@@ -125,6 +125,11 @@ class StreamSource(Source):
                              f"not a video; gave up after {time.monotonic() - start:.1f} s, "
                              f"limit {self.open_timeout:g} s)")
         self.height, self.width = first.shape[:2]
+        try:
+            check_frame_size(self.uri, self.width, self.height)
+        except InputError:
+            cap.release()
+            raise
         fps = float(cap.get(self._cv2.CAP_PROP_FPS))
         self.fps = fps if 0 < fps < 1000 else 30.0
         self._stop.clear()

@@ -3,7 +3,8 @@
 from typing import Optional
 
 from lanecam.pipeline.errors import InputError, LanecamError
-from lanecam.pipeline.sources.base import Pacer, ReadResult, ReadStatus, Source, fits
+from lanecam.pipeline.sources.base import (Pacer, ReadResult, ReadStatus, Source, check_frame_size,
+                                          fits)
 from lanecam.pipeline.sources.uri import parse_options
 
 __all__ = ["SyntheticSource"]
@@ -32,6 +33,7 @@ class SyntheticSource(Source):
         super().__init__(uri)
         if width < 16 or height < 16:
             raise InputError(f"{uri}: width and height must be >= 16, got {width}x{height}")
+        check_frame_size(uri, width, height)  # refused before the renderer allocates
         if not fps > 0:
             raise InputError(f"{uri}: fps must be > 0, got {fps}")
         if frames < 0:

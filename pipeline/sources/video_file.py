@@ -7,7 +7,7 @@ from typing import Optional
 import numpy as np
 
 from lanecam.pipeline.errors import InputError
-from lanecam.pipeline.sources.base import Pacer, ReadResult, ReadStatus, copy_into
+from lanecam.pipeline.sources.base import Pacer, ReadResult, ReadStatus, check_frame_size, copy_into
 from lanecam.pipeline.sources.capture import CaptureSource, import_cv2, quiet_opencv
 from lanecam.pipeline.sources.damage import SkipLog, probe_cut
 
@@ -84,6 +84,11 @@ class VideoFileSource(CaptureSource):
                              "video)")
         if self.width <= 0 or self.height <= 0:
             self.height, self.width = first.shape[:2]
+        try:
+            check_frame_size(path, self.width, self.height)
+        except InputError:
+            self._close()
+            raise
         # keep the probe frame rather than seeking back: seeking is inexact for many codecs
         self._first = first
         self._index = self._position = 0
