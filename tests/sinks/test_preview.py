@@ -13,7 +13,7 @@ import pytest
 
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.sinks import MjpegPreviewSink
-from lanecam.pipeline.sinks.preview import parse_bind
+from lanecam.pipeline.sinks.preview import host_allowed, parse_bind
 
 
 def read_parts(response, count, timeout=10.0):
@@ -159,3 +159,156 @@ def test_parse_bind(text, expected):
 def test_parse_bind_refuses(text):
     with pytest.raises(InputError, match=r"expected \[HOST:\]PORT"):
         parse_bind(text)
+
+
+# ---- bounded connections and the Host check -------------------------------------------------
+
+def _preview_threads():
+    # handler threads are unnamed (Thread-N ...); count every thread, as a leak would show
+    return threading.active_count()
+
+
+def _wait_until(predicate, timeout=5.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def _idle_sockets(port, count):
+    """``count`` connections that never send a byte (a slow-loris client)."""
+    return [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
+
+
+def _is_closed_by_server(sock) -> bool:
+    sock.settimeout(0.05)
+    try:
+        return sock.recv(1) == b""  # EOF: the server hung up
+    except socket.timeout:
+        return False
+    except OSError:
+        return True  # reset: hung up too
+
+
+@pytest.fixture
+def guarded():
+    sink = MjpegPreviewSink("127.0.0.1:0", request_timeout=0.5, max_connections=8)
+    sink.open(96, 64, 25.0)
+    yield sink
+    sink.close()
+
+
+def test_idle_connections_are_bounded_and_time_out(guarded):
+    before = _preview_threads()
+    idle = _idle_sockets(guarded.port, 50)
+    try:
+        assert _wait_until(lambda: guarded.connections <= 8)
+        time.sleep(0.1)
+        # one thread per served connection at most (plus a few ending after their hang-up)
+        assert _preview_threads() - before <= 8 + 2
+        assert _wait_until(lambda: guarded.connections == 0, timeout=3.0)
+        assert _wait_until(lambda: _preview_threads() <= before)
+        assert all(_is_closed_by_server(s) for s in idle)
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_a_viewer_gets_frames_while_idle_sockets_are_open(guarded):
+    idle = _idle_sockets(guarded.port, 50)
+    feeder = Feeder(guarded)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", guarded.port, timeout=5)
+        conn.request("GET", "/stream")
+        response = conn.getresponse()
+        assert response.status == 200
+        assert len(read_parts(response, 3)) == 3
+        # the stream outlives the request timeout: only request reading is timed
+        time.sleep(0.8)
+        assert len(read_parts(response, 3)) == 3
+        conn.close()
+    finally:
+        feeder.stop()
+        for s in idle:
+            s.close()
+
+
+def test_streams_beyond_the_cap_get_503():
+    sink = MjpegPreviewSink("127.0.0.1:0", max_connections=2)
+    sink.open(96, 64, 25.0)
+    feeder = Feeder(sink)
+    conns = []
+    try:
+        for _ in range(2):
+            conn = http.client.HTTPConnection("127.0.0.1", sink.port, timeout=5)
+            conn.request("GET", "/stream")
+            assert conn.getresponse().status == 200
+            conns.append(conn)
+        extra = socket.create_connection(("127.0.0.1", sink.port), timeout=5)
+        reply = b""
+        try:
+            while chunk := extra.recv(4096):
+                reply += chunk
+        except OSError:
+            pass  # a reset after the 503 was sent is fine too
+        extra.close()
+        assert reply.startswith(b"HTTP/1.0 503") or reply == b""
+        assert sink.connections == 2
+    finally:
+        feeder.stop()
+        for c in conns:
+            c.close()
+        sink.close()
+
+
+def _get(port, host_header):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.putrequest("GET", "/", skip_host=True)
+    if host_header is not None:
+        conn.putheader("Host", host_header)
+    conn.endheaders()
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def test_foreign_host_header_is_403_on_loopback(preview):
+    port = preview.port
+    assert _get(port, "evil.example") == 403
+    assert _get(port, f"evil.example:{port}") == 403
+    assert _get(port, f"localhost:{port + 1 if port < 65535 else 1}") == 403
+    for ok in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost", f"[::1]:{port}",
+               "LOCALHOST.", None):
+        assert _get(port, ok) == 200, ok
+
+
+@pytest.mark.parametrize("header, allowed", [
+    ("127.0.0.1:8080", True), ("localhost", True), ("[::1]:8080", True), ("127.0.0.2", True),
+    ("evil.example:8080", False), ("127.0.0.1:9999", False), ("[::1]:80", False),
+    ("127.0.0.1.evil.example", False),
+])
+def test_host_allowed(header, allowed):
+    assert host_allowed(header, "127.0.0.2", 8080) is allowed
+
+
+def test_any_host_is_served_when_bound_to_all_interfaces():
+    sink = MjpegPreviewSink("0.0.0.0:0")
+    sink.open(96, 64, 25.0)
+    try:
+        assert _get(sink.port, "lanecam.lan") == 200
+    finally:
+        sink.close()
+
+
+def test_close_does_not_wait_for_idle_connections():
+    sink = MjpegPreviewSink("127.0.0.1:0", request_timeout=30.0)
+    sink.open(96, 64, 25.0)
+    idle = _idle_sockets(sink.port, 5)
+    _wait_until(lambda: sink.connections == 5)
+    start = time.monotonic()
+    sink.close()
+    assert time.monotonic() - start < 2.0
+    for s in idle:
+        s.close()
