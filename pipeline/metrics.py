@@ -87,6 +87,8 @@ class Metrics:
         self.start_time: Optional[float] = None
         self.end_time: Optional[float] = None
         self.current: dict = {}
+        # what the source lost (skipped frame ranges, unreadable images); set by run_app
+        self.source_report: Optional[dict] = None
         self._tick_t: Optional[float] = None
         self._tick_frames = 0
 
@@ -163,6 +165,7 @@ class Metrics:
             "stages": {name: s.summary() for name, s in self.stages.items()},
             "dropped": self.dropped,
             "rings": {r.name: r.stats() for r in self.rings},
+            **({"source": self.source_report} if self.source_report else {}),
         }
 
     def write_json(self, path, flag: str = "--stats") -> Path:

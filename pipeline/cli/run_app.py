@@ -163,6 +163,7 @@ class RunApp:
                 self._bar.update(self.metrics.frames_done - self._bar.n)
                 self._bar.close()
             if self.config.stats:
+                self.metrics.source_report = _source_report(self.source)
                 self.metrics.write_json(self.config.stats)
         m = self.metrics
         if not self.quiet:
@@ -181,4 +182,23 @@ class RunApp:
             # bad input: say so and exit like any other bad input
             _say(f"error: {ended_early}; the outputs hold the {m.frames_done} frames before it")
             return InputError.exit_code
+        report = _source_report(src)
+        if report:
+            # the outputs hold every decodable frame; the input itself is damaged
+            _say(f"error: {src.uri}: skipped {report['skipped']} unreadable "
+                 f"{report['unit']} ({report['text']}); the outputs hold the other "
+                 f"{m.frames_done}")
+            return InputError.exit_code
         return 0
+
+
+def _source_report(src) -> Optional[dict]:
+    """What ``src`` skipped (``skipped`` ranges, ``unreadable`` image names), or None."""
+    skipped = getattr(src, "skipped", None)
+    if not getattr(skipped, "ranges", None):
+        return None
+    names = list(getattr(src, "unreadable", []) or [])
+    return {"skipped": skipped.count, "ranges": [list(r) for r in skipped.ranges],
+            "unit": "images" if names else "frames",
+            "text": ", ".join(names[:8]) + (" ..." if len(names) > 8 else "") if names
+            else f"frame positions {skipped}", "files": names}
