@@ -276,7 +276,8 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
         from lanecam.tools.train.thresholds import choose_thresholds
 
         seeds = range(THRESHOLD_SEED, THRESHOLD_SEED + cfg.threshold_frames)
-        spec = choose_thresholds(InMemoryKerasEngine(final, spec), spec, seeds, log=log)
+        with InMemoryKerasEngine(final, spec) as engine:
+            spec = choose_thresholds(engine, spec, seeds, log=log)
     final.save(out / "model.keras")
     spec.save(out / "model.spec.json")
     return final, spec
