@@ -108,6 +108,13 @@ class SinkStage(Stage):
         """True when one of the sinks asks to end the run (a window closed, ``q`` pressed)."""
         return any(sink.stop_requested for sink in self.sinks)
 
+    def poll_main(self) -> None:
+        """Lets sinks that need the main thread (the window: HighGUI) do their part there."""
+        for sink in self.sinks:
+            poll = getattr(sink, "poll_main", None)
+            if poll is not None:
+                poll()
+
     def teardown(self) -> None:
         error: Optional[BaseException] = None
         for sink in self.sinks:

@@ -21,7 +21,11 @@ from lanecam.pipeline.core.stage import Control, Stage
 from lanecam.pipeline.errors import LanecamError, PipelineError
 from lanecam.pipeline.metrics import Metrics
 
-__all__ = ["Runner", "chain"]
+__all__ = ["Runner", "chain", "MAIN_POLL_S"]
+
+# how often the loop calls ``Stage.poll_main`` in the main thread: a GUI window repaints and
+# answers its keys at this rate, so it stays at a few tens of ms
+MAIN_POLL_S = 0.025
 
 
 def chain(stages: Sequence[Stage], links: Sequence[Tuple[int, object]], pool: FramePool,
@@ -153,7 +157,8 @@ class Runner:
         next_tick = time.monotonic() + tick_interval
         while not self._all_done.is_set():
             try:
-                self._all_done.wait(timeout=0.05)
+                self._all_done.wait(timeout=MAIN_POLL_S)
+                self._poll_main()
                 now = time.monotonic()
                 if self._stop_wanted():
                     self.request_stop()
@@ -173,7 +178,10 @@ class Runner:
                 else:
                     self.request_stop()
         self.metrics.stop()
-        self._join()
+        try:
+            self._join()
+        finally:
+            self._poll_main()  # the stages closed: main-thread resources (a window) go now
         if self._error is not None:
             stage, exc = self._error
             if isinstance(exc, PipelineError):
@@ -181,6 +189,15 @@ class Runner:
             msg = str(exc) if isinstance(exc, LanecamError) else f"{type(exc).__name__}: {exc}"
             raise PipelineError(stage, msg) from exc
         return self.metrics
+
+    def _poll_main(self) -> None:
+        """``Stage.poll_main`` of every stage, here in the main thread; a failure there fails
+        the run like a failure in the stage's own thread."""
+        for stage in self.stages:
+            try:
+                stage.poll_main()
+            except Exception as exc:  # noqa: BLE001 - reported as PipelineError(stage)
+                self._fail(stage, exc)
 
     def _stop_wanted(self) -> bool:
         """A stage asked to stop (its window was closed, ``q`` pressed)."""

@@ -76,6 +76,11 @@ class Stage:
         """True when the stage asks the runner to end the run early (default: never)."""
         return False
 
+    def poll_main(self) -> None:
+        """Work that must run in the main thread (a GUI window's events): the runner calls it
+        from its loop every ``MAIN_POLL_S`` and once after the threads stopped. Keep it short;
+        default: nothing."""
+
     # ---- the thread body ----------------------------------------------------------------------
     def run(self) -> None:
         """Loop until the input ends or the run is aborted (the runner calls setup/teardown)."""

@@ -1,12 +1,30 @@
-"""An on-screen window (``--display``) through OpenCV's HighGUI."""
+"""An on-screen window (``--display``) through OpenCV's HighGUI.
+
+GUI toolkits (Qt above all, which the ``opencv-python`` wheel and Debian's ``python3-opencv``
+use) only work from the main thread: HighGUI called from a pipeline thread shows a blank window
+and its event loop swallows Ctrl-C. So the work is split by thread:
+
+* ``write`` (the display stage's thread) only copies the newest frame into a buffer;
+* ``poll_main`` (the runner's loop, in the main thread, every few tens of ms) shows it, runs
+  the GUI event loop (``waitKey``), reads the keys and whether the window was closed, and
+  destroys the window once the sink is closed.
+
+``open`` creates the window: it runs in the main thread too (the caller opens the sinks before
+the run), so a display that cannot be used is reported before any thread starts.
+"""
 
 import os
 import sys
+import threading
+
+import numpy as np
 
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.sinks.base import Sink
 
 __all__ = ["WindowSink", "gui_backend"]
+
+STOP_KEYS = (ord("q"), 27)  # q and Esc
 
 
 def gui_backend(cv2) -> str:
@@ -25,6 +43,8 @@ class WindowSink(Sink):
 
     ``open()`` refuses, with an ``InputError`` saying what to do instead, an OpenCV without GUI
     support and a Linux session without a display (``$DISPLAY`` / ``$WAYLAND_DISPLAY``).
+    Every HighGUI call happens in ``open``, ``poll_main`` or a ``close`` made in the main
+    thread; a ``close`` from another thread leaves the window to the next ``poll_main``.
     """
 
     name = "window"
@@ -34,6 +54,12 @@ class WindowSink(Sink):
         super().__init__()
         self.title = title
         self._cv2 = None
+        self._lock = threading.Lock()
+        self._back = None    # newest frame, written by ``write`` under the lock
+        self._front = None   # the frame being shown, owned by the main thread
+        self._fresh = False  # ``_back`` holds a frame not shown yet
+        self._closed = False  # the sink was closed: the window must go
+        self._user_closed = False  # the user closed the window: never show it again
 
     def _open(self) -> None:
         import cv2
@@ -52,16 +78,53 @@ class WindowSink(Sink):
         except cv2.error as exc:
             raise InputError(f"--display: cannot open a window: {exc}") from None
         self._cv2 = cv2
+        self._closed = self._user_closed = False
 
     def _write(self, frame, result, meta) -> None:
+        # a worker thread: no HighGUI here, only a copy (the pooled frame is reused after us)
+        with self._lock:
+            if self._back is None or self._back.shape != frame.shape:
+                self._back = np.empty_like(frame)
+            np.copyto(self._back, frame)
+            self._fresh = True
+
+    def poll_main(self) -> None:
+        """Main thread only: show the newest frame, run the GUI events, read key and close."""
         cv2 = self._cv2
-        cv2.imshow(self.title, frame)
+        if cv2 is None:
+            return
+        if self._closed:
+            self._destroy()
+            return
+        if self._user_closed:
+            return  # imshow would open the window again
+        with self._lock:
+            if self._fresh:
+                # swap, so that write() fills the other buffer while this one is shown
+                self._back, self._front = self._front, self._back
+                self._fresh = False
+                frame = self._front
+            else:
+                frame = None
+        if frame is not None:
+            cv2.imshow(self.title, frame)
         key = cv2.waitKey(1) & 0xFF
-        if key in (ord("q"), 27) or cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
+        if key in STOP_KEYS:
             self.stop_requested = True
+        if cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
+            self._user_closed = self.stop_requested = True
 
     def _close(self) -> None:
-        if self._cv2 is not None:
-            self._cv2.destroyWindow(self.title)
-            self._cv2.waitKey(1)
-            self._cv2 = None
+        self._closed = True
+        if threading.current_thread() is threading.main_thread():
+            self._destroy()  # a run that never started: nobody will poll
+
+    def _destroy(self) -> None:
+        cv2, self._cv2 = self._cv2, None
+        if cv2 is None:
+            return
+        try:
+            cv2.destroyWindow(self.title)
+            cv2.waitKey(1)  # let the GUI process the close
+        except cv2.error:
+            pass  # the user closed it already (some backends then refuse the name)
