@@ -34,6 +34,8 @@ class KerasEngine(Engine):
         model_path: the Keras file or SavedModel folder.
         spec: its ModelSpec; None reads ``<stem>.spec.json`` next to the model (what
             ``lanecam train`` and ``lanecam export`` write).
+        trust_model_code: load a model with Lambda layers (their code runs); None follows
+            ``$LANECAM_TRUST_MODEL_CODE`` (``keras_loader.load_model``'s policy).
 
     The outputs are told apart the way ``lanecam export`` names them: the rank-4 output is
     ``spec.seg_output``, a rank-2 output ``spec.exist_output``. An NCHW spec (a model exported
@@ -43,8 +45,10 @@ class KerasEngine(Engine):
 
     name = "keras"
 
-    def __init__(self, model_path, spec: Optional[ModelSpec] = None):
+    def __init__(self, model_path, spec: Optional[ModelSpec] = None,
+                 trust_model_code: Optional[bool] = None):
         self.model_path = Path(model_path)
+        self.trust_model_code = trust_model_code
         if not (self.model_path.is_file() or is_saved_model(self.model_path)):
             raise InputError(f"{self.model_path}: model file not found")
         if self.model_path.is_file() and self.model_path.suffix.lower() not in KERAS_SUFFIXES:
@@ -66,7 +70,7 @@ class KerasEngine(Engine):
 
     def _load_and_check(self):
         import_tensorflow("the Keras engine")
-        loaded = load_model(self.model_path)
+        loaded = load_model(self.model_path, trust_code=self.trust_model_code)
         where, s = str(self.model_path), self.spec
         shape = loaded.input_shape
         want = (s.input_height, s.input_width, 3)

@@ -9,10 +9,11 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
+from lanecam.engines.keras_code_scan import refuse_code_layers, trust_from_env
 from lanecam.engines.keras_layers import custom_objects
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lazy import require
@@ -119,17 +120,31 @@ def _saved_model(path: Path, tf) -> LoadedModel:
     return LoadedModel(call, "saved_model", shape, in_spec.dtype.name, str(path))
 
 
-def load_model(model_or_path) -> LoadedModel:
+def _refuse_untrusted(path: Path) -> None:
+    """The code check, run before TensorFlow is even imported (existing paths only: a missing
+    one gets its own message below)."""
+    if (path.is_file() and path.suffix.lower() in KERAS_SUFFIXES) or is_saved_model(path):
+        refuse_code_layers(path)
+
+
+def load_model(model_or_path, trust_code: Optional[bool] = None) -> LoadedModel:
     """Load a Keras 3 ``.keras``/``.h5``, a legacy Keras 1/2 ``.h5`` (through tf_keras) or a
     SavedModel folder; an in-memory Keras model is taken as is.
 
-    The one place lanecam loads Keras models (engines, export, convolutionalize). Keras 3 files
-    load with ``safe_mode=True``: a ``Lambda`` layer carrying pickled code is refused.
+    The one place lanecam loads Keras models (engines, export, convolutionalize, train), with
+    one policy: a model with a ``Lambda`` layer (Python code that loading runs) is refused
+    before any deserialisation, from its configuration read as plain JSON
+    (``keras_code_scan``), unless ``trust_code`` is true. ``trust_code=None`` means
+    ``$LANECAM_TRUST_MODEL_CODE``. Untrusted Keras 3 files also load with ``safe_mode=True``.
 
     Raises:
-        InputError: the path is missing, of another type, or no Keras can read it.
+        InputError: the path is missing, of another type, carries code (not trusted), or no
+            Keras can read it.
         MissingDependencyError: TensorFlow/Keras (the ``train`` extra) is not installed.
     """
+    trusted = trust_from_env() if trust_code is None else bool(trust_code)
+    if isinstance(model_or_path, (str, os.PathLike)) and not trusted:
+        _refuse_untrusted(Path(model_or_path))
     tf = import_tensorflow()
     if not isinstance(model_or_path, (str, os.PathLike)):
         shape, dtype = _keras_input(model_or_path, "model")
@@ -149,7 +164,7 @@ def load_model(model_or_path) -> LoadedModel:
     custom_objects()  # registers lanecam's own layers (LaneFCN's AddCoords) by their saved names
 
     try:
-        model = keras.saving.load_model(str(path), compile=False, safe_mode=True)
+        model = keras.saving.load_model(str(path), compile=False, safe_mode=not trusted)
         kind = "keras3"
     except Exception as exc3:  # Keras 3 rejects Keras 1/2 HDF5 configs with assorted errors
         if suffix == ".keras":

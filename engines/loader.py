@@ -32,7 +32,7 @@ ENGINE_NAMES = ("auto",) + tuple(_ENGINES)
 # CLI's) can carry them whichever engine "auto" picks
 _ONLY_FOR = {"threads": "onnxruntime", "spinning": "onnxruntime", "providers": "onnxruntime",
              "cache_dir": "tensorrt", "dla_core": "tensorrt", "precision": "tensorrt",
-             "workspace_mib": "tensorrt", "device": "tensorrt"}
+             "workspace_mib": "tensorrt", "device": "tensorrt", "trust_model_code": "keras"}
 
 
 def default_model_path(engine: str = "auto") -> Path:

@@ -41,6 +41,8 @@ class DetectorConfig:
         lane_threshold, exist_threshold: lane extraction thresholds (None: the ModelSpec's).
         fps: frame rate of the input, for the lateral-offset rate and lane-departure timing.
         hud: ``draw`` adds the text HUD (FPS, latency, engine, geometry) when given HUD values.
+        trust_model_code: let the keras engine load a model with Lambda layers (their Python
+            code runs); None follows ``$LANECAM_TRUST_MODEL_CODE``. Off: such models are refused.
     """
 
     model: Optional[str] = None
@@ -54,6 +56,7 @@ class DetectorConfig:
     exist_threshold: Optional[float] = None
     fps: float = 25.0
     hud: bool = True
+    trust_model_code: Optional[bool] = None
 
 
 class _SizeState:
@@ -130,7 +133,8 @@ class LaneDetector:
             c = self.config
             model_spec = spec if _is_spec(spec) else (ModelSpec.load(c.spec) if c.spec else None)
             self.engine = open_engine(c.model, engine=c.engine, spec=model_spec,
-                                      threads=c.threads, cache_dir=c.engine_cache)
+                                      threads=c.threads, cache_dir=c.engine_cache,
+                                      trust_model_code=c.trust_model_code)
         self.spec = self.engine.spec
         self._overlay = None
         self._sizes: Dict[Tuple[int, int], _SizeState] = {}

@@ -80,6 +80,10 @@ class BenchConfig:
     no_hud: bool = option(False, kind=bool, help="do not draw the HUD text in the overlay")
     no_tegrastats: bool = option(False, kind=bool, help="do not sample tegrastats on a Jetson")
     quiet: bool = option(False, kind=bool, help="only the final table")
+    trust_model_code: bool = option(
+        False, kind=bool,
+        help="load Keras models even if they have Lambda layers, whose Python code then runs "
+             "(only for models from a source you trust; also LANECAM_TRUST_MODEL_CODE=1)")
 
 
 def add_arguments(parser) -> None:
@@ -127,6 +131,10 @@ def run(args) -> int:
     check_outputs({"SOURCE": args.source, "--model": args.model, "--calibration": args.calibration,
                    "--config": config_path},
                   {"--json": args.json, "--markdown": args.markdown, "--plot": args.plot})
+    if args.trust_model_code:
+        # the engines are built deep inside the suite (and its subprocesses): the loader's
+        # policy reads this variable where no explicit choice is passed
+        os.environ["LANECAM_TRUST_MODEL_CODE"] = "1"
     engines = _list(args.engine, "engine")
     for e in engines:
         if e not in ENGINE_NAMES:

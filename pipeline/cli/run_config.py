@@ -68,6 +68,10 @@ class RunConfig:
         help="blend the score map of a convolutionalized classifier under the lanes (made by "
              "`lanecam convolutionalize ... --onnx`)")
     quiet: bool = option(False, kind=bool, help="no progress bar or PERF lines")
+    trust_model_code: bool = option(
+        False, kind=bool,
+        help="load a Keras model even if it has Lambda layers, whose Python code then runs "
+             "(only for models from a source you trust; also LANECAM_TRUST_MODEL_CODE=1)")
 
     @property
     def draws(self) -> bool:
@@ -81,7 +85,8 @@ class RunConfig:
         return DetectorConfig(model=self.model, engine=self.engine, spec=self.spec,
                               calibration=self.calibration, threads=self.threads,
                               engine_cache=self.engine_cache, heatmap=self.heatmap,
-                              hud=not self.no_hud, fps=fps)
+                              hud=not self.no_hud, fps=fps,
+                              trust_model_code=self.trust_model_code or None)
 
 
 def load_run_config(args) -> RunConfig:

@@ -26,6 +26,9 @@ __all__ = ["add_arguments", "run", "parse_input_size"]
 
 def add_arguments(parser) -> None:
     """The ``convolutionalize`` flags."""
+    from lanecam.engines.keras_code_scan import add_trust_flag
+
+    add_trust_flag(parser)
     a = parser.add_argument
     a("model", metavar="MODEL", help="the classifier: .keras or .h5")
     a("-o", "--output", metavar="OUT.keras", required=True,
@@ -95,6 +98,9 @@ def _report(model_path, result, out: Path, atol: float) -> None:
 
 def run(args) -> int:
     """Convert, check, save; returns 0 (errors are raised as LanecamError)."""
+    from lanecam.engines.keras_code_scan import apply_trust_flag
+
+    apply_trust_flag(args)
     from lanecam.tools.convolutionalize.convert import convolutionalize
 
     model = Path(args.model)

@@ -24,6 +24,9 @@ DEFAULT_IMAGES = _REPO.parent / "shared" / "data" / "images"
 
 def add_arguments(parser) -> None:
     """Options of ``lanecam evaluate``."""
+    from lanecam.engines.keras_code_scan import add_trust_flag
+
+    add_trust_flag(parser)
     parser.add_argument("--model", metavar="PATH", help="model file (default: the bundled LaneFCN)")
     parser.add_argument("--engine", default="auto", help="engine: auto, onnxruntime, ... (default auto)")
     parser.add_argument("--tusimple", metavar="DIR",
@@ -53,6 +56,9 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     """Run the selected mode; returns the exit code."""
+    from lanecam.engines.keras_code_scan import apply_trust_flag
+
+    apply_trust_flag(args)
     from lanecam.pipeline.errors import InputError
 
     if args.pred:

@@ -19,8 +19,10 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser) -> None:
+    from lanecam.engines.keras_code_scan import add_trust_flag
     from lanecam.tools.export.spec_args import add_spec_arguments
 
+    add_trust_flag(parser)
     parser.add_argument("model", metavar="MODEL", help=".keras, .h5, SavedModel folder or .onnx")
     parser.add_argument("-o", "--output", metavar="OUT.onnx",
                         help="ONNX file to write (default: <model stem>.onnx here); for an .onnx "
@@ -108,7 +110,10 @@ def _build_plans(args, out: Path, spec, variants: dict) -> None:
 
 
 def run(args) -> int:
+    from lanecam.engines.keras_code_scan import apply_trust_flag
     from lanecam.engines.modelspec import ModelSpec, spec_path_for
+
+    apply_trust_flag(args)
     from lanecam.tools.export.spec_args import spec_from_args
 
     model = Path(args.model)

@@ -23,6 +23,7 @@ from typing import List, Optional
 
 import numpy as np
 
+from lanecam.engines.keras_code_scan import refuse_code_layers
 from lanecam.engines.modelspec import ModelSpec
 from lanecam.pipeline.errors import InputError, LanecamError
 
@@ -223,6 +224,8 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
     if resume and start_epoch:
         import lanecam.tools.train.losses  # noqa: F401  registers SegLoss, which the checkpoint names
 
+        # the run's own checkpoint, still checked like every model: no Lambda code runs
+        refuse_code_layers(out / "last.keras")
         model = keras.saving.load_model(out / "last.keras")
         _compile_if_needed = model.optimizer is None
         if _compile_if_needed:

@@ -1,0 +1,130 @@
+"""Find layers that carry Python code in a saved Keras model, without deserialising anything.
+
+A ``Lambda`` layer stores its function as marshalled bytecode (tf-keras ``.h5``) or a pickled
+``__lambda__`` (Keras 3). Loading such a model runs that code: tf-keras's HDF5 loader does it
+even where Keras 3's ``safe_mode`` refused the same file. So the loader reads the model's
+configuration as plain JSON first (h5py attribute, zip member, protobuf bytes) and refuses the
+model before any Keras code sees it. The configuration is walked recursively, so a Lambda
+nested in a Functional, Sequential, TimeDistributed or Bidirectional config is found too.
+"""
+
+import json
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Iterator, List
+
+from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lazy import require
+
+__all__ = ["code_layers", "TRUST_ENV", "trust_from_env", "refuse_code_layers", "add_trust_flag",
+           "apply_trust_flag"]
+
+TRUST_ENV = "LANECAM_TRUST_MODEL_CODE"
+# class names whose config holds executable code (Keras 3 serialises a lambda as "__lambda__")
+_CODE_CLASSES = {"Lambda", "__lambda__"}
+
+
+def trust_from_env() -> bool:
+    """True when ``$LANECAM_TRUST_MODEL_CODE`` is 1 (or true/yes)."""
+    return os.environ.get(TRUST_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def _walk(node) -> Iterator[str]:
+    """Names of the code-carrying layers anywhere in a JSON config tree."""
+    if isinstance(node, dict):
+        cls = node.get("class_name")
+        cfg = node.get("config") if isinstance(node.get("config"), dict) else {}
+        if cls in _CODE_CLASSES or node.get("function_type") == "lambda":
+            yield str(cfg.get("name") or node.get("name") or cls)
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _json(text, path: Path, what: str):
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise InputError(f"{path}: its {what} is not valid JSON; not a Keras model?") from None
+
+
+def _h5_config(path: Path):
+    h5py = require("h5py", "train", "reading a Keras .h5 model")
+    try:
+        with h5py.File(str(path), "r") as f:
+            text = f.attrs.get("model_config")
+    except OSError:
+        return None  # not HDF5: no Keras can load it either, and the loader says so
+    return None if text is None else _json(text, path, "model_config")
+
+
+def _keras_zip_config(path: Path):
+    try:
+        with zipfile.ZipFile(path) as z:
+            return _json(z.read("config.json"), path, "config.json")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        raise InputError(f"{path}: not a .keras archive with a config.json (damaged?)") from None
+
+
+def _saved_model_layers(path: Path) -> List[str]:
+    # keras_metadata.pb holds one JSON string per layer inside protobuf framing; scanning the
+    # bytes needs no TensorFlow (and tf.saved_model.load runs graphs, not the Lambda's Python)
+    meta = path / "keras_metadata.pb"
+    if not meta.is_file():
+        return []
+    text = meta.read_bytes().decode("utf-8", "replace")
+    names = []
+    for m in re.finditer(r'"class_name":\s*"(?:Lambda|__lambda__)"', text):
+        name = re.search(r'"name":\s*"([^"]+)"', text[m.end():m.end() + 2000])
+        names.append(name.group(1) if name else "Lambda")
+    return names
+
+
+def code_layers(path) -> List[str]:
+    """Names of the layers of the saved model at ``path`` that carry Python code.
+
+    Raises:
+        InputError: the file cannot be read as the format its name says.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return _saved_model_layers(path)
+    if zipfile.is_zipfile(path):  # .keras archives (also a .keras saved under another name)
+        config = _keras_zip_config(path)
+    elif path.suffix.lower() == ".keras":
+        config = None  # not an archive: Keras 3 refuses it (never tf_keras), naming the file
+    else:
+        config = _h5_config(path)
+    return list(dict.fromkeys(_walk(config))) if config is not None else []
+
+
+def refuse_code_layers(path) -> None:
+    """``InputError`` naming the file and its first code-carrying layer, if it has one."""
+    names = code_layers(path)
+    if names:
+        more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
+        raise InputError(
+            f"{path}: layer '{names[0]}'{more} is a Lambda carrying Python code that loading "
+            f"would run; refused. Only for a model from a source you trust: pass "
+            f"--trust-model-code or set {TRUST_ENV}=1")
+
+
+def add_trust_flag(parser) -> None:
+    """``--trust-model-code`` for the commands that load Keras models (argparse parser)."""
+    parser.add_argument(
+        "--trust-model-code", action="store_true",
+        help="load a Keras model even if it has Lambda layers, whose Python code then runs "
+             f"(only for models from a source you trust; also {TRUST_ENV}=1)")
+
+
+def apply_trust_flag(args) -> None:
+    """Make ``--trust-model-code`` the process's policy: the models are loaded deep inside the
+    tools (export, convert, engines), which all follow ``$LANECAM_TRUST_MODEL_CODE``."""
+    if getattr(args, "trust_model_code", False):
+        os.environ[TRUST_ENV] = "1"
