@@ -132,6 +132,8 @@ def run(args) -> int:
                    "--config": config_path},
                   {"--json": args.json, "--markdown": args.markdown, "--plot": args.plot})
     if args.trust_model_code:
+        import os
+
         # the engines are built deep inside the suite (and its subprocesses): the loader's
         # policy reads this variable where no explicit choice is passed
         os.environ["LANECAM_TRUST_MODEL_CODE"] = "1"
