@@ -53,6 +53,12 @@ def _build_parser():
     return parser
 
 
+# pip installs no OpenCV on aarch64 (a Jetson's JetPack OpenCV has GStreamer and CUDA, which
+# a pip wheel would shadow); say how to get one instead of a traceback
+_NO_OPENCV = ("OpenCV (cv2) is not importable. On a Jetson, make the venv with "
+              "--system-site-packages to use JetPack's OpenCV (python3 -m venv "
+              "--system-site-packages .venv); elsewhere: pip install opencv-python-headless")
+
 # commands whose threaded runner arms the stop signals once it runs (see pipeline.signals)
 _DEFERRED_SIGNALS = ("run",)
 
@@ -80,6 +86,11 @@ def main(argv=None) -> int:
     except LanecamError as exc:
         print(f"lanecam {command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except ModuleNotFoundError as exc:
+        if exc.name != "cv2":
+            raise
+        print(f"lanecam {command}: error: {_NO_OPENCV}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as exc:
         name = f" ({exc})" if isinstance(exc, signals.Interrupted) else ""
         print(f"lanecam {command}: interrupted{name}", file=sys.stderr)

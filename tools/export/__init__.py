@@ -1,15 +1,29 @@
 """Keras -> ONNX -> TensorRT export: ONNX conversion, precision variants, plan building.
 
-Every heavy library (tensorflow, tf2onnx, onnx, onnxruntime, tensorrt) is imported inside the
-functions that need it, so importing this package is cheap.
+Every heavy library (tensorflow, tf2onnx, onnx, onnxruntime, tensorrt, and OpenCV through the
+calibration frames) is imported on first use: the names below are loaded when first accessed
+(PEP 562), so importing this package (as ``lanecam --help`` does for ``export``) is cheap and
+works without OpenCV.
 """
 
-from lanecam.tools.export.fp16 import convert_to_fp16
-from lanecam.tools.export.int8 import quantize_qdq
-from lanecam.tools.export.onnx_export import ExportCheckError, export_keras
-from lanecam.tools.export.trt_compat import make_tensorrt_compatible
-from lanecam.tools.export.trt_plan import build_plan
-from lanecam.tools.export.variants import compare_variants
+import importlib
 
-__all__ = ["ExportCheckError", "build_plan", "compare_variants", "convert_to_fp16",
-           "export_keras", "make_tensorrt_compatible", "quantize_qdq"]
+# public name -> module defining it
+_EXPORTS = {
+    "ExportCheckError": "lanecam.tools.export.onnx_export",
+    "build_plan": "lanecam.tools.export.trt_plan",
+    "compare_variants": "lanecam.tools.export.variants",
+    "convert_to_fp16": "lanecam.tools.export.fp16",
+    "export_keras": "lanecam.tools.export.onnx_export",
+    "make_tensorrt_compatible": "lanecam.tools.export.trt_compat",
+    "quantize_qdq": "lanecam.tools.export.int8",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lanecam.tools.export' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -7,12 +7,15 @@ calibrators are deprecated in TensorRT 10.1 and removed in 11. Runs on a CPU.
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lanecam.calibration.int8 import CalibrationSet
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lazy import require
+
+if TYPE_CHECKING:  # the calibration package needs OpenCV, which --help must not
+    from lanecam.calibration.int8 import CalibrationSet
 
 __all__ = ["quantize_qdq", "CALIB_METHODS", "QUANTIZED_OPS"]
 
@@ -23,7 +26,7 @@ QUANTIZED_OPS = ("Conv", "ConvTranspose", "MatMul", "Gemm", "MaxPool", "AverageP
                  "GlobalAveragePool", "Resize", "Concat", "Add", "Mul")
 
 
-def _reader(calib: CalibrationSet, input_name: str):
+def _reader(calib: "CalibrationSet", input_name: str):
     quant = require("onnxruntime.quantization", "test", "INT8 quantization")
 
     class _Reader(quant.CalibrationDataReader):
@@ -43,7 +46,7 @@ ENTROPY_BINS = 2048
 ENTROPY_LEVELS = 128
 
 
-def _entropy_ranges(quant, model_path: Path, calib: CalibrationSet, input_name: str,
+def _entropy_ranges(quant, model_path: Path, calib: "CalibrationSet", input_name: str,
                     tmp: Path) -> dict:
     """Per-tensor ``{"rmin", "rmax"}`` overrides from ONNX Runtime's entropy calibrator.
 
@@ -67,7 +70,7 @@ def _entropy_ranges(quant, model_path: Path, calib: CalibrationSet, input_name: 
     return overrides
 
 
-def quantize_qdq(fp32_path, out_path, calib: CalibrationSet, method: str = "minmax",
+def quantize_qdq(fp32_path, out_path, calib: "CalibrationSet", method: str = "minmax",
                  per_channel: bool = True) -> Path:
     """Write a Q/DQ INT8 copy of ``fp32_path`` to ``out_path``; returns ``out_path``.
 
