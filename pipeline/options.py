@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Sequence, Tuple, Type, TypeVar, Unio
 
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["option", "add_flags", "load_config", "load_toml", "max_threads", "Bound"]
+__all__ = ["option", "source_option", "add_flags", "load_config", "load_toml", "max_threads", "Bound"]
 
 C = TypeVar("C")
 # an inclusive bound: a number, or a function giving it (evaluated when checked)
@@ -60,6 +60,11 @@ def option(default: Any = None, *, help: str, kind: type = str, flags: Sequence[
     spec = _Spec(help, kind, tuple(flags), positional, metavar,
                  tuple(choices) if choices is not None else None, low, high, tuple(also), cli)
     return field(default=default, metadata={"option": spec})
+
+
+def source_option(help: str):
+    """The optional positional SOURCE of a command (``lanecam run SOURCE``)."""
+    return option(positional=True, metavar="SOURCE", help=help)
 
 
 def _options(config_cls) -> Sequence[Tuple[str, _Spec, Any]]:

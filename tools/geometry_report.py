@@ -26,23 +26,15 @@ __all__ = ["load_frames", "recompute", "jitter", "summarise", "main"]
 
 def load_frames(path):
     """Parse the JSONL into a list of dicts, naming the line of any malformed record."""
-    frames = []
-    p = Path(path)
-    if not p.is_file():
-        raise SystemExit(f"{p}: lanes JSONL not found")
-    with p.open() as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SystemExit(f"{p}:{n}: not JSON ({exc})") from None
-            if not isinstance(rec, dict):
-                raise SystemExit(f"{p}:{n}: expected a JSON object per line")
-            frames.append(rec)
+    from lanecam.pipeline.errors import InputError
+    from lanecam.tools.evaluate.tusimple import load_jsonl
+
+    try:
+        frames = load_jsonl(path, "lanes JSONL")
+    except InputError as exc:
+        raise SystemExit(str(exc)) from None
     if not frames:
-        raise SystemExit(f"{p}: no frames")
+        raise SystemExit(f"{path}: no frames")
     return frames
 
 

@@ -25,7 +25,7 @@ import sys
 from dataclasses import dataclass
 from typing import Optional
 
-from lanecam.pipeline.options import add_flags, load_config, option
+from lanecam.pipeline.options import add_flags, load_config, option, source_option
 
 __all__ = ["BenchConfig", "add_arguments", "run"]
 
@@ -34,10 +34,9 @@ __all__ = ["BenchConfig", "add_arguments", "run"]
 class BenchConfig:
     """Everything ``lanecam bench`` takes (flags and ``--config`` TOML keys)."""
 
-    source: Optional[str] = option(
-        positional=True, metavar="SOURCE",
-        help="video, folder, camera, stream or synthetic:// URI (default: a synthetic "
-             "1280x720 drive)")
+    source: Optional[str] = source_option(
+        "video, folder, camera, stream or synthetic:// URI (default: a synthetic 1280x720 "
+        "drive)")
     frames: Optional[int] = option(kind=int, metavar="N", low=1, high=10_000_000,
                                    help="frames per run (default: the whole file; 300 for "
                                         "endless sources)")

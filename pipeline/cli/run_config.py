@@ -6,7 +6,7 @@ from typing import Optional
 
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 from lanecam.pipeline.errors import InputError
-from lanecam.pipeline.options import load_config, max_threads, option
+from lanecam.pipeline.options import load_config, max_threads, option, source_option
 
 __all__ = ["RunConfig", "load_run_config", "parse_h_samples", "ENGINES", "MAX_H_SAMPLES"]
 
@@ -19,10 +19,9 @@ MAX_H_SAMPLES = 4320
 class RunConfig:
     """Everything ``lanecam run`` takes; see ``lanecam run --help`` for each field."""
 
-    source: Optional[str] = option(
-        positional=True, metavar="SOURCE",
-        help="video file, image folder/glob, camera index, /dev/videoN, v4l2://, csi://, "
-             "rtsp://, http(s)://, GStreamer pipeline or synthetic://")
+    source: Optional[str] = source_option(
+        "video file, image folder/glob, camera index, /dev/videoN, v4l2://, csi://, rtsp://, "
+        "http(s)://, GStreamer pipeline or synthetic://")
     output: Optional[str] = option(flags=("-o",), metavar="OUT",
                                    help="write the annotated video here (same size and fps)")
     lanes: Optional[str] = option(metavar="OUT.jsonl",
