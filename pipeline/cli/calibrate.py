@@ -36,13 +36,18 @@ def add_arguments(parser):
 def run(args) -> int:
     """Calibrate, write the profile, print a summary."""
     from lanecam.calibration.chessboard import calibrate_directory, parse_board
-    from lanecam.calibration.profile import profile_from_dict, save_profile
+    from lanecam.calibration.profile import profile_from_dict
+    from lanecam.pipeline.outputs import check_outputs, write_atomic
 
+    # checked before the minutes of corner search: a read-only or missing folder, a folder
+    # name, or a photo of DIR given as -o is one line now rather than a traceback at the end
+    check_outputs({"DIR": args.directory}, {"-o": args.output})
     board = parse_board(args.board)
     result = calibrate_directory(args.directory, board=board, square_mm=args.square_mm,
                                  detector=args.detector, max_size_diff=args.max_size_diff)
     data = result.to_dict()
-    path = save_profile(profile_from_dict(data, args.output), args.output)
+    profile = profile_from_dict(data, args.output)
+    path = write_atomic(args.output, json.dumps(profile.to_dict(), indent=2) + "\n", "-o")
     if args.json:
         json.dump(data, sys.stdout, indent=2)
         print()

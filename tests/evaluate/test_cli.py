@@ -102,10 +102,16 @@ def _malformed_pred(tmp_path):
     return ["--gt", gt, "--pred", pred]
 
 
+def _empty(tmp):
+    folder = tmp / "empty"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 CASES = [
     ("missing predict dir", lambda t, m: ["--model", m, "--predict", t / "nope", "--out", t / "o.jsonl"],
      "image folder not found"),
-    ("empty predict dir", lambda t, m: ["--model", m, "--predict", t, "--out", t / "o.jsonl"],
+    ("empty predict dir", lambda t, m: ["--model", m, "--predict", _empty(t), "--out", t / "o.jsonl"],
      "no images found"),
     ("predict without out", lambda t, m: ["--model", m, "--predict", t], "--out"),
     ("labels without images", lambda t, m: ["--model", m, "--tusimple", _labels_without_images(t)],
@@ -113,7 +119,7 @@ CASES = [
     ("folder without labels", lambda t, m: ["--model", m, "--tusimple", t], "expected labels.json"),
     ("malformed JSON line", lambda t, m: _malformed_pred(t), "pred.jsonl:2: not valid JSON"),
     ("pred without gt", lambda t, m: ["--pred", t / "p.jsonl"], "--gt"),
-    ("bad h-samples", lambda t, m: ["--model", m, "--predict", t, "--out", t / "o.jsonl",
+    ("bad h-samples", lambda t, m: ["--model", m, "--predict", _empty(t), "--out", t / "o.jsonl",
                                     "--h-samples", "7:x"], "START:STOP:STEP"),
     ("missing model", lambda t, m: ["--model", t / "none.onnx", "--tusimple", t], ""),
 ]

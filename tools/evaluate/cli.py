@@ -17,9 +17,6 @@ from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 
 __all__ = ["add_arguments", "run"]
 
-_REPO = Path(__file__).resolve().parents[2]
-DEFAULT_TUSIMPLE = _REPO.parent / "shared" / "data" / "tusimple"
-DEFAULT_IMAGES = _REPO.parent / "shared" / "data" / "images"
 
 
 def add_arguments(parser) -> None:
@@ -30,15 +27,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--model", metavar="PATH", help="model file (default: the bundled LaneFCN)")
     parser.add_argument("--engine", default="auto", help="engine: auto, onnxruntime, ... (default auto)")
     parser.add_argument("--tusimple", metavar="DIR",
-                        help="TuSimple folder: labels.json + images (default ../shared/data/tusimple "
-                             "when present)")
+                        help="TuSimple folder: labels.json + images (default <data>/tusimple "
+                             "when present; data: $LANECAM_DATA or ./shared/data or "
+                             "../shared/data)")
     parser.add_argument("--no-tusimple", action="store_true", help="skip the real TuSimple frames")
     parser.add_argument("--synthetic", metavar="N", type=int, default=0,
                         help="also score N synthetic renderer frames (fixed seeds)")
     parser.add_argument("--seed", type=int, default=None, help="first seed of the synthetic frames")
     parser.add_argument("--images", metavar="DIR",
                         help="extra unlabelled frames for the contact sheet (default "
-                             "../shared/data/images when present)")
+                             "<data>/images when present)")
     parser.add_argument("--report", metavar="OUT.json", help="write a JSON report")
     parser.add_argument("--sheet", metavar="OUT.png", help="write a contact sheet of predictions")
     parser.add_argument("--predict", metavar="DIR", help="predict every image under DIR")
@@ -61,6 +59,8 @@ def run(args) -> int:
     apply_trust_flag(args)
     from lanecam.pipeline.errors import InputError
 
+    _check_outputs(args)
+
     if args.pred:
         if not args.gt:
             raise InputError("--pred: also give --gt LABELS.json to score against")
@@ -72,6 +72,17 @@ def run(args) -> int:
     if args.synthetic < 0:
         raise InputError(f"--synthetic: expected a number of frames >= 0, got {args.synthetic}")
     return _evaluate(args)
+
+
+def _check_outputs(args) -> None:
+    """Refuse, before any frame is scored, outputs that would overwrite an input or each other
+    or cannot be written (a report lost after minutes of inference)."""
+    from lanecam.pipeline.outputs import check_outputs
+
+    check_outputs({"--model": args.model, "--tusimple": args.tusimple, "--images": args.images,
+                   "--predict": args.predict, "--gt": args.gt, "--pred": args.pred},
+                  {"--report": args.report, "--sheet": args.sheet,
+                   "--out": args.out if args.predict else None})
 
 
 def _predictor(args):
@@ -114,15 +125,15 @@ def _evaluate(args) -> int:
     from lanecam.pipeline.errors import InputError
     from lanecam.tools.evaluate.datasets import SYNTHETIC_SEED, evaluate_synthetic, evaluate_tusimple
 
+    from lanecam.pipeline.data_paths import DATA_ENV, data_path
+
     folder = None
     if not args.no_tusimple:
-        if args.tusimple:
-            folder = Path(args.tusimple)
-        elif DEFAULT_TUSIMPLE.is_dir():
-            folder = DEFAULT_TUSIMPLE
+        folder = Path(args.tusimple) if args.tusimple else data_path("tusimple")
     if folder is None and args.synthetic == 0:
-        raise InputError("nothing to evaluate: give --tusimple DIR or --synthetic N "
-                         f"({DEFAULT_TUSIMPLE} is absent or skipped)")
+        raise InputError("nothing to evaluate: give --tusimple DIR or --synthetic N (no "
+                         f"tusimple folder found in ${DATA_ENV}, ./shared/data or "
+                         "../shared/data, or --no-tusimple)")
     results = []
     with _predictor(args) as predictor:
         if folder is not None:
@@ -155,7 +166,9 @@ def _sheet(args, predictor, results) -> None:
             tiles.append(render_tile(read_image(rec.path), rec.result,
                                      f"{Path(rec.name).name}  acc {acc:.2f}", width, overlay,
                                      rec.gt_lanes, rec.h_samples))
-    images = Path(args.images) if args.images else (DEFAULT_IMAGES if DEFAULT_IMAGES.is_dir() else None)
+    from lanecam.pipeline.data_paths import data_path
+
+    images = Path(args.images) if args.images else data_path("images")
     if images is not None:
         for i, path in enumerate(list_images(images)):
             frame = read_image(path)
@@ -178,12 +191,10 @@ def _print_table(rows) -> None:
 def _write_report(path, report: dict) -> None:
     if not path:
         return
-    from lanecam.pipeline.errors import InputError
+    from lanecam.pipeline.outputs import write_atomic
 
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: output folder {path.parent} does not exist")
-    path.write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
+    path = write_atomic(path, json.dumps(report, indent=2, default=_json_default) + "\n",
+                        "--report")
     print(f"report: {path}")
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, IMAGE_EXTENSIONS
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lanes import LaneResult, tusimple_xs
+from lanecam.pipeline.outputs import PartialFile
 
 __all__ = ["Predictor", "IMAGE_EXTENSIONS", "list_images", "read_image", "tusimple_lanes",
            "predict_folder", "parse_h_samples", "DEFAULT_H_SAMPLES"]
@@ -127,7 +128,17 @@ def predict_folder(predictor: Predictor, folder, out_path, h_samples: Sequence[i
     out_path = Path(out_path)
     if out_path.parent and not out_path.parent.is_dir():
         raise InputError(f"{out_path}: output folder {out_path.parent} does not exist")
-    with out_path.open("w") as fh:
+    target = PartialFile(out_path, "--out")  # renamed into place only when every image is done
+    try:
+        yield from _write_rows(predictor, folder, files, target.path, h_samples, progress)
+    except BaseException:
+        target.discard()
+        raise
+    target.commit()
+
+
+def _write_rows(predictor, folder: Path, files, path: Path, h_samples, progress):
+    with path.open("w", encoding="utf-8") as fh:
         for i, path in enumerate(files):
             img = read_image(path)
             result, ms = predictor(img, i)

@@ -8,6 +8,7 @@ import numpy as np
 
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lanes import LaneResult
+from lanecam.pipeline.outputs import write_atomic
 from lanecam.pipeline.overlay import Overlay
 
 __all__ = ["draw_ground_truth", "render_tile", "write_contact_sheet"]
@@ -64,8 +65,11 @@ def write_contact_sheet(tiles: List[np.ndarray], path, columns: int = 4) -> Tupl
         y, x = r * (th + gap), c * (tw + gap)
         sheet[y:y + tile.shape[0], x:x + tile.shape[1]] = tile
     path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: output folder {path.parent} does not exist")
-    if not cv2.imwrite(str(path), sheet):
-        raise InputError(f"{path}: could not write the contact sheet (expected a .png path)")
+    try:
+        ok, png = cv2.imencode(path.suffix or ".png", sheet)
+    except cv2.error:  # an extension OpenCV has no encoder for
+        ok = False
+    if not ok:
+        raise InputError(f"{path}: could not encode the contact sheet (expected a .png path)")
+    write_atomic(path, png.tobytes(), "--sheet")  # never a half sheet under the final name
     return sheet.shape[1], sheet.shape[0]

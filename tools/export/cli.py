@@ -33,7 +33,9 @@ def add_arguments(parser) -> None:
     g.add_argument("--dynamic-batch", action="store_true", help="symbolic batch dimension")
     g.add_argument("--nchw", action="store_true", help="NCHW input instead of NHWC")
     g.add_argument("--check-frames", metavar="DIR",
-                   help="frames for the numerical checks (default ../shared/data/images)")
+                   help="frames for the numerical checks (default <data>/images, data: "
+                        "$LANECAM_DATA, ./shared/data or ../shared/data; else random noise, "
+                        "said so)")
     g.add_argument("--atol", type=float, default=1e-4,
                    help="largest accepted |ONNX - Keras| (default 1e-4)")
     add_spec_arguments(parser)
@@ -92,12 +94,16 @@ def _make_variants(args, out: Path, spec) -> dict:
 
 def _report(args, out: Path, spec, variants: dict) -> None:
     from lanecam.tools.export.variants import compare_variants, format_reports
-    from lanecam.tools.export.verify import check_frames
+    import sys
 
-    nhwc = check_frames(args.check_frames, spec, 16)
+    from lanecam.tools.export.verify import check_frames_noted
+
+    nhwc, note = check_frames_noted(args.check_frames, spec, 16)
+    print(f"export: variant check frames: {note}", file=sys.stderr)
     tensors = [t.transpose(0, 3, 1, 2).copy() for t in nhwc] if spec.layout == "NCHW" else nhwc
     reports = compare_variants(out, variants, spec, tensors, tusimple_dir=args.eval_tusimple)
-    print(f"export: variants vs FP32 on {len(tensors)} frames (ONNX Runtime CPU, 1 thread):")
+    print(f"export: variants vs FP32 on {len(tensors)} frames ({note}; ONNX Runtime CPU, 1 "
+          "thread):")
     print(format_reports(reports, spec))
 
 
@@ -124,6 +130,9 @@ def run(args) -> int:
     if args.dla is not None and not args.trt:
         raise InputError("--dla only applies with --trt")
     if model.suffix.lower() == ".onnx":
+        from lanecam.tools.export.onnx_input import check_external_data, read_onnx_header
+
+        check_external_data(model, read_onnx_header(model))  # before any step loads it
         out = model
         spec = spec_from_args(args, model) if spec_path_for(model).is_file() or args.spec \
             else _spec_from_onnx(model, ModelSpec)
@@ -164,9 +173,9 @@ def _copy_onnx(model: Path, out: Path, spec) -> Path:
 
 
 def _spec_from_onnx(path: Path, ModelSpec):
-    import onnx
+    from lanecam.tools.export.onnx_input import read_onnx_header
 
-    props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    props = {p.key: p.value for p in read_onnx_header(path).metadata_props}
     spec = ModelSpec.from_metadata_props(props, f"{path} metadata")
     if spec is None:
         raise InputError(f"{path}: no ModelSpec in its metadata or next to it; use --spec")

@@ -5,6 +5,7 @@ spec, ONNX checker + shape inference, TensorRT compatibility rewrite/refusal (tr
 metadata + sidecar spec, and a numerical check against the Keras model on real frames.
 """
 
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -14,7 +15,7 @@ from lanecam.pipeline.lazy import require
 from lanecam.tools.export import keras_io
 from lanecam.tools.export.graph import rename_tensor, set_batch_dim_name, set_spec_metadata
 from lanecam.tools.export.trt_compat import make_tensorrt_compatible
-from lanecam.tools.export.verify import check_frames, max_abs_diff, ort_session
+from lanecam.tools.export.verify import check_frames_noted, max_abs_diff, ort_session
 
 __all__ = ["export_keras", "ExportCheckError", "OPSET_RANGE", "name_outputs"]
 
@@ -109,7 +110,12 @@ def export_keras(model_or_path, out_path, spec: ModelSpec, opset: int = 17,
     model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     for line in make_tensorrt_compatible(model):
         say(f"export: rewrote {line}")
-    set_spec_metadata(model, spec, {"lanecam.exported_from": loaded.kind})
+    # which frames the numerical check uses goes into the file too: a check on noise is
+    # visible to whoever later reads the model, not only in this run's output
+    tensors, note = check_frames_noted(check_source, spec, check_count)
+    print(f"export: numerical check frames: {note}", file=sys.stderr)
+    set_spec_metadata(model, spec, {"lanecam.exported_from": loaded.kind,
+                                    "lanecam.checked_on": note})
     model.producer_name = "lanecam"
     onnx.checker.check_model(model, full_check=True)
 
@@ -117,7 +123,6 @@ def export_keras(model_or_path, out_path, spec: ModelSpec, opset: int = 17,
     onnx.save(model, str(out_path))
     sidecar = spec.save(spec_path_for(out_path))
 
-    tensors = check_frames(check_source, spec, check_count)
     worst = max_abs_diff(ort_session(out_path), tensors, loaded.reference, output_names, nchw)
     report = ", ".join(f"{k}={v:.3g}" for k, v in worst.items())
     say(f"export: numerical check on {len(tensors)} frames: max |onnx - keras| {report} "

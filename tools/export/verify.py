@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -11,31 +11,39 @@ from lanecam.engines.modelspec import ModelSpec
 from lanecam.engines.ort_session import make_session
 from lanecam.engines.qdq import is_qdq
 
-__all__ = ["default_check_source", "check_frames", "ort_session", "max_abs_diff", "is_qdq"]
+__all__ = ["default_check_source", "check_frames", "check_frames_noted", "NOISE_NOTE", "ort_session", "max_abs_diff", "is_qdq"]
 
-_REPO = Path(__file__).resolve().parents[2]
+NOISE_NOTE = "random noise, no real frames found (set LANECAM_DATA or --check-frames)"
 
 
 def default_check_source() -> Optional[Path]:
-    """Real road frames for checks: ``$LANECAM_CHECK_FRAMES`` or ``../shared/data/images``."""
+    """Real road frames for checks: ``$LANECAM_CHECK_FRAMES``, else ``<data>/images``
+    (``lanecam.pipeline.data_paths``: ``$LANECAM_DATA``, ./shared/data, ../shared/data)."""
+    from lanecam.pipeline.data_paths import data_path
+
     env = os.environ.get("LANECAM_CHECK_FRAMES")
-    if env:
-        return Path(env)
-    shared = _REPO.parent / "shared" / "data" / "images"
-    return shared if shared.is_dir() else None
+    return Path(env) if env else data_path("images")
 
 
-def check_frames(source, spec: ModelSpec, count: int = 16, seed: int = 0) -> List[np.ndarray]:
+def check_frames_noted(source, spec: ModelSpec, count: int = 16,
+                       seed: int = 0) -> Tuple[List[np.ndarray], str]:
     """Batch-1 NHWC float tensors preprocessed per ``spec`` from ``source`` (or the default real
-    frames). Without any frames, seeded random images stand in (and the caller should say so)."""
+    frames), and a note saying which frames they are: a check on noise is never silent."""
     nhwc = spec.replace(layout="NHWC")
     source = source if source is not None else default_check_source()
     if source is None:
         rng = np.random.default_rng(seed)
         frames = [rng.integers(0, 256, (360, 640, 3), dtype=np.uint8) for _ in range(count)]
+        note = NOISE_NOTE
     else:
         frames = sample_frames(source, count)
-    return [preprocess_frame(f, nhwc) for f in frames]
+        note = f"{len(frames)} real frames from {source}"
+    return [preprocess_frame(f, nhwc) for f in frames], note
+
+
+def check_frames(source, spec: ModelSpec, count: int = 16, seed: int = 0) -> List[np.ndarray]:
+    """The tensors of ``check_frames_noted`` alone."""
+    return check_frames_noted(source, spec, count, seed)[0]
 
 
 def ort_session(model_path, threads: int = 1, fuse_qdq: bool = True):

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from lanecam.pipeline.errors import InputError
 
-_SHARED_TUSIMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tusimple"
 
 
 def add_arguments(parser) -> None:
@@ -38,7 +37,8 @@ def add_arguments(parser) -> None:
                         help="synthetic 1280x720 frames scored with the TuSimple metric per epoch")
     parser.add_argument("--eval-tusimple", metavar="DIR",
                         help="TuSimple folder (labels.json + images) scored after every epoch; "
-                             "default ../shared/data/tusimple when it exists; 'none' to skip")
+                             "default <data>/tusimple when it exists (data: $LANECAM_DATA, "
+                             "./shared/data or ../shared/data); 'none' to skip")
     parser.add_argument("--tusimple-labels", metavar="JSON", nargs="+", default=[],
                         help="train also on real frames: TuSimple label files ...")
     parser.add_argument("--tusimple-root", metavar="DIR",
@@ -67,8 +67,11 @@ def run(args) -> int:
     from lanecam.tools.train.trainer import TrainConfig, check_config, train
 
     ev = args.eval_tusimple
-    if ev is None and (_SHARED_TUSIMPLE / "labels.json").is_file():
-        ev = str(_SHARED_TUSIMPLE)
+    if ev is None:
+        from lanecam.pipeline.data_paths import data_path
+
+        labels = data_path("tusimple", "labels.json")
+        ev = str(labels.parent) if labels else None
     cfg = TrainConfig(out=args.out, epochs=args.epochs, steps=args.steps, batch=args.batch,
                       lr=args.lr, seed=args.seed, workers=args.workers, crop_top=args.crop_top,
                       val_count=args.val_count, threshold_frames=args.threshold_frames,

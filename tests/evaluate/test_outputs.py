@@ -1,0 +1,62 @@
+"""evaluate and calibrate: bad text input and unwritable outputs are one line, exit 2, found
+before any work; outputs never overwrite an input."""
+
+import json
+import os
+
+import pytest
+
+from lanecam.pipeline.cli import main
+
+needs_non_root = pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+
+
+def _one_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    return err[0]
+
+
+def test_pred_not_utf8_names_the_file(tmp_path, capsys):
+    pred = tmp_path / "pred.jsonl"
+    pred.write_bytes(b'{"raw_file": "\xff\xfe"}\n')
+    gt = tmp_path / "gt.jsonl"
+    gt.write_text(json.dumps({"raw_file": "a.jpg", "lanes": [], "h_samples": []}) + "\n")
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
+    line = _one_line(capsys)
+    assert str(pred) in line and "UTF-8" in line
+
+
+def test_report_may_not_overwrite_the_labels(tmp_path, capsys):
+    gt = tmp_path / "gt.jsonl"
+    gt.write_text(json.dumps({"raw_file": "a.jpg", "lanes": [], "h_samples": []}) + "\n")
+    before = gt.read_bytes()
+    assert main(["evaluate", "--pred", str(gt), "--gt", str(gt), "--report", str(gt)]) == 2
+    assert "--report" in _one_line(capsys) and gt.read_bytes() == before
+
+
+def test_report_into_missing_folder_checked_first(tmp_path, capsys):
+    out = tmp_path / "nope" / "r.json"
+    assert main(["evaluate", "--synthetic", "1", "--report", str(out)]) == 2
+    assert str(out) in _one_line(capsys)
+
+
+@needs_non_root
+def test_calibrate_into_read_only_folder(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        assert main(["calibrate", str(tmp_path / "photos"), "-o", str(ro / "p.json")]) == 2
+        assert "not writable" in _one_line(capsys)
+    finally:
+        ro.chmod(0o755)
+
+
+def test_calibrate_output_checked_before_the_search(tmp_path, capsys):
+    # the folder has no boards: a late check would report those instead
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    assert main(["calibrate", str(photos), "-o", str(tmp_path / "no" / "p.json")]) == 2
+    line = _one_line(capsys)
+    assert "-o" in line and "does not exist" in line
