@@ -101,7 +101,9 @@ def test_ctrl_c_while_starting_is_one_line_and_leaves_no_partial_file(tmp_path, 
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode in (0, 130), err  # 0: it had already finished
+    # 0: it had already finished; -SIGINT: the signal came before the interpreter had set up
+    # its own handler (nothing of lanecam ran, nothing was opened)
+    assert proc.returncode in (0, 130, -signal.SIGINT), err
     assert "Traceback" not in err and "terminate called" not in err
     assert "is not installed" not in err
     assert not list(tmp_path.glob(".*partial*")), "a temporary output was left behind"
