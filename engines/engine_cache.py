@@ -1,7 +1,7 @@
 """The TensorRT plan cache: one plan per (ONNX content, precision, DLA core), each with a sidecar
 JSON that says what it was built for, checked before deserializing.
 
-Plans run only on the TensorRT version and GPU they were built for (TENSORRT.md). The sidecar
+Plans run only on the TensorRT version and GPU they were built for. The sidecar
 records both; a plan whose sidecar differs is rebuilt (cache) or refused (a plan given by the
 user), with a message that names the differing field. A cache folder that is not writable is
 an error when the cache is created, not a silent rebuild on every run.

@@ -2,9 +2,9 @@
 
 Construction validates the model without keeping anything big: the file must be ONNX, its
 card must be found (``find_spec``: argument, ONNX ``metadata_props``, or the
-``<stem>.spec.json`` sidecar), and the model's input and outputs must match it. ``open()`` then creates the real
-session with options for low CPU latency (TENSORRT.md, "ONNX Runtime as the portable engine")
-and binds preallocated output buffers, so ``infer()`` allocates nothing per call.
+``<stem>.spec.json`` sidecar), and the model's input and outputs must match it. ``open()``
+then creates the real session with options for low CPU latency and binds preallocated output
+buffers, so ``infer()`` allocates nothing per call.
 """
 
 from pathlib import Path

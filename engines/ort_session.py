@@ -1,8 +1,7 @@
 """One way to build an ONNX Runtime session, for the engines, the heatmap model and the tools.
 
-Options for low CPU latency on a machine whose other cores decode, draw and encode
-(TENSORRT.md, "ONNX Runtime as the portable engine"): sequential execution, one inter-op thread,
-no spinning of idle intra-op threads. A file ONNX Runtime cannot load is one ``InputError``
+Options for low CPU latency on a machine whose other cores decode, draw and encode:
+sequential execution, one inter-op thread, no spinning of idle intra-op threads. A file ONNX Runtime cannot load is one ``InputError``
 line naming it; onnxruntime itself is imported on first use, with an error naming the extra.
 """
 

@@ -1,4 +1,4 @@
-"""ONNX -> TensorRT plan, one small step at a time, with the version branches of TENSORRT.md.
+"""ONNX -> TensorRT plan, one small step at a time, with the branches the TensorRT versions need.
 
 8.0/8.2 (Jetson Nano), 8.5/8.6, 10.x and 11.x: the EXPLICIT_BATCH flag only below 10, the
 FP16/INT8 builder flags only where they exist (11 takes precision from the ONNX types: an

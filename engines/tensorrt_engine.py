@@ -1,6 +1,6 @@
 """TensorRTEngine: a lane model as a TensorRT plan, run with pycuda from one inference thread.
 
-Lifecycle (TENSORRT.md, "CUDA memory with pycuda, in threads"): ``open()`` runs in the thread
+Lifecycle (CUDA memory with pycuda, in threads): ``open()`` runs in the thread
 that will infer. It retains the device's PRIMARY context (the one TensorRT's runtime API uses;
 never ``pycuda.autoinit``) and pushes it, then creates the runtime, engine, execution context, a
 non-default stream, pinned host buffers and device buffers, once. ``infer()`` copies into the

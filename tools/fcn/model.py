@@ -34,7 +34,7 @@ class LaneFCNConfig:
     dilations: tuple = (2, 4, 8)
 
 
-# Proposed v2 sizes (issue 14, item 2): more width everywhere and a fourth dilation for the
+# Proposed v2 sizes (for a LaneFCN v2): more width everywhere and a fourth dilation for the
 # context a wide, cluttered frame needs; the same blocks, so the same op set. Not trained yet.
 V2_CONFIGS = {
     "v2-320": LaneFCNConfig(widths=(32, 48, 64, 96, 160), decoder_width=48,
