@@ -48,6 +48,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--widths", default="24,32,48,64,96",
                         help="encoder widths (stem,/2,/4,/8,/16)")
     parser.add_argument("--decoder-width", type=int, default=32)
+    parser.add_argument("--input-size", default="320x128", metavar="WxH",
+                        help="model input size, multiples of 16 (default 320x128)")
+    parser.add_argument("--init-from", metavar="MODEL.keras",
+                        help="warm start: copy the weights of a saved LaneFCN whose layers match "
+                             "(e.g. engines/models/lanefcn/lanefcn.keras)")
+    parser.add_argument("--pseudo-videos", metavar="VIDEO", nargs="+", default=[],
+                        help="real videos without labels: the --teacher's ego lines, kept where "
+                             "they agree with the neighbouring frames, become training labels")
+    parser.add_argument("--teacher", metavar="MODEL",
+                        help="model that pseudo-labels --pseudo-videos (default: bundled LaneFCN)")
+    parser.add_argument("--pseudo-fraction", type=float, default=0.25,
+                        help="share of pseudo-labelled samples (default 0.25)")
 
 
 def _widths(text: str) -> tuple:
@@ -58,6 +70,17 @@ def _widths(text: str) -> tuple:
     if len(w) != 5 or min(w) < 1:
         raise InputError(f"--widths: expected 5 positive integers like 16,24,32,48,64, got {text!r}")
     return w
+
+
+def _size(text: str) -> tuple:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        w = h = 0
+    if w < 16 or h < 16 or w % 16 or h % 16 or w > 2048 or h > 2048:
+        raise InputError(f"--input-size: expected WxH, multiples of 16 up to 2048, like 320x128, "
+                         f"got {text!r}")
+    return w, h
 
 
 def run(args) -> int:
@@ -79,7 +102,9 @@ def run(args) -> int:
                       tusimple_eval=None if ev in (None, "none") else ev,
                       data_labels=list(args.tusimple_labels), data_root=args.tusimple_root,
                       real_fraction=args.real_fraction, widths=_widths(args.widths),
-                      decoder_width=args.decoder_width)
+                      decoder_width=args.decoder_width, input_size=_size(args.input_size),
+                      init_from=args.init_from, pseudo_videos=list(args.pseudo_videos),
+                      teacher=args.teacher, pseudo_fraction=args.pseudo_fraction)
     check_config(cfg)
     model, spec = train(cfg, resume=args.resume)
     if args.export:

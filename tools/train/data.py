@@ -29,8 +29,12 @@ __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "a
 
 Sample = Tuple[np.ndarray, np.ndarray, np.ndarray]
 
-# a horizontal flip mirrors the slots: L2 <-> R2, L1 <-> R1 (label values 1..4)
-_FLIP_LABELS = np.array([0, 4, 3, 2, 1], np.uint8)
+# a horizontal flip mirrors the slots: L2 <-> R2, L1 <-> R1 (label values 1..4); every other
+# value (the loss's IGNORE) stays as it is
+_FLIP_LABELS = np.arange(256, dtype=np.uint8)
+_FLIP_LABELS[:5] = [0, 4, 3, 2, 1]
+IGNORE = 255            # seg pixels no loss looks at (lanecam.tools.train.losses.IGNORE)
+SLOT_NAMES = ("L2", "L1", "R1", "R2")
 
 
 def flip_sample(image: np.ndarray, seg: np.ndarray, exist: np.ndarray) -> Sample:
@@ -218,12 +222,57 @@ class TuSimpleSource:
         exist = np.zeros(4, np.float32)
         y0 = crop * h
         sy = sh / ((1.0 - crop - m.spec.crop_bottom) * h)
-        for slot, pts in assign_slots(row["lanes"], row["h_samples"], w, h):
-            p = np.empty_like(pts)
+
+        def to_seg(pts):
+            p = np.empty_like(pts, dtype=np.float64)
             p[:, 0] = (pts[:, 0] + 0.5) * (sw / w) - 0.5
             p[:, 1] = (pts[:, 1] - y0 + 0.5) * sy - 0.5
+            return p
+
+        if "slots" in row:   # a pseudo-labelled frame: slots named by the teacher
+            lanes = [(SLOT_NAMES.index(name), _points(xs, row["h_samples"]))
+                     for name, xs in zip(row["slots"], row["lanes"])]
+        else:
+            lanes = assign_slots(row["lanes"], row["h_samples"], w, h)
+        drawn = []
+        for slot, pts in lanes:
+            p = to_seg(pts)
+            drawn.append((slot, p))
             cv2.polylines(seg, [np.round(p * 16).astype(np.int32).reshape(-1, 1, 2)], False,
                           slot + 1, m.thickness, cv2.LINE_8, 4)
             exist[slot] = float((seg == slot + 1).any())
+        if row.get("trusted") == "ego":
+            # the teacher is trusted on the ego lines only: outside them nothing is known
+            seg = _ignore_outside_ego(seg, dict(drawn), margin=2 * m.thickness + 2)
+            for slot in (0, 3):
+                exist[slot] = -1.0
         sample = (m.image(frame, crop), seg, exist)
         return m.augment(sample, rng) if augment else sample
+
+
+def _points(xs, h_samples) -> np.ndarray:
+    """(N, 2) x, y of one TuSimple lane row (x < 0: no point)."""
+    xs = np.asarray(xs, np.float64)
+    ys = np.asarray(h_samples, np.float64)
+    keep = xs >= 0
+    return np.stack([xs[keep], ys[keep]], axis=1)
+
+
+def _ignore_outside_ego(seg: np.ndarray, lanes: dict, margin: int) -> np.ndarray:
+    """Mark IGNORE every seg pixel left of L1 or right of R1 (beyond ``margin``) and every row
+    outside the vertical span both lines cover."""
+    out = np.full_like(seg, IGNORE)
+    left, right = lanes.get(1), lanes.get(2)
+    if left is None or right is None or len(left) < 2 or len(right) < 2:
+        return out
+    rows = np.arange(seg.shape[0], dtype=np.float64)
+    lo = max(left[:, 1].min(), right[:, 1].min())
+    hi = min(left[:, 1].max(), right[:, 1].max())
+    for r in rows[(rows >= lo) & (rows <= hi)].astype(int):
+        xl = np.interp(r, left[np.argsort(left[:, 1]), 1], left[np.argsort(left[:, 1]), 0])
+        xr = np.interp(r, right[np.argsort(right[:, 1]), 1], right[np.argsort(right[:, 1]), 0])
+        a = max(0, int(np.floor(xl)) - margin)
+        b = min(seg.shape[1], int(np.ceil(xr)) + margin + 1)
+        if a < b:
+            out[r, a:b] = seg[r, a:b]
+    return out

@@ -9,7 +9,11 @@ registered Keras objects so that training checkpoints (which carry the compiled 
 import keras
 from keras import ops
 
-__all__ = ["SegLoss"]
+__all__ = ["SegLoss", "MaskedExistLoss", "IGNORE"]
+
+# label value of pixels (seg) that no loss looks at: the parts of a pseudo-labelled real frame
+# the teacher model is not trusted on; existence targets < 0 are ignored the same way
+IGNORE = 255
 
 
 @keras.saving.register_keras_serializable(package="lanecam")
@@ -33,13 +37,17 @@ class SegLoss(keras.losses.Loss):
         labels = ops.cast(y_true, "int32")
         if len(labels.shape) == 4:  # (B, H, W, 1) from some input pipelines
             labels = ops.squeeze(labels, -1)
-        y = ops.one_hot(labels, self.num_classes, dtype=y_pred.dtype)
+        valid = ops.expand_dims(ops.cast(ops.not_equal(labels, IGNORE), y_pred.dtype), -1)
+        labels = ops.where(ops.equal(labels, IGNORE), 0, labels)
+        y = ops.one_hot(labels, self.num_classes, dtype=y_pred.dtype) * valid
+        y_pred = y_pred * valid
         p = ops.clip(y_pred, 1e-6, 1.0)
         weights = ops.concatenate([ops.ones((1,), y_pred.dtype),
                                    ops.full((self.num_classes - 1,), self.lane_weight,
                                             y_pred.dtype)])
         ce = -ops.sum(y * ops.log(p) * weights, axis=-1)           # (B, H, W)
-        ce = ops.mean(ce, axis=(1, 2))
+        # mean over the labelled pixels only (all of them for a synthetic frame)
+        ce = ops.sum(ce, axis=(1, 2)) / ops.maximum(ops.sum(valid, axis=(1, 2, 3)), 1.0)
         inter = ops.sum(y_pred[..., 1:] * y[..., 1:], axis=(1, 2))  # (B, K)
         total = ops.sum(y_pred[..., 1:] + y[..., 1:], axis=(1, 2))
         dice = 1.0 - (2.0 * inter + 1.0) / (total + 1.0)
@@ -48,3 +56,19 @@ class SegLoss(keras.losses.Loss):
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes,
                 "lane_weight": self.lane_weight, "dice_weight": self.dice_weight}
+
+
+@keras.saving.register_keras_serializable(package="lanecam")
+class MaskedExistLoss(keras.losses.Loss):
+    """Binary cross-entropy of the existence head; targets below 0 (unknown) are ignored."""
+
+    def __init__(self, name: str = "exist_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, y_pred.dtype)
+        known = ops.cast(ops.greater_equal(y_true, 0.0), y_pred.dtype)
+        t = ops.clip(y_true, 0.0, 1.0)
+        p = ops.clip(y_pred, 1e-6, 1.0 - 1e-6)
+        bce = -(t * ops.log(p) + (1.0 - t) * ops.log(1.0 - p)) * known
+        return ops.sum(bce, axis=-1) / ops.maximum(ops.sum(known, axis=-1), 1.0)

@@ -56,6 +56,11 @@ class TrainConfig:
     real_fraction: float = 0.5                 # share of real samples when data_labels is given
     widths: tuple = (24, 32, 48, 64, 96)
     decoder_width: int = 32
+    input_size: tuple = (320, 128)             # model input width, height
+    init_from: Optional[str] = None            # warm start: weights of a saved LaneFCN (.keras)
+    pseudo_videos: List[str] = field(default_factory=list)  # real videos, teacher-labelled
+    teacher: Optional[str] = None              # the teacher model (default: the bundled one)
+    pseudo_fraction: float = 0.25              # share of pseudo-labelled samples
 
 
 VAL_SEED = 800_000          # the fixed synthetic validation set: seeds VAL_SEED + i
@@ -63,14 +68,20 @@ THRESHOLD_SEED = 700_000    # frames that choose the extraction thresholds (not 
 
 
 def _spec(cfg: TrainConfig) -> ModelSpec:
-    return ModelSpec(name="lanefcn", crop_top=cfg.crop_top, version="1")
+    return ModelSpec(name="lanefcn", crop_top=cfg.crop_top, version="2",
+                     input_width=int(cfg.input_size[0]), input_height=int(cfg.input_size[1]))
+
+
+def _pseudo_folder(cfg: TrainConfig) -> Path:
+    return Path(cfg.out) / "pseudo"
 
 
 # ---- sample workers (no TensorFlow in these processes) -------------------------------------
 _SOURCES = None
 
 
-def _init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str]):
+def _init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str],
+                 pseudo: Optional[str]):
     global _SOURCES
     import cv2
 
@@ -79,13 +90,14 @@ def _init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optio
 
     maker = SampleMaker(ModelSpec.from_dict(spec_dict), thickness=thickness)
     real = TuSimpleSource(maker, [Path(p) for p in labels], Path(root)) if labels else None
-    _SOURCES = (SyntheticSource(maker), real)
+    pseudo_src = (TuSimpleSource(maker, [Path(pseudo) / "labels.json"], Path(pseudo))
+                  if pseudo else None)
+    _SOURCES = (SyntheticSource(maker), real, pseudo_src)
 
 
 def _make_batch(task):
-    seeds, real_mask, augment = task
-    synth, real = _SOURCES
-    samples = [(real if r else synth)(s, augment) for s, r in zip(seeds, real_mask)]
+    seeds, kinds, augment = task
+    samples = [_SOURCES[k](s, augment) for s, k in zip(seeds, kinds)]
     return tuple(np.stack(a) for a in zip(*samples))
 
 
@@ -96,13 +108,17 @@ class _Batches:
         self.pool, self.cfg, self.epoch, self.ahead = pool, cfg, epoch, ahead
         rng = np.random.default_rng([cfg.seed, epoch, 3])
         n = cfg.steps * cfg.batch
-        self.real = (rng.random(n) < cfg.real_fraction) if cfg.data_labels else np.zeros(n, bool)
+        # per sample: 0 synthetic, 1 real labelled (TuSimple format), 2 pseudo-labelled real
+        u = rng.random(n)
+        real = cfg.real_fraction if cfg.data_labels else 0.0
+        pseudo = cfg.pseudo_fraction if cfg.pseudo_videos else 0.0
+        self.kinds = np.where(u < real, 1, np.where(u < real + pseudo, 2, 0))
 
     def _task(self, step: int):
         c = self.cfg
         i0 = step * c.batch
         seeds = [c.seed * 10**9 + self.epoch * 10**6 + i for i in range(i0, i0 + c.batch)]
-        return seeds, self.real[i0:i0 + c.batch].tolist(), True
+        return seeds, self.kinds[i0:i0 + c.batch].tolist(), True
 
     def __iter__(self):
         pending = deque()
@@ -118,7 +134,7 @@ class _Batches:
 def _compile(model, cfg: TrainConfig, total_steps: int):
     import keras
 
-    from lanecam.tools.train.losses import SegLoss
+    from lanecam.tools.train.losses import MaskedExistLoss, SegLoss
 
     warmup = min(300, total_steps // 10)
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -127,7 +143,7 @@ def _compile(model, cfg: TrainConfig, total_steps: int):
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay, clipnorm=5.0),
         loss={"lane_prob": SegLoss(5, cfg.lane_weight, cfg.dice_weight),
-              "lane_exist": keras.losses.BinaryCrossentropy()},
+              "lane_exist": MaskedExistLoss()},
         loss_weights={"lane_prob": 1.0, "lane_exist": cfg.exist_weight})
 
 
@@ -201,7 +217,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
     require("tensorflow", "train", "training")
     import keras
 
-    from lanecam.tools.fcn import LaneFCNConfig, build_lanefcn
+    from lanecam.tools.fcn import build_lanefcn
 
     out = Path(cfg.out)
     start_epoch, history = 0, []
@@ -231,18 +247,26 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
         if _compile_if_needed:
             _compile(model, cfg, total)
     else:
-        model = build_lanefcn(LaneFCNConfig(input_height=spec.input_height,
-                                            input_width=spec.input_width,
-                                            widths=tuple(cfg.widths),
-                                            decoder_width=cfg.decoder_width))
+        model = build_lanefcn(_net_config(cfg, spec))
+        if cfg.init_from:
+            log(f"train: warm start from {cfg.init_from}: " + warm_start(model, cfg.init_from))
         _compile(model, cfg, total)
     log(f"train: LaneFCN {model.count_params():,} parameters, {cfg.epochs} epochs x "
         f"{cfg.steps} steps x {cfg.batch} samples, crop_top {cfg.crop_top}, seed {cfg.seed}, "
         f"{cfg.workers} sample workers -> {out}")
     val = _validation_set(cfg, spec)
+    pseudo = None
+    if cfg.pseudo_videos:
+        pseudo = _pseudo_folder(cfg)
+        if not (pseudo / "labels.json").is_file():  # made once per run; a resume reuses them
+            from lanecam.tools.train.pseudo import pseudo_label_videos
+
+            pseudo_label_videos([Path(v) for v in cfg.pseudo_videos], pseudo, model=cfg.teacher,
+                                log=log)
 
     ctx = mp.get_context("spawn")  # fork after TensorFlow has started threads is unsafe
-    init = (spec.to_dict(), cfg.thickness, cfg.data_labels, cfg.data_root)
+    init = (spec.to_dict(), cfg.thickness, cfg.data_labels, cfg.data_root,
+            str(pseudo) if pseudo else None)
     with ctx.Pool(cfg.workers, initializer=_init_worker, initargs=init) as pool:
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
@@ -270,9 +294,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
                 f.write(json.dumps(record) + "\n")
             log("train: " + _summary(record))
 
-    final = build_lanefcn(LaneFCNConfig(input_height=spec.input_height,
-                                        input_width=spec.input_width, widths=tuple(cfg.widths),
-                                        decoder_width=cfg.decoder_width))
+    final = build_lanefcn(_net_config(cfg, spec))
     final.set_weights(model.get_weights())
     if cfg.threshold_frames:
         from lanecam.tools.train.keras_engine import InMemoryKerasEngine
@@ -284,6 +306,38 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
     final.save(out / "model.keras")
     spec.save(out / "model.spec.json")
     return final, spec
+
+
+def _net_config(cfg: TrainConfig, spec: ModelSpec):
+    from lanecam.tools.fcn import LaneFCNConfig
+
+    return LaneFCNConfig(input_height=spec.input_height, input_width=spec.input_width,
+                         widths=tuple(cfg.widths), decoder_width=cfg.decoder_width)
+
+
+def warm_start(model, path: str) -> str:
+    """Copy into ``model`` every layer's weights from the saved LaneFCN at ``path`` whose layer
+    name and weight shapes match (convolution weights do not depend on the input size, so a
+    model trained at 320x128 starts one at 384x160). Returns what was copied, for the log."""
+    from lanecam.engines.keras_loader import load_model
+
+    src = load_model(path).obj
+    by_name = {layer.name: layer for layer in src.layers}
+    copied = skipped = 0
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if not weights:
+            continue
+        other = by_name.get(layer.name)
+        theirs = other.get_weights() if other is not None else []
+        if len(theirs) == len(weights) and all(a.shape == b.shape for a, b in zip(weights, theirs)):
+            layer.set_weights(theirs)
+            copied += 1
+        else:
+            skipped += 1
+    if not copied:
+        raise InputError(f"{path}: no layer matches this network; cannot warm-start from it")
+    return f"{copied} layers copied, {skipped} left at their initial values"
 
 
 def _summary(r: dict) -> str:
@@ -307,5 +361,15 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.data_labels and not cfg.data_root:
         raise InputError("--tusimple-labels needs --tusimple-root (the image folder the raw_file "
                          "paths are relative to)")
+    if not 0.0 <= cfg.pseudo_fraction <= 1.0:
+        raise InputError(f"--pseudo-fraction: expected a fraction in [0, 1], got "
+                         f"{cfg.pseudo_fraction}")
+    if (cfg.real_fraction if cfg.data_labels else 0) + cfg.pseudo_fraction > 1.0:
+        raise InputError("--real-fraction + --pseudo-fraction: expected at most 1 together")
+    for video in cfg.pseudo_videos:
+        if not Path(video).is_file():
+            raise InputError(f"{video}: --pseudo-videos expected a video file")
+    if cfg.init_from and not Path(cfg.init_from).is_file():
+        raise InputError(f"{cfg.init_from}: --init-from expected a saved LaneFCN (.keras)")
     if not cfg.lr > 0:
         raise LanecamError(f"--lr: expected > 0, got {cfg.lr}")

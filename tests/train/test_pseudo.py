@@ -1,0 +1,103 @@
+"""Pseudo-labels and the losses' ignore labels: what the teacher is not trusted on is never
+trained on, and only frames consistent with their neighbours are kept."""
+
+import json
+
+import numpy as np
+import pytest
+
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline.data_paths import data_path
+from lanecam.tools.train.data import IGNORE, SampleMaker, TuSimpleSource, flip_sample
+from lanecam.tools.train.pseudo import consistent
+
+SPEC = ModelSpec(crop_top=0.30)
+
+
+def test_consistent_needs_overlap_and_small_shift():
+    a = np.array([np.nan, 100.0, 110.0, 120.0, 130.0])
+    assert consistent(a, a + 3.0, max_shift=5.0)
+    assert not consistent(a, a + 8.0, max_shift=5.0)
+    b = a.copy()
+    b[2:] = np.nan            # covers only one row of four
+    assert not consistent(a, b, max_shift=5.0)
+
+
+def _ego_row(tmp_path):
+    import cv2
+
+    img = np.full((720, 1280, 3), 90, np.uint8)
+    cv2.imwrite(str(tmp_path / "f.jpg"), img)
+    ys = list(range(300, 720, 10))
+    left = [640 - 0.9 * (y - 300) for y in ys]
+    right = [680 + 0.9 * (y - 300) for y in ys]
+    row = {"raw_file": "f.jpg", "h_samples": ys, "lanes": [left, right], "slots": ["L1", "R1"],
+           "trusted": "ego"}
+    (tmp_path / "labels.json").write_text(json.dumps(row) + "\n")
+    return TuSimpleSource(SampleMaker(SPEC), [tmp_path / "labels.json"], tmp_path)
+
+
+def test_ego_pseudo_label_ignores_outside_the_ego_lines(tmp_path):
+    src = _ego_row(tmp_path)
+    _, seg, exist = src(0, augment=False)
+    assert exist.tolist() == [-1.0, 1.0, 1.0, -1.0]      # outer slots: unknown
+    assert set(np.unique(seg)) == {0, 2, 3, IGNORE}
+    rows = [r for r in seg if (r == 2).any() and (r == 3).any()]
+    assert len(rows) > 20
+    row = rows[-1]
+    l1, r1 = np.flatnonzero(row == 2), np.flatnonzero(row == 3)
+    assert (row[:l1.min() - 6] == IGNORE).all() and (row[r1.max() + 7:] == IGNORE).all()
+    assert (row[l1.max() + 1:r1.min()] == 0).all()        # between the lines: background
+    assert (seg[0] == IGNORE).all()                       # above the lines: unknown
+
+
+def test_flip_keeps_ignore():
+    seg = np.array([[IGNORE, 1, 2, 0, 3, 4]], np.uint8)
+    _, flipped, _ = flip_sample(np.zeros((1, 6, 3), np.uint8), seg, np.zeros(4, np.float32))
+    assert flipped.tolist() == [[1, 2, 0, 3, 4, IGNORE]]
+
+
+def test_losses_skip_ignored_pixels_and_unknown_existence():
+    keras = pytest.importorskip("keras")
+    from lanecam.tools.train.losses import MaskedExistLoss, SegLoss
+
+    rng = np.random.default_rng(0)
+    pred = rng.random((1, 4, 6, 5)).astype(np.float32)
+    pred /= pred.sum(-1, keepdims=True)
+    labels = np.zeros((1, 4, 6), np.uint8)
+    labels[0, :, 1] = 2
+    loss = SegLoss(5)
+    base = float(loss(labels, pred))
+    # changing the prediction where the label is IGNORE changes nothing
+    masked = labels.copy()
+    masked[0, :, 4:] = IGNORE
+    other = pred.copy()
+    other[0, :, 4:] = np.roll(other[0, :, 4:], 1, axis=-1)
+    assert float(loss(masked, pred)) == pytest.approx(float(loss(masked, other)), rel=1e-6)
+    assert float(loss(masked, pred)) != pytest.approx(base)
+    exist = MaskedExistLoss()
+    p = np.array([[0.9, 0.2, 0.7, 0.4]], np.float32)
+    known = float(exist(np.array([[1, 0, 1, 0]], np.float32), p))
+    part = float(exist(np.array([[1, -1, 1, -1]], np.float32), p))
+    want = -(np.log(0.9) + np.log(0.7)) / 2
+    assert part == pytest.approx(want, rel=1e-5) and known != pytest.approx(part)
+    del keras
+
+
+@pytest.mark.skipif(data_path("videos", "udacity_vehicle_test.mp4") is None,
+                    reason="../shared/data absent")
+def test_pseudo_labels_on_a_real_clip(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from lanecam.tools.train.pseudo import pseudo_label_videos
+
+    video = data_path("videos", "udacity_vehicle_test.mp4")
+    labels = pseudo_label_videos([video], tmp_path, log=lambda *_: None)
+    rows = [json.loads(line) for line in labels.read_text().splitlines()]
+    # the first and last frame have one neighbour only: never kept
+    assert 20 <= len(rows) <= 36
+    for row in rows:
+        assert (tmp_path / row["raw_file"]).is_file()
+        assert row["slots"] == ["L1", "R1"] and row["trusted"] == "ego"
+        left, right = (np.array(x) for x in row["lanes"])
+        both = (left >= 0) & (right >= 0)
+        assert both.sum() >= 5 and (left[both] < right[both]).all()
