@@ -53,6 +53,8 @@ class LaneResult:
         geometry: curvature radius (m), lateral offset (m), lane width (m), departure state...
             when a camera calibration is loaded, else None.
         timings_ms: stage name -> latency in milliseconds for this frame.
+        warnings: short codes for inputs outside what the model knows (e.g. "no_road",
+            "portrait", "strong_roll", "calibration_size"); empty when none.
     """
 
     frame_id: int
@@ -60,6 +62,7 @@ class LaneResult:
     ego_polygon: Optional[np.ndarray] = None
     geometry: Optional[Dict[str, object]] = None
     timings_ms: Dict[str, float] = field(default_factory=dict)
+    warnings: List[str] = field(default_factory=list)
 
     def lane(self, slot: str) -> Optional[Lane]:
         """The lane in ``slot`` or None."""

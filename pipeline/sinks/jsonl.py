@@ -49,7 +49,7 @@ def _latency_ms(meta) -> Optional[float]:
 def native_record(result, meta) -> dict:
     """The native line: frame_id, source_ts, capture_ts, latency_ms (capture to this write),
     lanes [{slot, points [[x, y]...] (0.1 px), confidence, exists}], ego_polygon, and
-    geometry / source_name / timings_ms when present."""
+    geometry / source_name / timings_ms when present, and warnings (always: [] when none)."""
     record = {
         "frame_id": frame_id_of(result, meta),
         "source_ts": getattr(meta, "source_ts", None),
@@ -64,6 +64,7 @@ def native_record(result, meta) -> dict:
     }
     if result.geometry is not None:
         record["geometry"] = result.geometry
+    record["warnings"] = list(getattr(result, "warnings", []) or [])
     name = getattr(meta, "source_name", None)
     if name is not None:
         record["source_name"] = name
