@@ -13,7 +13,7 @@ geometry estimator) is made once per size, on first use, and kept.
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Tuple, Union
+from typing import Callable, Dict, Optional, Tuple, Union
 
 import numpy as np
 
@@ -77,6 +77,9 @@ class _SizeState:
             self.geometry = GeometryEstimator(profile, width, height,
                                               undistorted=self.maps is not None,
                                               fps=detector.config.fps)
+        from lanecam.pipeline.trust import InputChecks
+
+        self.checks = InputChecks(width, height, spec.crop_top, profile)
         self.heatmap = self.heatmap_overlay = None
         if detector.config.heatmap:
             from lanecam.pipeline.heatmap import HeatmapModel
@@ -140,6 +143,9 @@ class LaneDetector:
         self._sizes: Dict[Tuple[int, int], _SizeState] = {}
         self._sizes_lock = threading.Lock()
         self._open = False
+        # called once per warning code with (code, one-line text); see postprocess
+        self.on_warning: Optional[Callable[[str, str], None]] = None
+        self._warned = set()
 
     def _load_profile(self, calibration):
         if _is_profile(calibration):
@@ -246,11 +252,28 @@ class LaneDetector:
         return self.engine.last_latency_ms
 
     def postprocess(self, outputs: Dict[str, np.ndarray], width: int, height: int,
-                    frame_id: int = 0) -> LaneResult:
-        """Lanes (frame pixels of a ``width`` x ``height`` frame) and, with a calibration, the
-        geometry (smoothed over the frames of this size, in ``frame_id`` order)."""
+                    frame_id: int = 0, frame: Optional[np.ndarray] = None) -> LaneResult:
+        """Lanes (frame pixels of a ``width`` x ``height`` frame), the input warnings and, with
+        a calibration, the geometry (smoothed over the frames of this size, in ``frame_id``
+        order).
+
+        With ``frame`` (the frame the outputs are of), ``result.warnings`` also says when the
+        frame shows no road (black, blank, blown out), and such a frame gets no lanes: nothing
+        on it is evidence of paint. The first time each warning code appears,
+        ``on_warning(code, text)`` is called (the CLI prints it on stderr).
+        """
         state = self.for_size(width, height)
         result = state.ext(outputs, frame_id)
+        result.warnings = state.checks.check(frame)
+        if "no_road" in result.warnings:
+            result.lanes, result.ego_polygon = [], None
+        for code in result.warnings:
+            if code not in self._warned:
+                self._warned.add(code)
+                if self.on_warning is not None:
+                    from lanecam.pipeline.trust import WARNING_TEXT
+
+                    self.on_warning(code, WARNING_TEXT.get(code, code))
         if state.geometry is not None:
             state.geometry.update(result)
         return result
@@ -303,7 +326,7 @@ class LaneDetector:
         """
         width, height = self._size_of(frame)
         outputs = self.infer(self.preprocess(frame))
-        return self.postprocess(outputs, width, height, frame_id)
+        return self.postprocess(outputs, width, height, frame_id, frame=frame)
 
     def __repr__(self) -> str:
         return f"<LaneDetector {self.spec.name} on {self.engine.describe()}>"

@@ -85,7 +85,7 @@ def sequential(ctx: RunContext) -> RunResult:
                     t.append(clock()), c.append(pclock())
                     outputs = detector.infer(tensor)
                     t.append(clock()), c.append(pclock())
-                    result = detector.postprocess(outputs, bi.width, bi.height, n)
+                    result = detector.postprocess(outputs, bi.width, bi.height, n, frame=frame)
                     t.append(clock()), c.append(pclock())
                     detector.draw(frame, result, hud, inplace=True, undistort=False)
                     t.append(clock()), c.append(pclock())

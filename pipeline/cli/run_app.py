@@ -41,7 +41,7 @@ class RunApp:
     def _open_source(self):
         from lanecam.pipeline.sources import open_source
 
-        src = open_source(self.config.source, realtime=True if self.config.realtime else None)
+        src = open_source(self.config.source, **self.config.source_options())
         src.open()
         if src.width <= 0 or src.height <= 0:
             raise InputError(f"{self.config.source}: the source reports no frame size")
@@ -90,6 +90,8 @@ class RunApp:
         o = self.config
         self._check_paths()
         detector = LaneDetector(config=o.detector_config())
+        # once per kind: the frame's warnings go to the JSON lines and the HUD every time
+        detector.on_warning = lambda code, text: _say(f"warning: {text} [{code}]")
         self.source = src = self._open_source()
         w, h = src.width, src.height
         fps = src.fps if src.fps and src.fps > 0 else 25.0

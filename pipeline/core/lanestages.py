@@ -71,7 +71,7 @@ class PostprocessStage(Stage):
         s = self.pool.slots[slot]
         frame = s.frame
         result = self.detector.postprocess(s.outputs, frame.shape[1], frame.shape[0],
-                                           meta.frame_id)
+                                           meta.frame_id, frame=frame)
         ts = meta.stage_ts
         result.timings_ms = {k: round((ts[k] - meta.capture_ts) * 1e3, 2) for k in ts}
         s.result = result

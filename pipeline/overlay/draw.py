@@ -83,6 +83,12 @@ class Overlay:
         hud_bottom = 0
         if self.show_hud:
             lines = _hud_lines(hud or {}, geometry)
+            warnings = getattr(result, "warnings", None) if result is not None else None
+            if warnings:
+                from lanecam.pipeline.trust import WARNING_SHORT
+
+                # the input is outside what the model knows: say so where the driver looks
+                lines.append("! " + ", ".join(WARNING_SHORT.get(w, w) for w in warnings))
             if lines:
                 hud_bottom = self._text_box(frame, lines)
         departure = geometry.get("departure")

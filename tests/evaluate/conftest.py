@@ -76,14 +76,19 @@ def tiny_model(tmp_path_factory) -> Path:
     return path
 
 
+def textured(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """A frame with texture: a flat one counts as "no road" and gets no lanes by design."""
+    return np.random.default_rng(seed).integers(40, 200, (h, w, 3), dtype=np.uint8)
+
+
 @pytest.fixture
 def tusimple_dir(tmp_path) -> Path:
-    """A TuSimple-style folder: two grey frames and labels matching the tiny model's lines."""
+    """A TuSimple-style folder: two textured frames and labels matching the tiny model's lines."""
     root = tmp_path / "tusimple"
     (root / "images").mkdir(parents=True)
     with (root / "labels.json").open("w") as fh:
         for i in range(2):
             name = f"images/{i:04d}.png"
-            cv2.imwrite(str(root / name), np.full((H, W, 3), 80 + 40 * i, np.uint8))
+            cv2.imwrite(str(root / name), textured(H, W, i))
             fh.write(json.dumps({"raw_file": name, "lanes": gt_lanes(), "h_samples": ROWS}) + "\n")
     return root

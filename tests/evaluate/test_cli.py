@@ -8,7 +8,7 @@ import pytest
 
 from lanecam.pipeline.cli import main
 
-from .conftest import H, ROWS, W, gt_lanes
+from .conftest import H, ROWS, W, gt_lanes, textured
 
 
 def run(capsys, *argv):
@@ -21,7 +21,7 @@ def test_evaluate_tusimple_folder_report_and_sheet(tiny_model, tusimple_dir,
                                                    tmp_path, capsys):
     extra = tmp_path / "extra"
     extra.mkdir()
-    cv2.imwrite(str(extra / "road.jpg"), np.full((540, 960, 3), 60, np.uint8))
+    cv2.imwrite(str(extra / "road.jpg"), textured(540, 960))
     report, sheet = tmp_path / "r.json", tmp_path / "s.png"
     code, out, err = run(capsys, "--model", tiny_model, "--tusimple", tusimple_dir,
                          "--images", extra, "--report", report, "--sheet", sheet)
@@ -155,7 +155,7 @@ def test_synthetic_scoring_with_stand_in_renderer(tiny_model, monkeypatch, capsy
 
     fake = types.ModuleType("lanecam.pipeline.roadsim")
     fake.SLOTS = ("L2", "L1", "R1", "R2")
-    fake.random_frame = lambda seed, width, height: (np.zeros((height, width, 3), np.uint8), GT())
+    fake.random_frame = lambda seed, width, height: (textured(height, width, seed), GT())
     monkeypatch.setitem(sys.modules, "lanecam.pipeline.roadsim", fake)
     report = tmp_path / "r.json"
     code, out, err = run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 3,

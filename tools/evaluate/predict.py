@@ -67,7 +67,7 @@ class Predictor:
             d.infer(d.preprocess(np.zeros((h, w, 3), np.uint8)))
         t0 = time.perf_counter()
         outputs = d.infer(d.preprocess(frame))
-        result = d.postprocess(outputs, w, h, frame_id)
+        result = d.postprocess(outputs, w, h, frame_id, frame=frame)
         ms = (time.perf_counter() - t0) * 1e3
         self.last_outputs = {k: np.array(v) for k, v in outputs.items()}
         return result, ms

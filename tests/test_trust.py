@@ -1,0 +1,136 @@
+"""Trust signals: warnings for inputs outside what the model knows, and no lanes on frames that
+show no road (black, blank, blown out)."""
+
+import json
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+
+from lanecam.pipeline.data_paths import data_path
+from lanecam.pipeline.trust import InputChecks, is_no_road
+
+
+def _no_road_frames(n=60, size=(1280, 720)):
+    """Generated black, blank (one flat colour) and blown-out frames with sensor noise."""
+    rng = np.random.default_rng(0)
+    w, h = size
+    for i in range(n):
+        kind = ("black", "blank", "blown")[i % 3]
+        if kind == "black":
+            base = rng.uniform(0, 20, 3)
+        elif kind == "blank":
+            base = rng.uniform(0, 255, 3)
+        else:
+            base = rng.uniform(238, 255, 3)
+        noise = rng.normal(0, rng.uniform(0.5, 2.5), (h, w, 1))
+        yield kind, np.clip(base[None, None, :] + noise, 0, 255).astype(np.uint8)
+
+
+def test_every_black_blank_and_blown_out_frame_is_no_road():
+    kinds = [k for k, f in _no_road_frames() if not is_no_road(f, 0.3)]
+    assert kinds == []
+
+
+def _real_frames(step=7):
+    for folder in ("videos",):
+        root = data_path(folder)
+        for video in sorted(root.glob("*.mp4")):
+            cap = cv2.VideoCapture(str(video))
+            i = 0
+            while True:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                if i % step == 0:
+                    yield f"{video.name}#{i}", frame
+                i += 1
+    for pattern in ("images/*/*.jpg", "tusimple/images/*.png", "tusimple-test/images/*.png"):
+        for path in sorted(data_path().glob(pattern)):
+            yield path.name, cv2.imread(str(path))
+
+
+@pytest.mark.skipif(data_path("videos") is None, reason="../shared/data absent")
+def test_no_real_road_frame_is_called_no_road():
+    wrong = [name for name, frame in _real_frames() if is_no_road(frame, 0.3)]
+    assert wrong == []
+
+
+def test_no_rendered_road_frame_is_called_no_road_even_at_night():
+    from lanecam.pipeline.roadsim import random_frame
+    from lanecam.pipeline.roadsim.mix import SceneMix
+
+    mix = SceneMix(no_road=0.0)
+    wrong = []
+    for seed in range(3000, 3150):
+        frame, gt = random_frame(seed, 480, 270, mix=mix)
+        if is_no_road(frame, 0.3):
+            wrong.append((seed, gt.kind))
+    assert wrong == []
+
+
+def test_static_warnings():
+    assert InputChecks(720, 1280).check(None) == ["portrait"]
+    assert InputChecks(1920, 480).check(None) == ["aspect"]
+    assert InputChecks(1280, 720).check(None) == []
+    profile = SimpleNamespace(image_size=(1280, 720), birdseye=None)
+    assert InputChecks(960, 540, profile=profile).check(None) == ["calibration_size"]
+    assert InputChecks(1280, 720, profile=profile).check(None) == []
+    rolled = SimpleNamespace(image_size=(1280, 720),
+                             birdseye=SimpleNamespace(pose={"roll_rad": 0.12}))
+    assert InputChecks(1280, 720, profile=rolled).check(None) == ["strong_roll"]
+
+
+@pytest.fixture(scope="module")
+def detector():
+    pytest.importorskip("onnxruntime")
+    from lanecam import LaneDetector
+
+    with LaneDetector(threads=1) as det:
+        yield det
+
+
+def test_detector_gives_no_lanes_on_no_road_frames_and_warns_once(detector):
+    told = []
+    detector.on_warning = lambda code, text: told.append(code)
+    detector._warned.clear()
+    try:
+        for kind, frame in _no_road_frames(9):
+            result = detector(frame)
+            assert result.lanes == [] and result.ego_polygon is None, kind
+            assert "no_road" in result.warnings
+    finally:
+        detector.on_warning = None
+    assert told == ["no_road"]
+
+
+@pytest.mark.skipif(data_path("images", "udacity-advanced") is None, reason="../shared/data absent")
+def test_real_frame_keeps_its_lanes_and_has_no_warning(detector):
+    frame = cv2.imread(str(sorted(data_path("images", "udacity-advanced").glob("*.jpg"))[0]))
+    result = detector(frame)
+    assert result.warnings == [] and {"L1", "R1"} <= {lane.slot for lane in result.lanes}
+
+
+def test_hud_shows_the_warning(detector):
+    frame = np.full((360, 640, 3), 120, np.uint8)
+    frame[200:] = np.random.default_rng(1).integers(0, 255, (160, 640, 3), dtype=np.uint8)
+    result = detector(frame)
+    plain = detector.draw(frame, result, {"fps": 30.0})
+    result.warnings = ["portrait"]
+    warned = detector.draw(frame, result, {"fps": 30.0})
+    # the warning line adds text below the FPS line, in the top-left box
+    assert (warned[:80, :400] != plain[:80, :400]).any()
+
+
+def test_run_writes_warnings_and_says_so_once(tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    from lanecam.pipeline.cli import main
+
+    lanes = tmp_path / "l.jsonl"
+    code = main(["run", "synthetic://?frames=6&width=360&height=640", "--lanes", str(lanes)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert err.count("[portrait]") == 1
+    rows = [json.loads(line) for line in lanes.read_text().splitlines()]
+    assert len(rows) == 6 and all(r["warnings"] == ["portrait"] for r in rows)
