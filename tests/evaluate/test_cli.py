@@ -155,7 +155,7 @@ def test_synthetic_scoring_with_stand_in_renderer(tiny_model, monkeypatch, capsy
 
     fake = types.ModuleType("lanecam.pipeline.roadsim")
     fake.SLOTS = ("L2", "L1", "R1", "R2")
-    fake.random_frame = lambda seed, width, height: (textured(height, width, seed), GT())
+    fake.random_frame = lambda seed, width, height, mix=None: (textured(height, width, seed), GT())
     monkeypatch.setitem(sys.modules, "lanecam.pipeline.roadsim", fake)
     report = tmp_path / "r.json"
     code, out, err = run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 3,

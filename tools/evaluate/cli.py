@@ -1,9 +1,11 @@
-"""Score a lane model with the TuSimple metric (real frames, synthetic frames, prediction files).
+"""Score a lane model: TuSimple and CULane metrics on real frames, synthetic frames, prediction files.
 
 Modes:
-  lanecam evaluate [--tusimple DIR] [--synthetic N] [--report out.json] [--sheet out.png]
-      run the model on the real TuSimple frames (default ../shared/data/tusimple when present)
-      and/or N synthetic renderer frames; print accuracy / FP / FN (and per-slot IoU).
+  lanecam evaluate [--tusimple DIR...] [--culane DIR...] [--synthetic N] [--report out.json]
+                   [--sheet out.png]
+      run the model on real TuSimple folders (default <data>/tusimple and <data>/tusimple-test
+      when present: each on its own and all frames together), CULane-format folders (F1 at
+      IoU 0.5, 30 px lanes) and/or N synthetic renderer frames; print the scores.
   lanecam evaluate --predict DIR --out out.jsonl [--h-samples START:STOP:STEP] [--gt labels.json]
       write TuSimple-format predictions for every image under DIR (and score them).
   lanecam evaluate --gt labels.json --pred out.jsonl
@@ -12,6 +14,7 @@ Modes:
 
 import json
 from pathlib import Path
+from typing import List
 
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 
@@ -26,13 +29,22 @@ def add_arguments(parser) -> None:
     add_trust_flag(parser)
     parser.add_argument("--model", metavar="PATH", help="model file (default: the bundled LaneFCN)")
     parser.add_argument("--engine", default="auto", help="engine: auto, onnxruntime, ... (default auto)")
-    parser.add_argument("--tusimple", metavar="DIR",
-                        help="TuSimple folder: labels.json + images (default <data>/tusimple "
-                             "when present; data: $LANECAM_DATA or ./shared/data or "
-                             "../shared/data)")
+    parser.add_argument("--tusimple", metavar="DIR", nargs="+",
+                        help="TuSimple folders: labels.json + images, each scored on its own and, "
+                             "when several, all frames together (default <data>/tusimple and "
+                             "<data>/tusimple-test when present; data: $LANECAM_DATA or "
+                             "./shared/data or ../shared/data)")
     parser.add_argument("--no-tusimple", action="store_true", help="skip the real TuSimple frames")
+    parser.add_argument("--culane", metavar="DIR", nargs="+",
+                        help="CULane-format folders (NAME.jpg + NAME.lines.txt, searched "
+                             "recursively): F1 at IoU 0.5 with 30 px lanes, and the share of "
+                             "frames with a false outer line")
     parser.add_argument("--synthetic", metavar="N", type=int, default=0,
                         help="also score N synthetic renderer frames (fixed seeds)")
+    parser.add_argument("--synthetic-mix", choices=("v2", "v1"), default="v2",
+                        help="scene distribution of --synthetic: v2 (barriers, traffic, night, "
+                             "no-road frames; default) or v1 (the first renderer's, to compare "
+                             "with numbers measured before v2)")
     parser.add_argument("--seed", type=int, default=None, help="first seed of the synthetic frames")
     parser.add_argument("--images", metavar="DIR",
                         help="extra unlabelled frames for the contact sheet (default "
@@ -79,8 +91,12 @@ def _check_outputs(args) -> None:
     or cannot be written (a report lost after minutes of inference)."""
     from lanecam.pipeline.outputs import check_outputs
 
-    check_outputs({"--model": args.model, "--tusimple": args.tusimple, "--images": args.images,
-                   "--predict": args.predict, "--gt": args.gt, "--pred": args.pred},
+    inputs = {"--model": args.model, "--images": args.images, "--predict": args.predict,
+              "--gt": args.gt, "--pred": args.pred}
+    for flag in ("tusimple", "culane"):
+        for i, folder in enumerate(getattr(args, flag) or []):
+            inputs[f"--{flag} ({i + 1})"] = folder
+    check_outputs(inputs,
                   {"--report": args.report, "--sheet": args.sheet,
                    "--out": args.out if args.predict else None})
 
@@ -121,35 +137,75 @@ def _predict(args) -> int:
     return 0
 
 
+def _tusimple_folders(args) -> List[Path]:
+    from lanecam.pipeline.data_paths import data_path
+
+    if args.no_tusimple:
+        return []
+    if args.tusimple:
+        return [Path(f) for f in args.tusimple]
+    found = [data_path(name) for name in ("tusimple", "tusimple-test")]
+    return [f for f in found if f is not None and (f / "labels.json").is_file()]
+
+
+def _unique_name(folder: Path, taken: set) -> str:
+    name, n = folder.name or "tusimple", 2
+    base = name
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
 def _evaluate(args) -> int:
     from lanecam.pipeline.errors import InputError
-    from lanecam.tools.evaluate.datasets import SYNTHETIC_SEED, evaluate_synthetic, evaluate_tusimple
+    from lanecam.tools.evaluate.datasets import (SYNTHETIC_SEED, combine_tusimple,
+                                                 evaluate_culane, evaluate_synthetic,
+                                                 evaluate_tusimple)
 
-    from lanecam.pipeline.data_paths import DATA_ENV, data_path
+    from lanecam.pipeline.data_paths import DATA_ENV
 
-    folder = None
-    if not args.no_tusimple:
-        folder = Path(args.tusimple) if args.tusimple else data_path("tusimple")
-    if folder is None and args.synthetic == 0:
-        raise InputError("nothing to evaluate: give --tusimple DIR or --synthetic N (no "
-                         f"tusimple folder found in ${DATA_ENV}, ./shared/data or "
+    folders = _tusimple_folders(args)
+    culane = [Path(f) for f in args.culane or []]
+    if not folders and not culane and args.synthetic == 0:
+        raise InputError("nothing to evaluate: give --tusimple DIR, --culane DIR or --synthetic N "
+                         f"(no tusimple folder found in ${DATA_ENV}, ./shared/data or "
                          "../shared/data, or --no-tusimple)")
-    results = []
+    results, lane_results, taken = [], [], set()
     with _predictor(args) as predictor:
-        if folder is not None:
-            results.append(evaluate_tusimple(predictor, folder))
+        tusimple = [evaluate_tusimple(predictor, f, name=_unique_name(f, taken)) for f in folders]
+        results += tusimple
+        if len(tusimple) > 1:
+            results.append(combine_tusimple(tusimple))
+        for f in culane:
+            lane_results.append(evaluate_culane(predictor, f, name=_unique_name(f, taken)))
         if args.synthetic:
             seed = SYNTHETIC_SEED if args.seed is None else args.seed
-            results.append(evaluate_synthetic(predictor, args.synthetic, seed))
+            synth = evaluate_synthetic(predictor, args.synthetic, seed, mix=args.synthetic_mix)
+            if args.synthetic_mix != "v2":
+                synth.name = f"synthetic_{args.synthetic_mix}"
+            results.append(synth)
         engine_name, spec = predictor.name, predictor.spec
         if args.sheet:
-            _sheet(args, predictor, results)
+            _sheet(args, predictor, tusimple)
     _print_table([(r.name, len(r.frames), r.score, r.iou) for r in results])
+    if lane_results:
+        _print_culane(lane_results)
     print(f"model: {spec.name} v{spec.version} ({args.model or 'bundled'}), engine: {engine_name}")
     _write_report(args.report, {
         "model": str(args.model or "bundled"), "spec": spec.to_dict(), "engine": engine_name,
-        **{r.name: r.to_dict() for r in results}})
+        **{r.name: r.to_dict() for r in results + lane_results}})
     return 0
+
+
+def _print_culane(results) -> None:
+    print(f"{'CULane rule':<14}{'frames':>7}{'F1':>8}{'prec':>8}{'recall':>8}"
+          f"{'false outer':>13}")
+    for r in results:
+        s = r.score
+        share = s.false_outer_frames / s.frames if s.frames else 0.0
+        print(f"{r.name:<14}{s.frames:>7}{s.f1:>8.4f}{s.precision:>8.4f}{s.recall:>8.4f}"
+              f"{share:>12.1%}")
 
 
 def _sheet(args, predictor, results) -> None:
@@ -158,13 +214,12 @@ def _sheet(args, predictor, results) -> None:
     from lanecam.tools.evaluate.sheet import render_tile, write_contact_sheet
 
     overlay, tiles, width = Overlay(show_hud=False), [], 480
-    for res in results:
-        if res.name != "tusimple":
-            continue
+    for res in results:   # the real labelled folders
         for rec in res.frames:
             acc = res.score.frames[rec.name].accuracy
             tiles.append(render_tile(read_image(rec.path), rec.result,
-                                     f"{Path(rec.name).name}  acc {acc:.2f}", width, overlay,
+                                     f"{res.name}/{Path(rec.name).name}  acc {acc:.2f}", width,
+                                     overlay,
                                      rec.gt_lanes, rec.h_samples))
     from lanecam.pipeline.data_paths import data_path
 

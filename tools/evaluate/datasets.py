@@ -15,7 +15,8 @@ from lanecam.tools.evaluate.predict import Predictor, read_image, tusimple_lanes
 from lanecam.tools.evaluate.tusimple import TuSimpleScore, load_jsonl, score_frames
 
 __all__ = ["FrameRecord", "DatasetResult", "load_tusimple", "evaluate_tusimple",
-           "evaluate_synthetic", "SYNTHETIC_SEED", "SYNTHETIC_SIZE"]
+           "evaluate_synthetic", "combine_tusimple", "CULaneResult", "evaluate_culane",
+           "SYNTHETIC_SEED", "SYNTHETIC_SIZE"]
 
 # the synthetic validation frames: random_frame(SYNTHETIC_SEED + i) at 1280x720, so that the
 # metric's 20 px tolerance means the same as on TuSimple
@@ -51,7 +52,7 @@ class DatasetResult:
              "run_time_ms": latency_summary(times / 1e3)}
         if self.iou is not None:  # NaN (slot never seen) is not JSON: null
             d["slot_iou"] = {k: (v if v == v else None) for k, v in self.iou.items()}
-        d.update(self.extra)
+        d.update({k: v for k, v in self.extra.items() if not k.startswith("_")})
         return d
 
 
@@ -75,8 +76,9 @@ def load_tusimple(folder) -> List[dict]:
     return rows
 
 
-def evaluate_tusimple(predictor: Predictor, folder, timed: bool = True) -> DatasetResult:
-    """Predict every labelled frame of a TuSimple folder and score it.
+def evaluate_tusimple(predictor: Predictor, folder, timed: bool = True,
+                      name: str = "tusimple") -> DatasetResult:
+    """Predict every labelled frame of a TuSimple folder and score it (reported as ``name``).
 
     ``timed=False`` reports a run time of 0 to the metric, so that its 200 ms rule does not
     zero frames of a model run somewhere its speed means nothing (Keras while it trains)."""
@@ -92,17 +94,38 @@ def evaluate_tusimple(predictor: Predictor, folder, timed: bool = True) -> Datas
                       "run_time": ms if timed else 0.0})
         records.append(FrameRecord(row["raw_file"], result, ms, row["lanes"],
                                    list(row["h_samples"]), path))
-    return DatasetResult("tusimple", score_frames(preds, rows), records,
-                         extra={"folder": str(folder)})
+    res = DatasetResult(name, score_frames(preds, rows), records, extra={"folder": str(folder)})
+    res.extra["_rows"] = (preds, rows)   # for combine_tusimple; not written to the report
+    return res
+
+
+def combine_tusimple(results: List[DatasetResult], name: str = "tusimple_all") -> DatasetResult:
+    """One TuSimple score over the frames of several folders together (the metric averages
+    over lanes of all frames, so this is not the mean of the folders' scores)."""
+    preds, rows, records, folders = [], [], [], []
+    for r in results:
+        p, g = r.extra["_rows"]
+        # raw_file names repeat between folders (images/0001.png): make them unique
+        preds += [{**x, "raw_file": f"{r.name}/{x['raw_file']}"} for x in p]
+        rows += [{**x, "raw_file": f"{r.name}/{x['raw_file']}"} for x in g]
+        records += r.frames
+        folders.append(r.extra["folder"])
+    return DatasetResult(name, score_frames(preds, rows), records, extra={"folders": folders})
 
 
 def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_SEED,
-                       h_samples=DEFAULT_H_SAMPLES, timed: bool = True) -> DatasetResult:
+                       h_samples=DEFAULT_H_SAMPLES, timed: bool = True,
+                       mix: str = "v2") -> DatasetResult:
     """Score ``count`` independent renderer frames (seeds ``seed .. seed + count - 1``) with the
     TuSimple metric and, for lane_slots models, the per-slot IoU of the argmax mask.
-    ``timed``: as for ``evaluate_tusimple``."""
+    ``timed``: as for ``evaluate_tusimple``. ``mix``: the scene distribution, "v2" (barriers,
+    traffic, night, no-road frames...) or "v1" (the first renderer's, for comparing with
+    numbers measured before v2)."""
     try:
         from lanecam.pipeline.roadsim import SLOTS, random_frame
+        scene_mix = None                   # random_frame's default: the v2 distribution
+        if mix == "v1":
+            from lanecam.pipeline.roadsim.mix import V1 as scene_mix
     except ImportError as exc:
         raise LanecamError(f"--synthetic needs the road renderer (pipeline.roadsim): {exc}") from None
     spec = predictor.spec
@@ -115,7 +138,7 @@ def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_S
     rows = [r for r in h_samples if r < h]
     preds, gts, records = [], [], []
     for i in range(count):
-        frame, gt = random_frame(seed + i, width=w, height=h)
+        frame, gt = random_frame(seed + i, width=w, height=h, mix=scene_mix)
         result, ms = predictor(frame, i)
         name = f"synthetic/{seed + i}"
         gt_lanes = gt.tusimple_lanes(rows)
@@ -130,7 +153,42 @@ def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_S
             iou.add(pred_mask, gt_to_model[gt_mask])
     return DatasetResult("synthetic", score_frames(preds, gts), records,
                          iou=iou.result() if iou is not None else None,
-                         extra={"seed": seed, "size": [w, h]})
+                         extra={"seed": seed, "size": [w, h], "mix": mix})
+
+
+@dataclass
+class CULaneResult:
+    """A CULane-format folder's score and its frames."""
+
+    name: str
+    score: "CULaneScore"
+    frames: List[FrameRecord]
+    folder: str
+
+    def to_dict(self) -> dict:
+        times = np.array([f.run_time_ms for f in self.frames])
+        return {"name": self.name, "folder": self.folder, **self.score.to_dict(),
+                "run_time_ms": latency_summary(times / 1e3)}
+
+
+def evaluate_culane(predictor: Predictor, folder, name: str = "culane") -> CULaneResult:
+    """Predict every frame of a CULane-format folder and score it with the CULane rule
+    (``lanecam.tools.evaluate.culane``)."""
+    from lanecam.tools.evaluate.culane import CULaneScore, list_culane, read_lines_txt, score_frame
+
+    score, records = CULaneScore(), []
+    folder = Path(folder)
+    for i, (img_path, labels) in enumerate(list_culane(folder)):
+        img = read_image(img_path)
+        gt = read_lines_txt(labels)
+        result, ms = predictor(img, i)
+        pred = [np.asarray(lane.points, np.float64) for lane in result.lanes
+                if len(lane.points) >= 2]
+        slots = [lane.slot for lane in result.lanes if len(lane.points) >= 2]
+        rel = str(img_path.relative_to(folder))
+        score.add(rel, score_frame(pred, gt, (img.shape[1], img.shape[0]), slots))
+        records.append(FrameRecord(rel, result, ms, [], [], img_path))
+    return CULaneResult(name, score, records, str(folder))
 
 
 def _argmax_mask(seg: np.ndarray, layout: str) -> np.ndarray:
