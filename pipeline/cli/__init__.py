@@ -17,6 +17,7 @@ __all__ = ["main", "SUBCOMMANDS"]
 # name -> module path. Keep alphabetical; each module is imported only to build the parser,
 # and must therefore be light.
 SUBCOMMANDS = {
+    "batch": "lanecam.pipeline.cli.batch",
     "bench": "lanecam.pipeline.cli.bench",
     "birdseye": "lanecam.pipeline.cli.birdseye",
     "calibrate": "lanecam.pipeline.cli.calibrate",

@@ -1,0 +1,88 @@
+"""Where ``lanecam batch`` writes, and how a video's files reach their final names.
+
+::
+
+    OUT/lanes/<video_id>.parquet     per-frame lanes, one file per video (the dataset)
+    OUT/videos/<video_id>.mp4        annotated video (--videos)
+    OUT/jsonl/<video_id>.jsonl       native JSON lines (--jsonl)
+    OUT/summary.csv, summary.parquet one row per video of the last run
+    OUT/_ledger.jsonl                what is done (see ``ledger``)
+
+A video's files are written under hidden names (``.<video_id>.staging-PID...``; the sinks add
+their own ``.partial`` name while writing) and renamed to their final names only when the
+whole video succeeded, the Parquet file last. A worker killed half way leaves hidden files
+only, which the next attempt at that video deletes; readers of ``OUT/lanes`` (pyarrow, pandas,
+DuckDB's ``*.parquet``) never see them, as pyarrow skips names starting with ``.``.
+"""
+
+import glob
+import os
+from pathlib import Path
+from typing import Dict, List
+
+__all__ = ["Layout", "KINDS"]
+
+# output kind -> (folder, extension); the Parquet file goes last: its final name means "done"
+KINDS = {"videos": ("videos", ".mp4"), "jsonl": ("jsonl", ".jsonl"),
+         "lanes": ("lanes", ".parquet")}
+
+
+class Layout:
+    """The output folder of a batch job.
+
+    Args:
+        root: the ``--out`` folder.
+    """
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def final(self, kind: str, video_id: str) -> Path:
+        """Final path of a video's output of ``kind`` ("lanes", "videos", "jsonl")."""
+        folder, ext = KINDS[kind]
+        return self.root / folder / f"{video_id}{ext}"
+
+    def staging(self, kind: str, video_id: str) -> Path:
+        """Hidden path the output is written to until the video is complete."""
+        folder, ext = KINDS[kind]
+        return self.root / folder / f".{video_id}.staging-{os.getpid()}{ext}"
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the output folder (what the ledger stores)."""
+        return str(Path(path).relative_to(self.root))
+
+    def make_folders(self, kinds) -> None:
+        """Create the folders of ``kinds`` (the output folder itself must exist)."""
+        for kind in kinds:
+            (self.root / KINDS[kind][0]).mkdir(exist_ok=True)
+
+    def leftovers(self, video_id: str) -> List[Path]:
+        """Hidden files of earlier attempts at this video (a killed worker's)."""
+        found = []
+        for folder, _ in KINDS.values():
+            pattern = os.path.join(glob.escape(str(self.root / folder)),
+                                   f".{glob.escape(video_id)}.*")
+            found += [Path(p) for p in glob.glob(pattern)]
+        return found
+
+    def remove_leftovers(self, video_id: str) -> int:
+        """Delete them; returns how many there were."""
+        count = 0
+        for path in self.leftovers(video_id):
+            try:
+                path.unlink()
+                count += 1
+            except FileNotFoundError:
+                pass
+        return count
+
+    def commit(self, staged: Dict[str, Path], video_id: str) -> Dict[str, str]:
+        """Rename each staged output to its final name, the Parquet file last; returns
+        kind -> path relative to the output folder."""
+        done = {}
+        for kind in KINDS:  # dict order: lanes last
+            if kind in staged:
+                final = self.final(kind, video_id)
+                os.replace(staged[kind], final)
+                done[kind] = self.relative(final)
+        return done
