@@ -97,3 +97,30 @@ def test_evaluate_culane_folder_and_both_tusimple_folders(tmp_path, capsys):
         lo = min(rep["tusimple"]["accuracy"], rep["tusimple-test"]["accuracy"])
         hi = max(rep["tusimple"]["accuracy"], rep["tusimple-test"]["accuracy"])
         assert lo <= rep["tusimple_all"]["accuracy"] <= hi
+
+
+def test_video_frames_are_evenly_spaced_and_on_the_sheet(tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    from lanecam.pipeline.cli import main
+    from lanecam.tools.evaluate.video_frames import spaced_frames
+
+    (tmp_path / "v").mkdir()
+    video = tmp_path / "v" / "clip.mp4"
+    out = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 25, (320, 180))
+    rng = np.random.default_rng(0)
+    for i in range(25):
+        frame = rng.integers(0, 255, (180, 320, 3), dtype=np.uint8)
+        cv2.putText(frame, str(i), (10, 100), cv2.FONT_HERSHEY_SIMPLEX, 2, (255, 255, 255), 3)
+        out.write(frame)
+    out.release()
+    assert [i for i, _ in spaced_frames(video, 5)] == [0, 6, 12, 18, 24]
+    sheet = tmp_path / "s.png"
+    (tmp_path / "i").mkdir()
+    cv2.imwrite(str(tmp_path / "i" / "one.png"), rng.integers(0, 255, (90, 160, 3), np.uint8))
+    code = main(["evaluate", "--no-tusimple", "--synthetic", "1", "--images", str(tmp_path / "i"),
+                 "--sheet", str(sheet), "--videos", str(tmp_path / "v"), "--video-frames", "3"])
+    err = capsys.readouterr()
+    assert code == 0, err.err
+    assert "(4 frames" in err.out      # the image and 3 video frames
+    code = main(["evaluate", "--no-tusimple", "--videos", str(video)])
+    assert code == 2 and "--sheet" in capsys.readouterr().err

@@ -49,6 +49,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--images", metavar="DIR",
                         help="extra unlabelled frames for the contact sheet (default "
                              "<data>/images when present)")
+    parser.add_argument("--videos", metavar="PATH", nargs="+",
+                        help="videos (files or folders of them) whose evenly spaced frames are "
+                             "added to the --sheet, to look at the model on whole clips")
+    parser.add_argument("--video-frames", metavar="N", type=int, default=6,
+                        help="frames per video on the sheet (default 6)")
     parser.add_argument("--report", metavar="OUT.json", help="write a JSON report")
     parser.add_argument("--sheet", metavar="OUT.png", help="write a contact sheet of predictions")
     parser.add_argument("--predict", metavar="DIR", help="predict every image under DIR")
@@ -83,6 +88,10 @@ def run(args) -> int:
         return _predict(args)
     if args.synthetic < 0:
         raise InputError(f"--synthetic: expected a number of frames >= 0, got {args.synthetic}")
+    if args.videos and not args.sheet:
+        raise InputError("--videos: also give --sheet OUT.png (the video frames go on the sheet)")
+    if not 1 <= args.video_frames <= 100:
+        raise InputError(f"--video-frames: expected 1..100, got {args.video_frames}")
     return _evaluate(args)
 
 
@@ -93,7 +102,7 @@ def _check_outputs(args) -> None:
 
     inputs = {"--model": args.model, "--images": args.images, "--predict": args.predict,
               "--gt": args.gt, "--pred": args.pred}
-    for flag in ("tusimple", "culane"):
+    for flag in ("tusimple", "culane", "videos"):
         for i, folder in enumerate(getattr(args, flag) or []):
             inputs[f"--{flag} ({i + 1})"] = folder
     check_outputs(inputs,
@@ -229,6 +238,15 @@ def _sheet(args, predictor, results) -> None:
             frame = read_image(path)
             result, _ = predictor(frame, i)
             tiles.append(render_tile(frame, result, f"{path.name}  (no GT)", width, overlay))
+    if args.videos:
+        from lanecam.tools.evaluate.video_frames import list_videos, spaced_frames
+
+        for video in list_videos(args.videos):
+            for i, frame in spaced_frames(video, args.video_frames):
+                result, _ = predictor(frame, i)
+                note = f"  ! {','.join(result.warnings)}" if result.warnings else ""
+                tiles.append(render_tile(frame, result, f"{video.name} #{i}{note}", width,
+                                         overlay))
     size = write_contact_sheet(tiles, args.sheet)
     print(f"contact sheet: {args.sheet} ({len(tiles)} frames, {size[0]}x{size[1]})")
 
