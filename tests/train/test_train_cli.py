@@ -51,3 +51,27 @@ def test_bad_arguments(tmp_path):
     assert r.returncode == 2 and "--tusimple-root" in r.stderr
     r = _train("--out", str(tmp_path / "r"), "--eval-tusimple", str(tmp_path))
     assert r.returncode == 2 and "labels.json" in r.stderr
+
+
+def test_recipe_v2_sets_defaults_and_flags_win():
+    import argparse
+
+    from lanecam.pipeline.data_paths import data_path
+    from lanecam.tools.train.cli import TEACHER_DIR, _apply_recipe, add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    defaults = vars(parser.parse_args(["--out", "-"]))
+    args = parser.parse_args(["--out", "r", "--recipe", "v2", "--epochs", "3"])
+    if data_path("videos") is None:
+        pytest.skip("../shared/data absent: the v2 recipe's pseudo-label videos")
+    _apply_recipe(args, defaults)
+    assert args.epochs == 3                      # given on the command line
+    assert args.lr == 1e-3 and args.seed == 2    # from the recipe
+    assert args.init_from == str(TEACHER_DIR / "lanefcn-v1.keras")
+    assert (TEACHER_DIR / "lanefcn-v1.keras").is_file()
+    assert (TEACHER_DIR / "lanefcn-v1.onnx").is_file()
+    assert len(args.pseudo_videos) == 3 and all(v.endswith(".mp4") for v in args.pseudo_videos)
+    plain = parser.parse_args(["--out", "r"])
+    _apply_recipe(plain, defaults)
+    assert plain.epochs == 22 and plain.init_from is None and plain.pseudo_videos == []

@@ -7,6 +7,7 @@ format can be mixed in (--tusimple-labels/--tusimple-root); the TuSimple folder 
 --eval-tusimple is scored after every epoch and never trained on.
 """
 
+import argparse
 from pathlib import Path
 
 from lanecam.pipeline.errors import InputError
@@ -20,6 +21,11 @@ def add_arguments(parser) -> None:
                         help="continue the run in --out from its last finished epoch")
     parser.add_argument("--export", metavar="DIR",
                         help="also write lanefcn.keras, lanefcn.onnx and lanefcn.spec.json here")
+    parser.add_argument("--recipe", choices=sorted(RECIPES),
+                        help="a recorded recipe's settings as defaults (flags still override): "
+                             "v2 = the shipped LaneFCN v2, warm-started from v1 and trained on "
+                             "renderer v2 frames plus pseudo-labelled real video; see "
+                             "docs/model.md")
     parser.add_argument("--epochs", type=int, default=22)
     parser.add_argument("--steps", type=int, default=250, help="steps per epoch")
     parser.add_argument("--batch", type=int, default=16)
@@ -62,6 +68,36 @@ def add_arguments(parser) -> None:
                         help="share of pseudo-labelled samples (default 0.25)")
 
 
+# The recorded recipes: settings that differ from the defaults above (which are v1's recipe).
+# Paths are relative to the repository; "<videos>" is every .mp4 in the data folder's videos/.
+TEACHER_DIR = Path(__file__).resolve().parent / "teacher"
+RECIPES = {
+    "v1": {},
+    "v2": {"epochs": 32, "lr": 1e-3, "seed": 2,
+           "init_from": str(TEACHER_DIR / "lanefcn-v1.keras"),
+           "teacher": str(TEACHER_DIR / "lanefcn-v1.onnx"),
+           "pseudo_videos": "<videos>", "pseudo_fraction": 0.25},
+}
+
+
+def _apply_recipe(args, parser_defaults: dict) -> None:
+    """Recipe values for every option left at its default (a flag given wins)."""
+    recipe = RECIPES.get(args.recipe or "v1", {})
+    for key, value in recipe.items():
+        if getattr(args, key) != parser_defaults.get(key):
+            continue
+        if value == "<videos>":
+            from lanecam.pipeline.data_paths import data_path
+
+            folder = data_path("videos")
+            if folder is None:
+                raise InputError(f"--recipe {args.recipe}: needs the real videos for its "
+                                 f"pseudo-labels (videos/ in $LANECAM_DATA, ./shared/data or "
+                                 f"../shared/data) or --pseudo-videos")
+            value = sorted(str(p) for p in folder.glob("*.mp4"))
+        setattr(args, key, value)
+
+
 def _widths(text: str) -> tuple:
     try:
         w = tuple(int(v) for v in text.split(","))
@@ -89,6 +125,9 @@ def run(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     from lanecam.tools.train.trainer import TrainConfig, check_config, train
 
+    probe = argparse.ArgumentParser()
+    add_arguments(probe)
+    _apply_recipe(args, vars(probe.parse_args(["--out", "-"])))
     ev = args.eval_tusimple
     if ev is None:
         from lanecam.pipeline.data_paths import data_path
