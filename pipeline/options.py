@@ -16,7 +16,8 @@ from typing import Any, Callable, Optional, Sequence, Tuple, Type, TypeVar, Unio
 
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["option", "source_option", "add_flags", "load_config", "load_toml", "max_threads", "Bound"]
+__all__ = ["option", "source_option", "stream_option", "stream_settings", "STREAM_SETTINGS",
+           "add_flags", "load_config", "load_toml", "max_threads", "Bound"]
 
 C = TypeVar("C")
 # an inclusive bound: a number, or a function giving it (evaluated when checked)
@@ -65,6 +66,49 @@ def option(default: Any = None, *, help: str, kind: type = str, flags: Sequence[
 def source_option(help: str):
     """The optional positional SOURCE of a command (``lanecam run SOURCE``)."""
     return option(positional=True, metavar="SOURCE", help=help)
+
+
+# Timeouts of network sources (rtsp://, http(s)://), written once: the stream source takes its
+# defaults and bounds from here, and so do the flags and config keys of every command with a
+# SOURCE. name -> (default, low, high, help); seconds.
+STREAM_SETTINGS = {
+    "open_timeout": (5.0, 0.1, 600.0, "seconds to connect to a stream and get its first frame"),
+    "read_timeout": (5.0, 0.1, 600.0, "seconds a stream may stay silent before it counts as "
+                                      "dropped and is reconnected"),
+    "max_backoff": (4.0, 0.25, 600.0, "longest wait between reconnect attempts (the wait "
+                                      "starts at 0.25 s and doubles while reconnecting fails "
+                                      "or the new connection drops at once)"),
+    "give_up_after": (0.0, 0.0, 604_800.0, "seconds without a frame after which a dropped "
+                                           "stream is an error (0: keep reconnecting, as for a "
+                                           "camera that will come back)"),
+}
+
+
+def stream_option(name: str):
+    """A stream timeout (a key of ``STREAM_SETTINGS``) as a config field: unset (None) unless
+    given, so the source's own default applies; bounds checked when parsed."""
+    default, low, high, text = STREAM_SETTINGS[name]
+    return option(kind=float, metavar="S", low=low, high=high,
+                  help=f"{text}; rtsp:// and http(s):// sources only (default {default:g})")
+
+
+def stream_settings(config, uri: Optional[str]) -> dict:
+    """The stream timeouts set in ``config`` (its ``stream_option`` fields that are not None),
+    as keywords for ``open_source``.
+
+    Raises ``InputError`` naming the flag when one is set for a SOURCE that is not a network
+    stream: a timeout that silently does nothing would hide a mistake.
+    """
+    given = {name: getattr(config, name) for name in STREAM_SETTINGS
+             if getattr(config, name, None) is not None}
+    if given and uri:
+        from lanecam.pipeline.sources.registry import find_plugin
+
+        if find_plugin(uri).name != "stream":
+            flags = ", ".join(_flag(name) for name in given)
+            raise InputError(f"{flags}: only for rtsp:// and http(s):// streams, not for "
+                             f"{uri}")
+    return given
 
 
 def _options(config_cls) -> Sequence[Tuple[str, _Spec, Any]]:

@@ -102,6 +102,7 @@ class BenchInput:
             ``realtime``): the pipeline then runs with its live ring policies (drops instead
             of back-pressure), and latency is that of a live stream, not of a file whose
             frames wait in the rings.
+        options: more keywords for ``open_source`` (the stream timeouts).
 
     Attributes:
         width, height, fps, is_live, frames_per_run, preloaded (frames in memory),
@@ -109,16 +110,17 @@ class BenchInput:
     """
 
     def __init__(self, uri: str, frames: Optional[int] = None, preload: Optional[int] = None,
-                 live: bool = False):
+                 live: bool = False, options: Optional[dict] = None):
         from lanecam.pipeline.sources import open_source
 
         self.uri = uri
+        self.options = dict(options or {})
         self.live_requested = bool(live)
         if preload is None:
             preload = DEFAULT_SYNTHETIC_PRELOAD if uri.startswith("synthetic://") else 0
         if preload < 0:
             raise InputError(f"--preload: expected a frame count >= 0, got {preload}")
-        probe = open_source(uri)
+        probe = open_source(uri, **self.options)
         probe.open()
         try:
             self.width, self.height = probe.width, probe.height
@@ -160,7 +162,8 @@ class BenchInput:
             src = ReplaySource(self.uri, self.preloaded, self.fps, count, live=self.is_live)
             src.open()
             return src
-        src = open_source(self.uri, realtime=True) if self.live_requested else open_source(self.uri)
+        src = open_source(self.uri, realtime=True if self.live_requested else None,
+                          **self.options)
         src.open()
         return LimitedSource(src, count)
 

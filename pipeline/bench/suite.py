@@ -15,7 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from lanecam.pipeline.bench.bound import theoretical_bound
 from lanecam.pipeline.bench.machine import machine_info
@@ -55,6 +55,7 @@ class BenchSettings:
     model_iterations: Optional[int] = None
     live: bool = False
     command: Optional[str] = None
+    source_options: Dict[str, float] = field(default_factory=dict)  # the stream timeouts
 
 
 @dataclass
@@ -228,7 +229,8 @@ def run_benchmark(settings: BenchSettings,
     _check(settings)
     machine = machine_info()
     configs = list(_configs(settings))
-    bench_input = BenchInput(settings.source, settings.frames, settings.preload, settings.live)
+    bench_input = BenchInput(settings.source, settings.frames, settings.preload, settings.live,
+                             options=settings.source_options)
     if bench_input.preloaded:
         progress(f"input: {len(bench_input.preloaded)} frames of {settings.source} preloaded "
                  f"in {bench_input.preload_s:.1f} s")

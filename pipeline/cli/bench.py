@@ -25,7 +25,8 @@ import sys
 from dataclasses import dataclass
 from typing import Optional
 
-from lanecam.pipeline.options import add_flags, load_config, option, source_option
+from lanecam.pipeline.options import (add_flags, load_config, option, source_option,
+                                      stream_option, stream_settings)
 
 __all__ = ["BenchConfig", "add_arguments", "run"]
 
@@ -72,6 +73,10 @@ class BenchConfig:
                                    help="run sequential and pipelined R times, alternating; "
                                         "report the median (default: up to 3 times while the "
                                         "runs so far took under 20 s)")
+    open_timeout: Optional[float] = stream_option("open_timeout")
+    read_timeout: Optional[float] = stream_option("read_timeout")
+    max_backoff: Optional[float] = stream_option("max_backoff")
+    give_up_after: Optional[float] = stream_option("give_up_after")
     live: bool = option(False, kind=bool,
                         help="release the frames at the source's fps like a camera: live ring "
                              "policies, drops counted, latency of a live stream (default: as "
@@ -124,6 +129,7 @@ def run(args) -> int:
     args = load_config(BenchConfig, args)
     if args.frames is not None and args.seconds is not None:
         raise InputError("--frames and --seconds: give one of them, not both")
+    source_options = stream_settings(args, args.source)
     from lanecam.pipeline.outputs import check_outputs
 
     # minutes of measuring must not end in an unwritable report or an overwritten input
@@ -148,7 +154,7 @@ def run(args) -> int:
         preload=args.preload, sinks=sinks, outputs=args.outputs, repeat=args.repeat,
         hud=not args.no_hud, calibration=args.calibration, tegrastats=not args.no_tegrastats, live=args.live,
         command="lanecam bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-        if sys.argv[1:2] == ["bench"] else None)
+        if sys.argv[1:2] == ["bench"] else None, source_options=source_options)
     if args.plot:
         # fail before minutes of measuring, not after
         from lanecam.pipeline.lazy import require

@@ -6,7 +6,8 @@ from typing import Optional
 
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 from lanecam.pipeline.errors import InputError
-from lanecam.pipeline.options import load_config, max_threads, option, source_option
+from lanecam.pipeline.options import (load_config, max_threads, option, source_option,
+                                      stream_option, stream_settings)
 
 __all__ = ["RunConfig", "load_run_config", "parse_h_samples", "ENGINES", "MAX_H_SAMPLES"]
 
@@ -56,6 +57,10 @@ class RunConfig:
         help="camera profile JSON: undistort frames, report curvature/offset in metres")
     realtime: bool = option(False, kind=bool,
                             help="pace a file at its own fps and treat it as live")
+    open_timeout: Optional[float] = stream_option("open_timeout")
+    read_timeout: Optional[float] = stream_option("read_timeout")
+    max_backoff: Optional[float] = stream_option("max_backoff")
+    give_up_after: Optional[float] = stream_option("give_up_after")
     stats: Optional[str] = option(metavar="OUT.json",
                                   help="write the run's metrics summary as JSON")
     threads: Optional[int] = option(kind=int, metavar="N", low=1, high=max_threads,
@@ -71,6 +76,13 @@ class RunConfig:
         False, kind=bool,
         help="load a Keras model even if it has Lambda layers, whose Python code then runs "
              "(only for models from a source you trust; also LANECAM_TRUST_MODEL_CODE=1)")
+
+    def source_options(self) -> dict:
+        """Keywords for ``open_source``: ``realtime`` and the stream timeouts that were set."""
+        options = stream_settings(self, self.source)
+        if self.realtime:
+            options["realtime"] = True
+        return options
 
     @property
     def draws(self) -> bool:
@@ -95,6 +107,7 @@ def load_run_config(args) -> RunConfig:
         raise InputError("no SOURCE given: expected a video, folder, camera, URL or pipeline "
                          "(on the command line or as `source` in --config)")
     parse_h_samples(config.h_samples)  # checked now, with the other options
+    stream_settings(config, config.source)  # timeouts given for a file are refused now too
     return config
 
 

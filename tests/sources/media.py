@@ -82,3 +82,31 @@ def flip_bits(path, count: int = 200, seed: int = 0, start: float = 0.3, end: fl
     where = rng.integers(int(len(data) * start), int(len(data) * end), count)
     data[where] ^= (1 << rng.integers(0, 8, count)).astype(np.uint8)
     Path(path).write_bytes(data.tobytes())
+
+
+def write_hls(folder, n: int, name: str = "clip", endlist: bool = True,
+              width: int = 64, height: int = 48) -> Path:
+    """An ``n``-frame HLS playlist (10 fps, 1 s MPEG-2 segments) made with PyAV; returns the
+    ``.m3u8`` path. ``endlist=False`` removes ``#EXT-X-ENDLIST``: a live playlist then, to
+    which no segment is ever added."""
+    import av
+    from fractions import Fraction
+
+    playlist = Path(folder) / f"{name}.m3u8"
+    options = {"hls_time": "1", "hls_list_size": "0"}
+    if endlist:
+        options["hls_playlist_type"] = "vod"
+    with av.open(str(playlist), "w", format="hls", options=options) as out:
+        # MPEG-2 repeats its sequence header in every segment (MPEG-4 part 2 in TS would not)
+        video = out.add_stream("mpeg2video", rate=10)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.codec_context.gop_size = 10
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(numbered_frame(i, width, height), format="bgr24")
+            frame.pts, frame.time_base = i, Fraction(1, 10)
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+    if not endlist:
+        lines = playlist.read_text().splitlines()
+        playlist.write_text("\n".join(l for l in lines if l != "#EXT-X-ENDLIST") + "\n")
+    return playlist

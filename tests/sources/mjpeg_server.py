@@ -18,10 +18,15 @@ class FakeMjpegCamera:
     Every frame is a flat grey image of brightness ``level`` so a reader can tell which
     server generation (before or after a restart) produced it. ``stop()`` closes the
     listening socket and every open stream, like a camera being unplugged.
+    ``frames_per_connection`` ends each stream after that many frames (a server that accepts
+    and drops at once); ``connections`` counts the streams served.
     """
 
-    def __init__(self, port=0, level=60, fps=30.0, width=160, height=120):
+    def __init__(self, port=0, level=60, fps=30.0, width=160, height=120,
+                 frames_per_connection=None):
         self.level, self.fps = level, fps
+        self.frames_per_connection = frames_per_connection
+        self.connections = 0
         frame = np.full((height, width, 3), level, np.uint8)
         self._jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
         self._stop = threading.Event()
@@ -36,14 +41,18 @@ class FakeMjpegCamera:
                 self.send_response(200)
                 self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
                 self.end_headers()
+                owner.connections += 1
+                sent = 0
                 try:
-                    while not owner._stop.is_set():
+                    # frames_per_connection: a server that accepts and then drops at once
+                    while not owner._stop.is_set() and sent != owner.frames_per_connection:
                         self.wfile.write(
                             f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
                             f"Content-Length: {len(owner._jpeg)}\r\n\r\n".encode()
                             + owner._jpeg + b"\r\n")
                         self.wfile.flush()
                         owner.frames_sent += 1
+                        sent += 1
                         time.sleep(1.0 / owner.fps)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
