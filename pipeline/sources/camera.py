@@ -6,6 +6,7 @@ from typing import Optional
 
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.sources.capture import CaptureSource, require_gstreamer
+from lanecam.pipeline.sources.gst_text import pipeline_ends, pipeline_is_live
 from lanecam.pipeline.sources.uri import parse_options
 
 __all__ = ["CameraSource", "GStreamerSource", "csi_pipeline"]
@@ -91,16 +92,25 @@ class GStreamerSource(CaptureSource):
     Args:
         uri: as given by the user (``csi://0`` or the pipeline itself).
         pipeline: the GStreamer pipeline description.
-        live: whether it is a live source (a ``filesrc`` pipeline is not).
+        live: whether its source produces frames in real time (the pipeline then drops
+            frames rather than blocking it); default from the description
+            (``gst_text.pipeline_is_live``: cameras and network sources are, ``filesrc`` and
+            ``videotestsrc`` are not).
+        ends: whether it stops by itself, so that a read without a frame is the end of the
+            stream, not a failure; default from the description (``num-buffers=N`` or a
+            source that is not live, ``gst_text.pipeline_ends``).
+        fps: the nominal frame rate when OpenCV reports none.
     """
 
-    def __init__(self, uri: str, pipeline: str, live: bool = True, fps: float = 0.0):
+    def __init__(self, uri: str, pipeline: str, live: Optional[bool] = None,
+                 fps: float = 0.0, ends: Optional[bool] = None):
         super().__init__(uri)
         if "appsink" not in pipeline:
             raise InputError(f"{uri}: a GStreamer pipeline must end in an appsink "
                              "(... ! videoconvert ! video/x-raw,format=BGR ! appsink)")
         self.pipeline = pipeline
-        self.is_live = live
+        self.is_live = pipeline_is_live(pipeline) if live is None else bool(live)
+        self.ends = pipeline_ends(pipeline) if ends is None else bool(ends)
         self._nominal_fps = fps
 
     def _make_capture(self, cv2):
@@ -147,10 +157,9 @@ def open_csi(uri: str, **options) -> GStreamerSource:
 
 
 def open_gstreamer(uri: str, live: Optional[bool] = None, **options) -> GStreamerSource:
-    """Registry factory for a raw GStreamer pipeline string (contains ``!``)."""
+    """Registry factory for a raw GStreamer pipeline string (contains ``!``); ``live``
+    overrides what the description says (see ``GStreamerSource``)."""
     if options:
         raise InputError(f"{uri}: unknown option(s) {', '.join(sorted(options))} for a "
                          "GStreamer pipeline; expected live")
-    if live is None:
-        live = "filesrc" not in uri
     return GStreamerSource(uri, uri, live=live)

@@ -74,9 +74,14 @@ class CaptureSource(Source):
 
     Subclasses build the capture in ``_make_capture`` and may check it in ``_check``.
     ``read(out=...)`` decodes straight into the caller's buffer when its shape matches.
+
+    ``ends``: whether the capture stops by itself (a file, a GStreamer pipeline with
+    ``num-buffers``): a read that gets no frame is then END; otherwise (a camera) it is
+    ERROR, the device failed.
     """
 
     is_live = True
+    ends = False
 
     def __init__(self, uri: str):
         super().__init__(uri)
@@ -118,9 +123,9 @@ class CaptureSource(Source):
     def _read(self, out, timeout: float) -> ReadResult:
         frame = self._grab(out)
         if frame is None:
-            # a live capture that stops delivering has failed (camera unplugged); a
-            # non-live one (a filesrc pipeline) has ended
-            return (ReadStatus.ERROR if self.is_live else ReadStatus.END), None, 0.0
+            # a camera that stops delivering has failed (unplugged); a capture that ends by
+            # itself (a filesrc pipeline, num-buffers=N) has ended, live or not
+            return (ReadStatus.END if self.ends else ReadStatus.ERROR), None, 0.0
         return ReadStatus.OK, frame, time.monotonic()
 
     def _close(self) -> None:
