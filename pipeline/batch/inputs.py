@@ -109,7 +109,7 @@ def _walk(folder: str, exclude: Optional[str]) -> List[VideoJob]:
         if images:
             jobs.append(_sequence_job(root, root, images))
         jobs += [_video_job(os.path.join(root, f)) for f in visible if _is_video(f)]
-    return jobs
+    return sorted(jobs, key=lambda j: j.path)  # path order, not the walk's files-first order
 
 
 def _manifest_entries(path: str) -> Tuple[List[str], Optional[str]]:

@@ -60,9 +60,12 @@ class Layout:
         """Hidden files of earlier attempts at this video (a killed worker's)."""
         found = []
         for folder, _ in KINDS.values():
-            pattern = os.path.join(glob.escape(str(self.root / folder)),
-                                   f".{glob.escape(video_id)}.*")
-            found += [Path(p) for p in glob.glob(pattern)]
+            # ".ID.staging-PID.EXT", and "..ID.staging-PID.partial-PID.EXT" that a sink
+            # writes while the staging file is not complete (``PartialFile``)
+            for prefix in (".", ".."):
+                pattern = os.path.join(glob.escape(str(self.root / folder)),
+                                       f"{prefix}{glob.escape(video_id)}.*")
+                found += [Path(p) for p in glob.glob(pattern)]
         return found
 
     def remove_leftovers(self, video_id: str) -> int:

@@ -153,6 +153,7 @@ class VideoWorker:
         """Free the model."""
         if self.base is not None:
             self.base.close()
+            self.base.engine.close()  # opened by the videos' detectors, not through base
 
     def process(self, job, board=None) -> dict:
         """Process one ``VideoJob``; returns its summary (``status`` "done", "damaged" (the

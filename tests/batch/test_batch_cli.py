@@ -1,0 +1,148 @@
+"""``lanecam batch`` end to end on a local Ray of two CPUs (what CI has)."""
+
+import csv
+import json
+import sys
+import time
+
+import pytest
+
+from lanecam.pipeline.cli import main
+
+from .conftest import decoded_frames, write_video
+
+pq = pytest.importorskip("pyarrow.parquet")
+
+
+def _batch(capsys, *argv):
+    rc = main(["batch", "--quiet", *map(str, argv)])
+    return rc, capsys.readouterr().err
+
+
+def _summary(out):
+    with open(out / "summary.csv", newline="") as fh:
+        return {row["path"]: row for row in csv.DictReader(fh)}
+
+
+def _hidden(out):
+    return [p for p in out.rglob(".*") if p.is_file()]
+
+
+def test_the_shared_videos_give_one_row_per_frame_and_a_rerun_skips_them(
+        tmp_path, capsys, local_ray, shared_data):
+    videos = shared_data / "videos"
+    out = tmp_path / "out"
+    rc, err = _batch(capsys, videos, "--out", out)
+    assert rc == 0, err
+    summary = _summary(out)
+    assert sorted(summary) == sorted(str(v) for v in videos.glob("*.mp4"))
+    for path, row in summary.items():
+        assert row["status"] == "done", row
+        table = pq.read_table(out / row["lanes_file"])
+        # every decoded frame exactly once, in order
+        assert table.num_rows == int(row["frames"]) == decoded_frames(path)
+        assert table.column("frame_id").to_pylist() == list(range(table.num_rows))
+    assert pq.ParquetDataset(out / "lanes").read().num_rows == \
+        sum(int(r["frames"]) for r in summary.values())
+    assert "3 done" in err and not _hidden(out)
+
+    t0 = time.monotonic()
+    rc, err = _batch(capsys, videos, "--out", out)
+    took = time.monotonic() - t0
+    assert rc == 0, err
+    assert {r["status"] for r in _summary(out).values()} == {"skipped"}
+    assert took < 10, f"a rerun with everything done took {took:.1f} s"
+    assert "3 skipped" in err
+
+
+def test_a_corrupt_video_is_listed_failed_and_the_others_are_done(tmp_path, capsys, local_ray):
+    folder = tmp_path / "drives"
+    (folder / "day2" / "frames").mkdir(parents=True)
+    good = [write_video(folder / "a.mp4", frames=20), write_video(folder / "day2" / "b.mp4",
+                                                                  frames=12)]
+    import cv2
+
+    from .conftest import road_frame
+
+    for i in range(5):  # an image folder: one sequence
+        cv2.imwrite(str(folder / "day2" / "frames" / f"{i:03d}.jpg"), road_frame(i, 320, 180))
+    corrupt = folder / "day2" / "corrupt.mp4"
+    corrupt.write_bytes(good[0].read_bytes()[:2000])
+    out = tmp_path / "out"
+    rc, err = _batch(capsys, folder, tmp_path / "missing.mp4", "--out", out)
+    assert rc == 2, err
+    summary = _summary(out)
+    assert {p: r["status"] for p, r in summary.items()} == {
+        str(good[0]): "done", str(good[1]): "done", str(folder / "day2" / "frames"): "done",
+        str(corrupt): "failed", str(tmp_path / "missing.mp4"): "failed"}
+    assert int(summary[str(folder / "day2" / "frames")]["frames"]) == 5
+    assert "not a readable video" in summary[str(corrupt)]["error"]
+    lines = err.strip().splitlines()
+    assert any(line.startswith(f"lanecam batch: failed: {corrupt}: not a readable video")
+               for line in lines)
+    assert any(f"failed: {tmp_path / 'missing.mp4'}: no such file" in line for line in lines)
+    assert not _hidden(out)
+
+    # the rerun redoes only what is not done: the corrupt video fails again, exit 2 again
+    rc, err = _batch(capsys, folder, "--out", out)
+    assert rc == 2
+    assert sorted(r["status"] for r in _summary(out).values()) == \
+        ["failed", "skipped", "skipped", "skipped"]
+
+
+def test_force_redoes_and_videos_jsonl_match_the_rows(tmp_path, capsys, local_ray):
+    video = write_video(tmp_path / "drive.mp4", frames=16)
+    out = tmp_path / "out"
+    assert _batch(capsys, video, "--out", out)[0] == 0
+    rc, err = _batch(capsys, video, "--out", out, "--videos", "--jsonl")
+    assert rc == 0, err
+    row = next(iter(_summary(out).values()))
+    assert row["status"] == "done"  # asked for outputs it did not have: redone, not skipped
+    vid = row["video_id"]
+    lines = (out / "jsonl" / f"{vid}.jsonl").read_text().splitlines()
+    assert [json.loads(x)["frame_id"] for x in lines] == list(range(16))
+    assert decoded_frames(out / "videos" / f"{vid}.mp4") == 16
+    assert _batch(capsys, video, "--out", out, "--videos")[0] == 0
+    assert next(iter(_summary(out).values()))["status"] == "skipped"
+    assert _batch(capsys, video, "--out", out, "--force")[0] == 0
+    assert next(iter(_summary(out).values()))["status"] == "done"
+    ledger = [json.loads(x) for x in (out / "_ledger.jsonl").read_text().splitlines()]
+    assert len(ledger) == 3 and pq.read_table(out / "lanes" / f"{vid}.parquet").num_rows == 16
+
+
+def test_a_model_that_cannot_load_stops_the_job_in_one_line(tmp_path, capsys, local_ray):
+    model = tmp_path / "broken.onnx"
+    model.write_bytes(b"this is no ONNX model")
+    rc, err = _batch(capsys, write_video(tmp_path / "v.mp4", frames=4), "--out",
+                     tmp_path / "out", "--model", model)
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lanecam batch: error: ") and str(model) in lines[0]
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--out", "OUT"], "no INPUT given"),
+    (["in.mp4"], "no --out DIR given"),
+    (["in.mp4", "--out", "OUT", "--cpus-per-task", "0"], "--cpus-per-task expects a value between"),
+    (["in.mp4", "--out", "OUT", "--max-concurrency", "0"], "--max-concurrency expects a value between 1"),
+    (["in.mp4", "--out", "FILE"], "is a file, expected a folder"),
+    (["in.mp4", "--out", "NOPARENT"], "does not exist"),
+    (["NOTHING", "--out", "OUT"], "nothing to process: "),
+    (["in.mp4", "--out", "OUT", "--model", "nope.onnx"], "--model nope.onnx: no such file"),
+])
+def test_bad_usage_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, argv, match):
+    monkeypatch.chdir(tmp_path)
+    write_video(tmp_path / "in.mp4", frames=2)
+    (tmp_path / "FILE").write_text("x")
+    argv = [a.replace("NOPARENT", str(tmp_path / "no" / "out")) for a in argv]
+    rc, err = _batch(capsys, *argv)
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and match in lines[0], err
+
+
+def test_without_ray_the_command_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # "import ray" now fails as if absent
+    rc, err = _batch(capsys, write_video(tmp_path / "v.mp4", frames=2), "--out", tmp_path / "o")
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1
+    assert 'pip install "lanecam[batch]"' in lines[0]
