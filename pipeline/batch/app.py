@@ -111,18 +111,20 @@ class BatchApp:
                                            "status": "not started"}
                 todo.append(job)
         if not c.quiet:
-            _say(f"{len(jobs)} videos found, {len(jobs) - len(todo)} done before"
+            _say(f"{len(jobs)} video{'s' * (len(jobs) != 1)} found, {len(jobs) - len(todo)} done before"
                  + (f", {len(bad)} inputs bad" if bad else "") + f"; model {Path(model).name} "
                  f"({model_id}); outputs in {out}")
-        startup = processing = None
+        # largest first: a two-hour drive listed last would otherwise run alone at the end
+        todo.sort(key=lambda j: j.size, reverse=True)
+        ray_s = processing = None
         interrupted = False
         if todo:
-            startup, processing, interrupted = self._process(todo, out, ledger, model_id)
+            ray_s, processing, interrupted = self._process(todo, out, ledger, model_id)
         rows = list(self.rows.values())
         write_summary(str(out), rows)
         for line in problem_lines(rows):
             _say(line)
-        _say(totals_line(rows, processing or 0.0, time.monotonic() - wall0, startup, str(out)))
+        _say(totals_line(rows, processing or 0.0, time.monotonic() - wall0, ray_s, str(out)))
         if interrupted:
             return 130
         if any(r.get("error_kind") == "runtime" for r in rows if r["status"] == "failed"):
@@ -130,7 +132,8 @@ class BatchApp:
         return 2 if any(r["status"] in ("failed", "damaged") for r in rows) else 0
 
     def _process(self, todo, out: Path, ledger: Ledger, model_id: str):
-        """Run ``todo`` on Ray; returns (Ray start-up s, processing s, interrupted)."""
+        """Run ``todo`` on Ray; returns ((Ray start-up s, shut-down s), processing s,
+        interrupted)."""
         from lanecam.pipeline.batch.cluster import RayBackend
         from lanecam.pipeline.batch.worker import WorkerOptions
 
@@ -143,9 +146,8 @@ class BatchApp:
                                 cpu_threads=max(1, int(c.cpus_per_task)))
         backend = RayBackend(c.address, c.cpus_per_task, c.gpus_per_task, c.max_concurrency,
                              num_cpus=self.num_cpus)
-        t0 = time.monotonic()
         interrupted = False
-        startup = None
+        startup, t0, t1 = 0.0, time.monotonic(), None
         try:
             startup = backend.start()
             t0 = time.monotonic()
@@ -155,7 +157,9 @@ class BatchApp:
                 self._record(job, summary, ledger, model_id)
 
             backend.run(todo, options, on_result, self._tick)
+            t1 = time.monotonic()
         except KeyboardInterrupt:
+            t1 = time.monotonic()
             interrupted = True
             for job in backend.stop_workers():
                 self.rows[job.video_id].update(status="interrupted")
@@ -163,8 +167,9 @@ class BatchApp:
         finally:
             if self._progress is not None:
                 self._progress.close()
+            t_stop = time.monotonic()
             backend.shutdown()
-        return startup, time.monotonic() - t0, interrupted
+        return (startup, time.monotonic() - t_stop), (t1 or t_stop) - t0, interrupted
 
     def _record(self, job, summary: dict, ledger: Ledger, model_id: str) -> None:
         """A video ended: its summary row, and a ledger line when it is done."""

@@ -4,7 +4,7 @@ table (``OUT/summary.csv`` and ``OUT/summary.parquet``) and the closing lines.""
 import csv
 import io
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from lanecam.pipeline.outputs import PartialFile, write_atomic
 
@@ -97,8 +97,9 @@ def problem_lines(rows: List[Dict[str, object]]) -> List[str]:
 
 
 def totals_line(rows: List[Dict[str, object]], processing_s: float, wall_s: float,
-                startup_s: Optional[float], out: str) -> str:
-    """The closing line: counts by status, frames, aggregate fps, wall time, Ray start-up."""
+                ray_s: Optional[Tuple[float, float]], out: str) -> str:
+    """The closing line: counts by status, frames, aggregate fps, wall time, and the seconds
+    Ray took to start and to stop (``ray_s``; None when it was not needed)."""
     counts: Dict[str, int] = {}
     videos = [r for r in rows if r.get("video_id")]
     for row in videos:
@@ -108,7 +109,9 @@ def totals_line(rows: List[Dict[str, object]], processing_s: float, wall_s: floa
     order = ("done", "skipped", "damaged", "failed", "interrupted", "not started")
     status = ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s)) or "nothing to do"
     fps = f" ({frames / processing_s:.1f} fps aggregate)" if processing_s > 0 and frames else ""
-    ray = f", Ray start-up {startup_s:.1f} s" if startup_s is not None else ", Ray not needed"
+    ray = (f", Ray start-up {ray_s[0]:.1f} s, shut-down {ray_s[1]:.1f} s" if ray_s is not None
+           else ", Ray not needed")
     bad = f", {named_nothing} bad INPUT{'s' * (named_nothing > 1)}" if named_nothing else ""
-    return (f"{len(videos)} videos: {status}{bad}; {frames} frames processed in "
+    noun = "video" if len(videos) == 1 else "videos"
+    return (f"{len(videos)} {noun}: {status}{bad}; {frames} frames processed in "
             f"{processing_s:.1f} s{fps}; wall {wall_s:.1f} s{ray}; summary {out}/summary.csv")
