@@ -15,6 +15,7 @@ import numpy as np
 
 from lanecam.calibration.birdseye import BirdsEye, birdseye_from_pose
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.outputs import write_atomic
 
 __all__ = ["Profile", "load_profile", "save_profile", "profile_from_dict", "profile_from_pose",
            "bundled_profile"]
@@ -172,12 +173,17 @@ def load_profile(path) -> Profile:
     return profile_from_dict(d, str(p))
 
 
-def save_profile(profile: Profile, path) -> Path:
-    """Write ``profile`` as indented JSON; returns the path."""
+def save_profile(profile: Profile, path, flag: str = "profile") -> Path:
+    """Write ``profile`` as indented JSON; returns the path.
+
+    Written under a temporary name in the same folder and renamed when complete, so a failed
+    write never leaves half a profile and a previous profile of that name stays whole until
+    the new one replaces it (``lanecam birdseye`` updates a profile in place this way).
+    ``flag`` names the path in the one-line error of a failed write. Missing folders are made.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(profile.to_dict(), indent=2) + "\n")
-    return p
+    return write_atomic(p, json.dumps(profile.to_dict(), indent=2) + "\n", flag)
 
 
 def bundled_profile(name: str) -> Path:

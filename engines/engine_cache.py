@@ -89,7 +89,7 @@ def read_sidecar(plan_path) -> Dict:
 
 def write_sidecar(plan_path, sidecar: Dict) -> Path:
     path = sidecar_path_for(plan_path)
-    path.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
+    _write_atomic(path, (json.dumps(sidecar, indent=2, sort_keys=True) + "\n").encode())
     return path
 
 

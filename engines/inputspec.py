@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import ClassVar, Mapping, Optional, Tuple, Type, TypeVar
 
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.outputs import write_atomic
 
 __all__ = ["InputSpec", "spec_path_for", "find_spec"]
 
@@ -166,10 +167,9 @@ class InputSpec:
         return cls.from_dict(data, source)
 
     def save(self, path) -> Path:
-        """Write the spec as JSON to ``path``; returns the path."""
-        path = Path(path)
-        path.write_text(self.to_json() + "\n")
-        return path
+        """Write the spec as JSON to ``path`` (under a temporary name, renamed when complete:
+        a previous file stays whole until then); returns the path."""
+        return write_atomic(path, self.to_json() + "\n", self.kind)
 
     @classmethod
     def load(cls: Type[S], path) -> S:

@@ -13,15 +13,16 @@ written under their final name.
 - Special files (``/dev/stdout``, a FIFO) are written directly: they cannot be renamed into.
 """
 
+import contextlib
 import os
 import stat
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 
 from lanecam.pipeline.errors import InputError, LanecamError
 
 __all__ = ["check_outputs", "check_writable_folder", "PartialFile", "write_atomic",
-           "is_special_file"]
+           "atomic_path", "is_special_file"]
 
 
 def is_special_file(path) -> bool:
@@ -170,3 +171,25 @@ def write_atomic(path, data, flag: str = "output") -> Path:
         target.discard()
         raise LanecamError(f"{flag} {path}: cannot write ({exc.strerror})") from None
     return target.commit()
+
+
+@contextlib.contextmanager
+def atomic_path(final, flag: str = "output") -> Iterator[Path]:
+    """A temporary path beside ``final`` for a writer that takes a path (``onnx.save``,
+    ``model.save``, a copy): renamed to ``final`` when the block ends, deleted when it raises.
+
+    The temporary name keeps the extension (``.NAME.partial-PID.EXT``), so writers that choose
+    the format by extension behave the same. A failed or interrupted write leaves a previous
+    ``final`` as it was and no temporary file; an ``OSError`` (disk full, read-only) becomes
+    one ``LanecamError`` line naming ``flag`` and ``final``.
+    """
+    target = PartialFile(final, flag)
+    try:
+        yield target.path
+    except OSError as exc:
+        target.discard()
+        raise LanecamError(f"{flag} {final}: cannot write ({exc.strerror or exc})") from None
+    except BaseException:
+        target.discard()
+        raise
+    target.commit()

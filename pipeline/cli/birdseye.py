@@ -121,6 +121,7 @@ def run(args) -> int:
     from lanecam.calibration.dashes import measure_dash_px
     from lanecam.pipeline.errors import InputError
 
+    _check_paths(args)
     prof = load_profile(args.profile)
     iw, ih = prof.image_size
     frame, native = None, None
@@ -192,12 +193,30 @@ def run(args) -> int:
             bird.pose["dash_px"] = dash[0]
         print(f"using along = {along:.5f} m/px ({why})")
     prof.birdseye = bird
-    out = save_profile(prof, args.output or args.profile)
+    out = save_profile(prof, args.output or args.profile, "-o" if args.output else "PROFILE")
     if args.preview and frame is not None:
         _write_preview(args.preview, frame, bird)
         print(f"wrote preview {args.preview}")
     print(f"wrote {out}")
     return 0
+
+
+_IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def _check_paths(args) -> None:
+    """Before any work: no output overwrites an input (the profile itself is updated in place
+    by design, written atomically), the output folders are writable, --preview is an image."""
+    from lanecam.pipeline.errors import InputError
+    from lanecam.pipeline.outputs import check_outputs
+
+    if args.preview and os.path.splitext(args.preview)[1].lower() not in _IMAGE_TYPES:
+        raise InputError(f"--preview {args.preview}: expected an image file name "
+                         f"({', '.join(_IMAGE_TYPES)})")
+    check_outputs({"PROFILE": args.profile, "--frame": args.frame}, {"--preview": args.preview})
+    check_outputs({"--frame": args.frame},
+                  {("-o" if args.output else "PROFILE"): args.output or args.profile,
+                   "--preview": args.preview})
 
 
 def _write_preview(path, frame, bird):
@@ -217,4 +236,11 @@ def _write_preview(path, frame, bird):
     cv2.circle(top, (vx, min(vy, top.shape[0] - 1)), 8, (255, 0, 255), -1)
     scale = frame.shape[0] / float(top.shape[0])
     top = cv2.resize(top, (int(round(top.shape[1] * scale)), frame.shape[0]))
-    cv2.imwrite(path, np.hstack([view, top]))
+    from lanecam.pipeline.outputs import write_atomic
+
+    ok, data = cv2.imencode(os.path.splitext(path)[1], np.hstack([view, top]))
+    if not ok:
+        from lanecam.pipeline.errors import InputError
+
+        raise InputError(f"--preview {path}: OpenCV cannot write this image type")
+    write_atomic(path, data.tobytes(), "--preview")

@@ -11,9 +11,11 @@ Examples:
   lanecam export lanefcn.onnx --trt --fp16 --dla 0        (on the Jetson)
 """
 
+import os
 from pathlib import Path
 
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.outputs import atomic_path
 
 __all__ = ["add_arguments", "run"]
 
@@ -59,12 +61,13 @@ def _variant_path(out: Path, tag: str) -> Path:
     return out.with_name(f"{out.stem}_{tag}.onnx")
 
 
-def _save_with_spec(model, path: Path, spec) -> None:
+def _save_with_spec(model, path: Path, spec, flag: str) -> None:
     import onnx
 
     from lanecam.engines.modelspec import spec_path_for
 
-    onnx.save(model, str(path))
+    with atomic_path(path, flag) as partial:
+        onnx.save(model, str(partial))
     spec.save(spec_path_for(path))
 
 
@@ -76,7 +79,7 @@ def _make_variants(args, out: Path, spec) -> dict:
         from lanecam.tools.export.fp16 import convert_to_fp16
 
         variants["fp16"] = _variant_path(out, "fp16")
-        _save_with_spec(convert_to_fp16(onnx.load(str(out))), variants["fp16"], spec)
+        _save_with_spec(convert_to_fp16(onnx.load(str(out))), variants["fp16"], spec, "--fp16")
     if args.int8:
         from lanecam.calibration.int8 import CalibrationSet
         from lanecam.engines.modelspec import spec_path_for
@@ -84,7 +87,8 @@ def _make_variants(args, out: Path, spec) -> dict:
 
         calib = CalibrationSet(args.calib, spec, args.calib_count)
         variants["int8"] = _variant_path(out, "int8")
-        quantize_qdq(out, variants["int8"], calib, args.calib_method)
+        with atomic_path(variants["int8"], "--int8") as partial:
+            quantize_qdq(out, partial, calib, args.calib_method)
         spec.save(spec_path_for(variants["int8"]))
         print(f"export: INT8 calibrated on {len(calib)} frames from {args.calib}")
     for tag, path in variants.items():
@@ -132,19 +136,25 @@ def run(args) -> int:
     if model.suffix.lower() == ".onnx":
         from lanecam.tools.export.onnx_input import check_external_data, read_onnx_header
 
+        # -o naming MODEL itself (any spelling, a link) means no copy: nothing is overwritten
+        copy = bool(args.output) and not _same_file(Path(args.output), model)
+        out = Path(args.output) if copy else model
+        if copy and out.suffix.lower() != ".onnx":
+            raise InputError(f"-o {out}: expected a .onnx path")
+        _check_paths(args, model, out, copy)
         check_external_data(model, read_onnx_header(model))  # before any step loads it
-        out = model
         spec = spec_from_args(args, model) if spec_path_for(model).is_file() or args.spec \
             else _spec_from_onnx(model, ModelSpec)
-        if args.output and Path(args.output).resolve() != model.resolve():
+        if copy:
             # variants and plans are written next to ``out``: honour -o rather than writing
             # beside the input (which may be the bundled model inside the package)
-            out = _copy_onnx(model, Path(args.output), spec)
+            _copy_onnx(model, out, spec)
     else:
         from lanecam.tools.export.onnx_export import export_keras
 
-        spec = spec_from_args(args, model)
         out = Path(args.output) if args.output else Path.cwd() / f"{model.stem}.onnx"
+        _check_paths(args, model, out, copy=True)
+        spec = spec_from_args(args, model)
         export_keras(model, out, spec, opset=args.opset, dynamic_batch=args.dynamic_batch,
                      nchw=args.nchw, check_source=args.check_frames, atol=args.atol)
         spec = ModelSpec.load(spec_path_for(out))
@@ -157,16 +167,51 @@ def run(args) -> int:
     return 0
 
 
+def _output_paths(args, out: Path, copy: bool) -> dict:
+    """flag -> every file this export writes (``out`` and its spec only when written)."""
+    from lanecam.engines.engine_cache import sidecar_path_for
+    from lanecam.engines.modelspec import spec_path_for
+    from lanecam.tools.export.trt_plan import plan_path_for
+
+    files = {"-o": out, "-o (its spec)": spec_path_for(out)} if copy else {}
+    tags = [tag for tag in ("fp16", "int8") if getattr(args, tag)]
+    for tag in tags:
+        files[f"--{tag}"] = _variant_path(out, tag)
+        files[f"--{tag} (its spec)"] = spec_path_for(_variant_path(out, tag))
+    if args.trt:
+        # as _build_plans: a plan per variant, else one of ``out``
+        for path in [_variant_path(out, tag) for tag in tags] or [out]:
+            plan = plan_path_for(path, args.dla)
+            files[f"--trt ({plan.name})"] = plan
+            files[f"--trt ({sidecar_path_for(plan).name})"] = sidecar_path_for(plan)
+    return files
+
+
+def _check_paths(args, model: Path, out: Path, copy: bool) -> None:
+    """No output overwrites an input or another output (also through a link or another
+    spelling), and every output folder is writable: checked before anything is loaded."""
+    from lanecam.pipeline.outputs import check_outputs
+
+    check_outputs({"MODEL": str(model), "--spec": args.spec,
+                   "--check-frames": args.check_frames, "--calib": args.calib,
+                   "--eval-tusimple": args.eval_tusimple},
+                  {flag: str(path) for flag, path in _output_paths(args, out, copy).items()})
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _copy_onnx(model: Path, out: Path, spec) -> Path:
     import shutil
 
     from lanecam.engines.modelspec import spec_path_for
 
-    if out.suffix.lower() != ".onnx":
-        raise InputError(f"-o {out}: expected a .onnx path")
-    if not out.parent.is_dir():
-        raise InputError(f"-o {out}: folder {out.parent} does not exist")
-    shutil.copyfile(model, out)
+    with atomic_path(out, "-o") as partial:
+        shutil.copyfile(model, partial)
     spec.save(spec_path_for(out))
     print(f"export: copied {model} to {out} (+ {spec_path_for(out).name})")
     return out

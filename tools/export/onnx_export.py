@@ -12,6 +12,7 @@ from typing import Optional
 from lanecam.engines.modelspec import ModelSpec, spec_path_for
 from lanecam.pipeline.errors import InputError, LanecamError
 from lanecam.pipeline.lazy import require
+from lanecam.pipeline.outputs import atomic_path
 from lanecam.tools.export import keras_io
 from lanecam.tools.export.graph import rename_tensor, set_batch_dim_name, set_spec_metadata
 from lanecam.tools.export.trt_compat import make_tensorrt_compatible
@@ -120,16 +121,17 @@ def export_keras(model_or_path, out_path, spec: ModelSpec, opset: int = 17,
     onnx.checker.check_model(model, full_check=True)
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(out_path))
-    sidecar = spec.save(spec_path_for(out_path))
-
-    worst = max_abs_diff(ort_session(out_path), tensors, loaded.reference, output_names, nchw)
-    report = ", ".join(f"{k}={v:.3g}" for k, v in worst.items())
-    say(f"export: numerical check on {len(tensors)} frames: max |onnx - keras| {report} "
-        f"(tolerance {atol:g})")
-    if max(worst.values()) > atol:
-        out_path.unlink()
-        sidecar.unlink()
-        raise ExportCheckError(f"{out_path}: ONNX differs from the Keras model by {report}, "
-                               f"above the tolerance {atol:g}; nothing was written")
+    # checked under a temporary name and renamed only when it passed: a failed or interrupted
+    # export leaves no half file, and a previous model of that name stays as it was
+    with atomic_path(out_path, "-o") as partial:
+        onnx.save(model, str(partial))
+        worst = max_abs_diff(ort_session(partial), tensors, loaded.reference, output_names,
+                             nchw)
+        report = ", ".join(f"{k}={v:.3g}" for k, v in worst.items())
+        say(f"export: numerical check on {len(tensors)} frames: max |onnx - keras| {report} "
+            f"(tolerance {atol:g})")
+        if max(worst.values()) > atol:
+            raise ExportCheckError(f"{out_path}: ONNX differs from the Keras model by {report}, "
+                                   f"above the tolerance {atol:g}; nothing was written")
+    spec.save(spec_path_for(out_path))
     return out_path

@@ -8,6 +8,7 @@ from lanecam.engines.engine_cache import expected_sidecar, sha256_file, write_si
 from lanecam.engines.modelspec import ModelSpec
 from lanecam.engines.tensorrt_build import BuildOptions, build_serialized, trtexec_command
 from lanecam.pipeline.lazy import require
+from lanecam.pipeline.outputs import write_atomic
 
 __all__ = ["build_plan", "plan_path_for"]
 
@@ -37,7 +38,7 @@ def build_plan(onnx_path: Path, precision: str, spec: ModelSpec, dla_core: Optio
     dev = cuda.Device(device)
     cc = dev.compute_capability()
     plan = build_serialized(trt, onnx_path.read_bytes(), options, str(onnx_path))
-    plan_path.write_bytes(plan)
+    write_atomic(plan_path, plan, "--trt")
     sidecar = expected_sidecar(trt.__version__, dev.name(), cc, precision, spec.input_shape,
                                dla_core, sha256_file(onnx_path))
     write_sidecar(plan_path, {**sidecar, "modelspec": spec.to_dict()})
