@@ -119,6 +119,34 @@ def _size(text: str) -> tuple:
     return w, h
 
 
+def _check_paths(args, eval_dir) -> None:
+    """Before hours of training: --out may not hold an input file (its checkpoints and final
+    model would overwrite it), and no file --export writes may be an input (also through a
+    link or another spelling); the --export folder is made now, so an unwritable one is
+    refused now."""
+    from lanecam.pipeline.outputs import check_outputs
+
+    inputs = {"--init-from": args.init_from, "--teacher": args.teacher,
+              "--tusimple-root": args.tusimple_root, "--eval-tusimple": eval_dir}
+    for flag, paths in (("--pseudo-videos", args.pseudo_videos),
+                        ("--tusimple-labels", args.tusimple_labels)):
+        inputs.update({flag if i == 0 else f"{flag} #{i + 1}": path
+                       for i, path in enumerate(paths)})
+    files = {}
+    if args.export:
+        dest = Path(args.export)
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"--export {dest}: cannot make the folder ({exc.strerror})") from None
+        files = {f"--export ({name})": str(dest / name)
+                 for name in ("lanefcn.keras", "lanefcn.onnx", "lanefcn.spec.json")}
+    check_outputs(inputs, files)
+    # a run folder inside a data folder overwrites nothing; one holding an input file may
+    check_outputs({flag: path for flag, path in inputs.items()
+                   if path and not Path(path).is_dir()}, {}, {"--out": args.out})
+
+
 def run(args) -> int:
     import os
 
@@ -134,6 +162,7 @@ def run(args) -> int:
 
         labels = data_path("tusimple", "labels.json")
         ev = str(labels.parent) if labels else None
+    _check_paths(args, None if ev in (None, "none") else ev)
     cfg = TrainConfig(out=args.out, epochs=args.epochs, steps=args.steps, batch=args.batch,
                       lr=args.lr, seed=args.seed, workers=args.workers, crop_top=args.crop_top,
                       val_count=args.val_count, threshold_frames=args.threshold_frames,
@@ -149,9 +178,12 @@ def run(args) -> int:
     if args.export:
         from lanecam.tools.export import export_keras
 
+        from lanecam.pipeline.outputs import atomic_path
+
         dest = Path(args.export)
         dest.mkdir(parents=True, exist_ok=True)
-        model.save(dest / "lanefcn.keras")
+        with atomic_path(dest / "lanefcn.keras", "--export") as partial:
+            model.save(partial)  # renamed into place when complete, as export_keras does
         export_keras(model, dest / "lanefcn.onnx", spec)
         print(f"train: exported {dest / 'lanefcn.onnx'} (+ lanefcn.keras, lanefcn.spec.json)")
     return 0
