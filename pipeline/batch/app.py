@@ -169,6 +169,7 @@ class BatchApp:
                 self._progress.close()
             t_stop = time.monotonic()
             backend.shutdown()
+            layout.remove_empty_staging()
         return (startup, time.monotonic() - t_stop), (t1 or t_stop) - t0, interrupted
 
     def _record(self, job, summary: dict, ledger: Ledger, model_id: str) -> None:

@@ -8,11 +8,12 @@
     OUT/summary.csv, summary.parquet one row per video of the last run
     OUT/_ledger.jsonl                what is done (see ``ledger``)
 
-A video's files are written under hidden names (``.<video_id>.staging-PID...``; the sinks add
-their own ``.partial`` name while writing) and renamed to their final names only when the
-whole video succeeded, the Parquet file last. A worker killed half way leaves hidden files
-only, which the next attempt at that video deletes; readers of ``OUT/lanes`` (pyarrow, pandas,
-DuckDB's ``*.parquet``) never see them, as pyarrow skips names starting with ``.``.
+A video's files are written in ``OUT/.staging/<kind>/`` (the sinks add their own hidden
+``.partial`` name while writing) and renamed to their final names only when the whole video
+succeeded, the Parquet file last. A worker killed half way leaves files in ``.staging`` only,
+which the next attempt at that video deletes. They are kept out of ``OUT/lanes`` itself
+because readers glob it: DuckDB's ``'OUT/lanes/*.parquet'`` also matches hidden files (pyarrow
+skips names starting with ``.``, DuckDB does not).
 """
 
 import glob
@@ -20,7 +21,9 @@ import os
 from pathlib import Path
 from typing import Dict, List
 
-__all__ = ["Layout", "KINDS"]
+__all__ = ["Layout", "KINDS", "STAGING"]
+
+STAGING = ".staging"
 
 # output kind -> (folder, extension); the Parquet file goes last: its final name means "done"
 KINDS = {"videos": ("videos", ".mp4"), "jsonl": ("jsonl", ".jsonl"),
@@ -43,27 +46,40 @@ class Layout:
         return self.root / folder / f"{video_id}{ext}"
 
     def staging(self, kind: str, video_id: str) -> Path:
-        """Hidden path the output is written to until the video is complete."""
+        """Where the output is written until the video is complete (outside the folders
+        that readers glob)."""
         folder, ext = KINDS[kind]
-        return self.root / folder / f".{video_id}.staging-{os.getpid()}{ext}"
+        return self.root / STAGING / folder / f"{video_id}.staging-{os.getpid()}{ext}"
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the output folder (what the ledger stores)."""
         return str(Path(path).relative_to(self.root))
 
     def make_folders(self, kinds) -> None:
-        """Create the folders of ``kinds`` (the output folder itself must exist)."""
+        """Create the folders of ``kinds`` and their staging folders (the output folder
+        itself must exist)."""
         for kind in kinds:
             (self.root / KINDS[kind][0]).mkdir(exist_ok=True)
+            (self.root / STAGING / KINDS[kind][0]).mkdir(parents=True, exist_ok=True)
+
+    def remove_empty_staging(self) -> None:
+        """Remove the staging folders once nothing is left in them (another job writing
+        into the same output folder keeps them)."""
+        for folder, _ in KINDS.values():
+            for path in (self.root / STAGING / folder, self.root / STAGING):
+                try:
+                    path.rmdir()
+                except OSError:
+                    pass  # missing, or not empty
 
     def leftovers(self, video_id: str) -> List[Path]:
-        """Hidden files of earlier attempts at this video (a killed worker's)."""
+        """Files of earlier attempts at this video (a killed worker's)."""
         found = []
         for folder, _ in KINDS.values():
-            # ".ID.staging-PID.EXT", and "..ID.staging-PID.partial-PID.EXT" that a sink
+            # "ID.staging-PID.EXT", and ".ID.staging-PID.partial-PID.EXT" that a sink
             # writes while the staging file is not complete (``PartialFile``)
-            for prefix in (".", ".."):
-                pattern = os.path.join(glob.escape(str(self.root / folder)),
+            for prefix in ("", "."):
+                pattern = os.path.join(glob.escape(str(self.root / STAGING / folder)),
                                        f"{prefix}{glob.escape(video_id)}.*")
                 found += [Path(p) for p in glob.glob(pattern)]
         return found

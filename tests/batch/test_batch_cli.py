@@ -25,7 +25,9 @@ def _summary(out):
 
 
 def _hidden(out):
-    return [p for p in out.rglob(".*") if p.is_file()]
+    """Temporary files left anywhere in the output folder (none may be)."""
+    return sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()
+                  and (p.name.startswith(".") or ".staging" in p.parts))
 
 
 def test_the_shared_videos_give_one_row_per_frame_and_a_rerun_skips_them(

@@ -38,7 +38,7 @@ def _start(cluster, out, *inputs, extra=()):
 def _writing(out, name, lines):
     """(pid, lines) of the worker writing the JSON lines of video ``name`` once it has
     written at least ``lines`` lines (the PID is in the temporary file's name), else None."""
-    for partial in (out / "jsonl").glob(f"..{name}-*.partial-*.jsonl"):
+    for partial in (out / ".staging" / "jsonl").glob(f".{name}-*.partial-*.jsonl"):
         try:
             count = partial.read_bytes().count(b"\n")
         except FileNotFoundError:
@@ -65,7 +65,9 @@ def _summary(out):
 
 
 def _hidden(out):
-    return sorted(p.name for p in out.rglob(".*") if p.is_file())
+    """Temporary files left anywhere in the output folder (none may be)."""
+    return sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()
+                  and (p.name.startswith(".") or ".staging" in p.parts))
 
 
 def test_a_worker_killed_during_a_video_is_replaced_and_the_rows_stay_exact(tmp_path, cluster):
@@ -74,6 +76,8 @@ def test_a_worker_killed_during_a_video_is_replaced_and_the_rows_stay_exact(tmp_
     out = tmp_path / "out"
     proc = _start(cluster, out, long, short)
     pid, lines = _wait_for(proc, lambda: _writing(out, "long", 40))
+    # mid-video, what readers glob holds finished files only ('OUT/lanes/*.parquet')
+    assert all(not p.name.startswith(".") for p in (out / "lanes").iterdir())
     os.kill(pid, signal.SIGKILL)  # as the OOM killer would
     _, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, err

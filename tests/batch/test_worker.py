@@ -101,11 +101,11 @@ def test_what_a_killed_attempt_left_is_removed_by_the_next(tmp_path):
     job = _job(video)
     out = tmp_path / "out"
     worker = _worker(out, jsonl=True)
-    stale = [out / "lanes" / f".{job.video_id}.staging-99999.parquet",
-             out / "jsonl" / f"..{job.video_id}.staging-99999.partial-99999.jsonl"]
+    stale = [out / ".staging" / "lanes" / f"{job.video_id}.staging-99999.parquet",
+             out / ".staging" / "jsonl" / f".{job.video_id}.staging-99999.partial-99999.jsonl"]
     for path in stale:
         path.write_text("half")
-    other = out / "lanes" / ".another-1234abcd.staging-99999.parquet"  # another video's
+    other = out / ".staging" / "lanes" / "another-1234abcd.staging-99999.parquet"
     other.write_text("half")
     summary = worker.process(job)
     assert summary["status"] == "done"
