@@ -148,3 +148,30 @@ def test_without_ray_the_command_says_how_to_install_it(tmp_path, capsys, monkey
     lines = err.strip().splitlines()
     assert rc == 2 and len(lines) == 1
     assert 'pip install "lanecam[batch]"' in lines[0]
+
+
+def test_a_config_file_gives_the_options(tmp_path, capsys, local_ray):
+    video = write_video(tmp_path / "v.mp4", frames=6)
+    cfg = tmp_path / "batch.toml"
+    cfg.write_text(f'out = "{tmp_path / "out"}"\njsonl = true\nmax-concurrency = 1\n')
+    rc, err = _batch(capsys, video, "--config", cfg)
+    assert rc == 0, err
+    assert len(list((tmp_path / "out" / "jsonl").glob("*.jsonl"))) == 1
+    cfg.write_text('out = "x"\nworkers = 4\n')
+    rc, err = _batch(capsys, video, "--config", cfg)
+    assert rc == 2 and "unknown key 'workers'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_help_and_every_batch_module_load_without_ray_or_pyarrow():
+    import subprocess
+
+    code = ("import importlib, pkgutil, sys\n"
+            "import lanecam.pipeline.batch as b, lanecam.pipeline.cli as cli\n"
+            "cli._build_parser()\n"
+            "for m in pkgutil.walk_packages(b.__path__, 'lanecam.pipeline.batch.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "print(sorted(m for m in ('ray', 'pyarrow') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -1,5 +1,5 @@
 """Faults on a two-node Ray cluster on this machine (``ray.cluster_utils.Cluster``): a worker
-killed in the middle of a video, and Ctrl-C in the middle of a job."""
+killed in the middle of a video, and a stop signal in the middle of a job."""
 
 import csv
 import json
@@ -93,16 +93,18 @@ def test_a_worker_killed_during_a_video_is_replaced_and_the_rows_stay_exact(tmp_
     assert _hidden(out) == []  # the killed attempt's temporary files were removed
 
 
-def test_ctrl_c_keeps_the_finished_videos_and_a_rerun_does_the_rest(tmp_path, cluster):
+def test_a_stop_signal_keeps_the_finished_videos_and_a_rerun_does_the_rest(tmp_path, cluster):
     long = write_video(tmp_path / "long.mp4", frames=300)
     medium = write_video(tmp_path / "medium.mp4", frames=200)
     out = tmp_path / "out"
     # one video at a time, the largest first: long is done when medium is being written
     proc = _start(cluster, out, medium, long, extra=["--max-concurrency", "1"])
     _wait_for(proc, lambda: _writing(out, "medium", 20))
-    proc.send_signal(signal.SIGINT)
+    # SIGTERM (docker stop, systemd, a scheduler's time limit) stops like Ctrl-C; it is the
+    # signal at risk: ray.init replaces its handler, the command puts its own back
+    proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 143, err
     assert "Traceback" not in err
     summary = _summary(out)
     assert summary["long.mp4"]["status"] == "done"
