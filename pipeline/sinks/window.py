@@ -13,6 +13,7 @@ and its event loop swallows Ctrl-C. So the work is split by thread:
 the run), so a display that cannot be used is reported before any thread starts.
 """
 
+import glob
 import os
 import sys
 import threading
@@ -22,9 +23,12 @@ import numpy as np
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.sinks.base import Sink
 
-__all__ = ["WindowSink", "gui_backend"]
+__all__ = ["WindowSink", "gui_backend", "point_qt_at_system_fonts"]
 
 STOP_KEYS = (ord("q"), 27)  # q and Esc
+# Folders holding .ttf files directly, where Qt can find fonts on common Linux systems
+SYSTEM_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
+                    "/usr/share/fonts/TTF", "/usr/share/fonts/truetype/liberation")
 
 
 def gui_backend(cv2) -> str:
@@ -36,6 +40,19 @@ def gui_backend(cv2) -> str:
             value = value.strip()
             return "" if value.upper() in ("", "NONE", "NO") else value
     return ""
+
+
+def point_qt_at_system_fonts() -> None:
+    """The ``opencv-python`` wheel sets ``QT_QPA_FONTDIR`` to ``cv2/qt/fonts``, which it does
+    not ship, and its Qt then says so on stderr each time it lays out text (two lines each,
+    several per run); point it at a system font folder instead. A ``QT_QPA_FONTDIR`` naming
+    a folder that exists is left alone. Call before the first window is made."""
+    if os.path.isdir(os.environ.get("QT_QPA_FONTDIR") or "/nonexistent/"):
+        return
+    for folder in SYSTEM_FONT_DIRS:
+        if glob.glob(os.path.join(folder, "*.ttf")):
+            os.environ["QT_QPA_FONTDIR"] = folder
+            return
 
 
 class WindowSink(Sink):
@@ -67,11 +84,14 @@ class WindowSink(Sink):
         instead = "use --preview PORT (view in a browser) or -o OUT.mp4 instead"
         if not gui_backend(cv2):
             raise InputError(f"--display: this OpenCV {cv2.__version__} has no GUI support "
-                             f"(a headless build); install opencv-python, or {instead}")
+                             f"(a headless build); pip uninstall opencv-python-headless and "
+                             f"pip install opencv-python, or {instead}")
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                      or os.environ.get("WAYLAND_DISPLAY")):
             raise InputError(f"--display: no display on this machine ($DISPLAY is not set); "
                              f"{instead}")
+        if gui_backend(cv2).upper().startswith("QT"):
+            point_qt_at_system_fonts()
         try:
             cv2.namedWindow(self.title, cv2.WINDOW_NORMAL)
             cv2.resizeWindow(self.title, self.width, self.height)
@@ -111,8 +131,17 @@ class WindowSink(Sink):
         key = cv2.waitKey(1) & 0xFF
         if key in STOP_KEYS:
             self.stop_requested = True
-        if cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
+        if not self._visible(cv2):
             self._user_closed = self.stop_requested = True
+
+    def _visible(self, cv2) -> bool:
+        """Whether the window is still open (the user may have closed it)."""
+        try:
+            return cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) >= 1
+        except cv2.error:
+            # Qt builds delete their GUI object with the last window: a window closed by the
+            # user makes the query itself fail ("NULL guiReceiver (please create a window)")
+            return False
 
     def _close(self) -> None:
         self._closed = True

@@ -128,6 +128,31 @@ def test_closing_the_window_ends_the_run(monkeypatch):
     assert gui.off_main() == []
 
 
+def test_a_window_closed_under_qt_ends_the_run(monkeypatch):
+    """Qt deletes its GUI object with the last window: after the user closes it, querying the
+    window raises instead of answering 0 (seen with pip opencv-python 5.0 under Xvfb)."""
+    gui = FakeHighGUI(monkeypatch)
+    sink = WindowSink()
+    sink.open(W, H, 25)
+    closed = threading.Event()
+    real_query = cv2.getWindowProperty
+
+    def query(*args):
+        real_query(*args)  # recorded
+        if closed.is_set():
+            raise cv2.error("NULL guiReceiver (please create a window)")
+        return 1.0
+
+    monkeypatch.setattr(cv2, "getWindowProperty", query)
+    runner = window_runner(FakeSource(n=None, live=True, fps=100), sink)  # endless
+    threading.Timer(0.3, closed.set).start()
+    start = time.monotonic()
+    runner.run()  # no PipelineError: a closed window is a stop, like q
+    assert time.monotonic() - start < 3.0
+    assert sink.stop_requested and not runner.interrupted
+    assert gui.off_main() == []
+
+
 def test_a_failing_window_fails_the_run_naming_the_stage(monkeypatch):
     gui = FakeHighGUI(monkeypatch)
     sink = WindowSink()
@@ -144,3 +169,25 @@ def test_a_failing_window_fails_the_run_naming_the_stage(monkeypatch):
         runner.run()
     assert info.value.stage == "display" and "display lost" in str(info.value)
     assert gui.off_main() == []
+
+
+def test_qt_is_pointed_at_system_fonts_unless_the_user_chose(monkeypatch, tmp_path):
+    """The opencv-python wheel's Qt has no fonts of its own and complains on stderr."""
+    FakeHighGUI(monkeypatch)
+    fonts = tmp_path / "dejavu"
+    fonts.mkdir()
+    (fonts / "DejaVuSans.ttf").write_bytes(b"")
+    monkeypatch.setattr(window_module, "SYSTEM_FONT_DIRS", (str(tmp_path / "none"), str(fonts)))
+    # what the wheel's cv2/__init__ sets: a folder it does not ship
+    monkeypatch.setenv("QT_QPA_FONTDIR", str(tmp_path / "cv2" / "qt" / "fonts"))
+    sink = WindowSink()
+    sink.open(W, H, 25)
+    sink.close()
+    import os
+
+    assert os.environ["QT_QPA_FONTDIR"] == str(fonts)
+    chosen = tmp_path / "the users choice"
+    chosen.mkdir()
+    monkeypatch.setenv("QT_QPA_FONTDIR", str(chosen))
+    window_module.point_qt_at_system_fonts()
+    assert os.environ["QT_QPA_FONTDIR"] == str(chosen)
