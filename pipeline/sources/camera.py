@@ -110,7 +110,7 @@ class GStreamerSource(CaptureSource):
                              "(... ! videoconvert ! video/x-raw,format=BGR ! appsink)")
         self.pipeline = pipeline
         self.is_live = pipeline_is_live(pipeline) if live is None else bool(live)
-        self.ends = pipeline_ends(pipeline) if ends is None else bool(ends)
+        self.ends = pipeline_ends(pipeline, self.is_live) if ends is None else bool(ends)
         self._nominal_fps = fps
 
     def _make_capture(self, cv2):

@@ -7,7 +7,7 @@ OpenCV's GStreamer backend reports neither: a read that fails looks the same at 
 
 import shlex
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 __all__ = ["GstElement", "parse_pipeline", "pipeline_is_live", "pipeline_ends"]
 
@@ -83,15 +83,15 @@ def pipeline_is_live(text: str) -> bool:
     return True
 
 
-def pipeline_ends(text: str) -> bool:
+def pipeline_ends(text: str, live: Optional[bool] = None) -> bool:
     """True when the pipeline stops by itself (end of stream): a source with
-    ``num-buffers=N`` (N > 0), or one that is not live (a file). Then a read that gets no
-    frame is the end of the stream; for a live source without ``num-buffers`` it is a
-    failure (a camera unplugged)."""
+    ``num-buffers=N`` (N > 0), or one that is not live (a file; ``live`` overrides what the
+    description says). Then a read that gets no frame is the end of the stream; for a live
+    source without ``num-buffers`` it is a failure (a camera unplugged)."""
     for element in parse_pipeline(text):
         try:
             if int(element.props.get("num-buffers", "-1")) > 0:
                 return True
         except ValueError:
             pass
-    return not pipeline_is_live(text)
+    return not (pipeline_is_live(text) if live is None else live)

@@ -59,3 +59,12 @@ def test_a_finite_pipeline_ends_after_its_last_frame(fake_gstreamer, text, last)
     with open_source(text) as src:
         statuses = [src.read()[0] for _ in range(101)]
     assert statuses == [ReadStatus.OK] * 100 + [last]
+
+
+def test_live_false_makes_an_unknown_source_end(fake_gstreamer):
+    text = "vendorfilesrc path=x ! videoconvert ! appsink"
+    assert open_source(text).ends is False  # unknown: a camera
+    with open_source(text, live=False) as src:
+        assert not src.is_live and src.ends
+        statuses = [src.read()[0] for _ in range(101)]
+    assert statuses[-1] is ReadStatus.END
