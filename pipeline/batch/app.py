@@ -76,6 +76,11 @@ class BatchApp:
                 raise InputError(f"{flag} {path}: no such file")
         return model
 
+    def _kinds(self):
+        """The output kinds of this job: lanes always, videos and JSON lines when asked."""
+        c = self.config
+        return ["lanes"] + [k for k, on in (("videos", c.videos), ("jsonl", c.jsonl)) if on]
+
     # ---- the run -------------------------------------------------------------------------------
     def run(self) -> int:
         """Run the job; returns the exit status."""
@@ -96,7 +101,7 @@ class BatchApp:
                              "globs or .txt/.csv manifests")
         model_id = model_identity(model, c.engine, c.spec, c.calibration, __version__)
         ledger = Ledger(out).load()
-        wanted = ["lanes"] + [k for k, on in (("videos", c.videos), ("jsonl", c.jsonl)) if on]
+        wanted = self._kinds()
         for b in bad:
             self.rows[f"bad:{b.text}"] = {"path": b.text, "status": "failed",
                                           "error_kind": "input", "error": b.reason}
@@ -111,7 +116,8 @@ class BatchApp:
                                            "status": "not started"}
                 todo.append(job)
         if not c.quiet:
-            _say(f"{len(jobs)} video{'s' * (len(jobs) != 1)} found, {len(jobs) - len(todo)} done before"
+            found = f"{len(jobs)} video{'s' * (len(jobs) != 1)} found"
+            _say(f"{found}, {len(jobs) - len(todo)} done before"
                  + (f", {len(bad)} inputs bad" if bad else "") + f"; model {Path(model).name} "
                  f"({model_id}); outputs in {out}")
         # largest first: a two-hour drive listed last would otherwise run alone at the end
@@ -139,8 +145,7 @@ class BatchApp:
 
         c = self.config
         layout = Layout(out)
-        layout.make_folders(["lanes"] + [k for k, on in (("videos", c.videos),
-                                                        ("jsonl", c.jsonl)) if on])
+        layout.make_folders(self._kinds())
         options = WorkerOptions(out=str(out), detector=c.detector_config(), model_id=model_id,
                                 videos=bool(c.videos), jsonl=bool(c.jsonl),
                                 cpu_threads=max(1, int(c.cpus_per_task)))

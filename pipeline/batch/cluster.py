@@ -131,7 +131,7 @@ class RayBackend:
 
     def stop_workers(self, wait_s: float = 3.0) -> List:
         """Kill every worker (Ctrl-C, or the end); returns the jobs that were running, once
-        their workers are gone (at most ``wait_s``), so their hidden files can be removed."""
+        their workers are gone (at most ``wait_s``), so their staged files can be removed."""
         if self.ray is None:
             return []
         running = [job for job, _ in self._inflight.values()]

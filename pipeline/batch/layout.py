@@ -12,7 +12,7 @@ A video's files are written in ``OUT/.staging/<kind>/`` (the sinks add their own
 ``.partial`` name while writing) and renamed to their final names only when the whole video
 succeeded, the Parquet file last. A worker killed half way leaves files in ``.staging`` only,
 which the next attempt at that video deletes. They are kept out of ``OUT/lanes`` itself
-because readers glob it: DuckDB's ``'OUT/lanes/*.parquet'`` also matches hidden files (pyarrow
+because readers glob it: DuckDB's ``'OUT/lanes/*.parquet'`` matches hidden files too (pyarrow
 skips names starting with ``.``, DuckDB does not).
 """
 

@@ -4,7 +4,7 @@
 is). It loads the model once; for each video it makes a fresh ``LaneDetector`` around that
 engine (temporal smoothing and lane-departure state start anew with every video, whichever
 worker had which video before), builds the pipeline with ``build_lane_pipeline`` exactly as
-``lanecam run`` does, and writes the outputs under hidden names that are renamed into place
+``lanecam run`` does, and writes the outputs in a staging folder, renamed into place
 only when the whole video succeeded (``layout``). ``process`` never raises for a bad video:
 it returns the video's summary with its status and a one-line reason.
 """
@@ -172,7 +172,7 @@ class VideoWorker:
         if self.setup_error is not None:
             return {**summary, **self.setup_error, "setup_failed": True}
         _notify(self.board, "started", job.video_id, os.getpid())
-        # an earlier attempt killed half way (OOM, a lost node) left hidden files behind
+        # an earlier attempt killed half way (OOM, a lost node) left files in .staging
         self.layout.remove_leftovers(job.video_id)
         staged = {kind: self.layout.staging(kind, job.video_id)
                   for kind, wanted in (("lanes", True), ("videos", self.options.videos),
