@@ -11,7 +11,7 @@ warning codes that end up in ``LaneResult.warnings``, the JSON lines and the HUD
   (wider than 2.6:1 or narrower than 1.2:1).
 - ``strong_roll``: the camera is rolled by more than ``ROLL_LIMIT_DEG`` according to the
   calibration's pose. (No estimate from the image: the tilt of straight edges above the road
-  was tried and is noise on highway footage, which has few of them; see docs/trust.md.)
+  was tried and is noise on highway footage, which has few of them; see docs/model.md.)
 - ``calibration_size``: the ``--calibration`` profile was made for another image size, so it
   is probably another camera and its geometry does not hold.
 

@@ -145,7 +145,8 @@ def test_truncated_video_keeps_its_frames_and_exits_2(tmp_path, capsys, tiny_mod
     assert rc == 2, err
     ids = [json.loads(line)["frame_id"] for line in lanes.read_text().splitlines()]
     assert 0 < len(ids) < 40 and ids == list(range(len(ids)))
-    lines = err.strip().splitlines()
+    # (its flat frames also get the "no road" trust warning, once; not what this test is about)
+    lines = [line for line in err.strip().splitlines() if "warning:" not in line]
     assert len(lines) == 1, err
     assert str(path) in lines[0] and f"ended at frame {len(ids)} of 40" in lines[0]
 

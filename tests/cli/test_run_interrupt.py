@@ -42,7 +42,8 @@ def test_a_stage_failure_is_exit_1_naming_the_stage(tmp_path, capsys, monkeypatc
                "--quiet"])
     err = capsys.readouterr().err
     assert rc == 1
-    assert err.strip().splitlines() == [
+    # the flat test frames also get the "no road" trust warning line; the error is the point here
+    assert [line for line in err.strip().splitlines() if "warning:" not in line] == [
         "lanecam run: error: stage 'source' failed: OSError: device unplugged"]
     # the frames before the failure were written and the file was closed properly
     assert [json.loads(x)["frame_id"] for x in lanes.read_text().splitlines()] == [0, 1, 2, 3, 4]
