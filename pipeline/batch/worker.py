@@ -227,7 +227,7 @@ class VideoWorker:
         return src, detector, sinks, fps
 
     def _run(self, job, staged) -> dict:
-        from lanecam.pipeline.cli.run_app import _source_report
+        from lanecam.pipeline.sources.damage import skip_report
         from lanecam.pipeline.core.build import build_lane_pipeline
         from lanecam.pipeline.metrics import Metrics
 
@@ -253,7 +253,7 @@ class VideoWorker:
                "processing_fps": round(frames / elapsed, 2) if elapsed > 0 else 0.0,
                "ego_share": round(tally.ego_frames / frames, 4) if frames else 0.0,
                "departure_events": tally.departure_events, "engine": metrics.engine}
-        report = _source_report(src)
+        report = skip_report(src)
         if getattr(src, "ended_early", None):
             out.update(status="damaged", error_kind="input",
                        error=f"{src.ended_early}; the outputs hold the {frames} frames before it")

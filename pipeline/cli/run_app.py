@@ -4,10 +4,11 @@ build the pipeline, run it with a progress bar or PERF lines, report."""
 import signal
 import sys
 import time
-from typing import List, Optional
+from typing import List
 
 from lanecam.pipeline import signals
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.sources.damage import skip_report
 from lanecam.pipeline.metrics import Metrics
 
 __all__ = ["RunApp", "PERF_INTERVAL_S"]
@@ -165,7 +166,7 @@ class RunApp:
                 self._bar.update(self.metrics.frames_done - self._bar.n)
                 self._bar.close()
             if self.config.stats:
-                self.metrics.source_report = _source_report(self.source)
+                self.metrics.source_report = skip_report(self.source)
                 self.metrics.write_json(self.config.stats)
         m = self.metrics
         if not self.quiet:
@@ -184,7 +185,7 @@ class RunApp:
             # bad input: say so and exit like any other bad input
             _say(f"error: {ended_early}; the outputs hold the {m.frames_done} frames before it")
             return InputError.exit_code
-        report = _source_report(src)
+        report = skip_report(src)
         if report:
             # the outputs hold every decodable frame; the input itself is damaged
             _say(f"error: {src.uri}: skipped {report['skipped']} unreadable "
@@ -193,14 +194,3 @@ class RunApp:
             return InputError.exit_code
         return 0
 
-
-def _source_report(src) -> Optional[dict]:
-    """What ``src`` skipped (``skipped`` ranges, ``unreadable`` image names), or None."""
-    skipped = getattr(src, "skipped", None)
-    if not getattr(skipped, "ranges", None):
-        return None
-    names = list(getattr(src, "unreadable", []) or [])
-    return {"skipped": skipped.count, "ranges": [list(r) for r in skipped.ranges],
-            "unit": "images" if names else "frames",
-            "text": ", ".join(names[:8]) + (" ..." if len(names) > 8 else "") if names
-            else f"frame positions {skipped}", "files": names}

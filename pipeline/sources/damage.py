@@ -10,7 +10,7 @@ pre-roll frames, audio outlasting the video).
 import logging
 from typing import List, Optional, Tuple
 
-__all__ = ["SkipLog", "probe_cut", "format_ranges"]
+__all__ = ["SkipLog", "probe_cut", "format_ranges", "skip_report"]
 
 log = logging.getLogger("lanecam.sources")
 
@@ -86,3 +86,16 @@ def probe_cut(path: str, decoded: int, announced: Optional[int]) -> Optional[str
         return (f"ended at frame {decoded} of {exact} announced by the container: only "
                 f"{packets} are stored (truncated file?)")
     return None
+
+
+def skip_report(src) -> Optional[dict]:
+    """What a source skipped (its ``skipped`` SkipLog and ``unreadable`` image names) for the
+    run statistics and the batch summary, or None when it skipped nothing."""
+    skipped = getattr(src, "skipped", None)
+    if not getattr(skipped, "ranges", None):
+        return None
+    names = list(getattr(src, "unreadable", []) or [])
+    return {"skipped": skipped.count, "ranges": [list(r) for r in skipped.ranges],
+            "unit": "images" if names else "frames",
+            "text": ", ".join(names[:8]) + (" ..." if len(names) > 8 else "") if names
+            else f"frame positions {skipped}", "files": names}

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import cv2
 
-from lanecam.pipeline.cli.run_app import _source_report
+from lanecam.pipeline.sources.damage import skip_report
 from lanecam.pipeline.metrics import Metrics
 from lanecam.pipeline.sources import ReadStatus, open_source
 
@@ -16,7 +16,7 @@ def test_unreadable_images_are_named_in_the_report_and_stats(tmp_path):
     with open_source(str(tmp_path)) as src:
         while src.read()[0] is ReadStatus.OK:
             pass
-    report = _source_report(src)
+    report = skip_report(src)
     assert report["skipped"] == 1 and report["ranges"] == [[1, 1]]
     assert report["unit"] == "images" and "1.png" in report["text"]
     metrics = Metrics()
@@ -28,4 +28,4 @@ def test_clean_source_reports_nothing(tmp_path):
     cv2.imwrite(str(tmp_path / "0.png"), np.zeros((24, 32, 3), np.uint8))
     with open_source(str(tmp_path)) as src:
         src.read()
-    assert _source_report(src) is None and "source" not in Metrics().summary()
+    assert skip_report(src) is None and "source" not in Metrics().summary()
