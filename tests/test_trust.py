@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lanecam.pipeline.data_paths import data_path
-from lanecam.pipeline.trust import InputChecks, is_no_road
+from lanecam.pipeline.trust import FLAT_SPREAD, InputChecks, frame_percentiles, is_no_road
 
 
 def _no_road_frames(n=60, size=(1280, 720)):
@@ -31,6 +31,43 @@ def _no_road_frames(n=60, size=(1280, 720)):
 def test_every_black_blank_and_blown_out_frame_is_no_road():
     kinds = [k for k, f in _no_road_frames() if not is_no_road(f, 0.3)]
     assert kinds == []
+
+
+def _painted_road(base, paint, w=1280, h=720):
+    """Two bright lane lines running to a vanishing point on a ``base`` grey frame (noise
+    sigma 1.5); ``base`` is a callable drawing extra regions on it."""
+    rng = np.random.default_rng(5)
+    frame = np.clip(rng.normal(0, 1.5, (h, w, 1)), -4, 4).repeat(3, 2)
+    frame = base(frame, w, h)
+    for x in (0.2 * w, 0.8 * w):
+        top = (int(0.5 * w + (x - 0.5 * w) * 0.05), int(0.45 * h))
+        cv2.line(frame, (int(x), h - 1), top, (paint,) * 3, 16)
+    return np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def _night(frame, w, h):
+    frame += 4.0
+    # the low beams light a trapezoid of road just above the bonnet; the rest is black
+    beam = np.array([[0.3 * w, 0.78 * h], [0.7 * w, 0.78 * h], [0.95 * w, h], [0.05 * w, h]])
+    cv2.fillPoly(frame, [beam.astype(np.int32)], (40.0, 40.0, 40.0))
+    return frame
+
+
+def test_night_frame_with_bright_paint_is_a_road():
+    # black but for the lit patch and the (reflective) paint: 95 % of the band is within a few
+    # grey levels, the paint is in the top few percent
+    frame = _painted_road(_night, 210)
+    p5, p95, p99 = frame_percentiles(frame, 0.3)
+    assert p95 - p5 < 8 and p99 > 150      # the case: a flat bulk, bright paint
+    assert not is_no_road(frame, 0.3)
+
+
+def test_nearly_white_road_with_paint_is_a_road():
+    # over-exposed but not clipped: 95 % of the band above 225, paint 25 levels above the road
+    frame = _painted_road(lambda f, w, h: f + 230.0, 255)
+    p5, _, p99 = frame_percentiles(frame, 0.3)
+    assert p5 > 225 and p99 - p5 > FLAT_SPREAD
+    assert not is_no_road(frame, 0.3)
 
 
 def _real_frames(step=7):
@@ -75,7 +112,13 @@ def test_static_warnings():
     assert InputChecks(1920, 480).check(None) == ["aspect"]
     assert InputChecks(1280, 720).check(None) == []
     profile = SimpleNamespace(image_size=(1280, 720), birdseye=None)
+    # the same shape: maybe this camera resized (the text says so), maybe another camera
     assert InputChecks(960, 540, profile=profile).check(None) == ["calibration_size"]
+    assert InputChecks(1278, 720, profile=profile).check(None) == ["calibration_size"]
+    # another shape: never this camera resized
+    assert InputChecks(1280, 960, profile=profile).check(None) == ["calibration_aspect"]
+    assert InputChecks(1920, 1080, profile=SimpleNamespace(
+        image_size=(1280, 960), birdseye=None)).check(None) == ["calibration_aspect"]
     assert InputChecks(1280, 720, profile=profile).check(None) == []
     rolled = SimpleNamespace(image_size=(1280, 720),
                              birdseye=SimpleNamespace(pose={"roll_rad": 0.12}))
