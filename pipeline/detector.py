@@ -108,6 +108,16 @@ class LaneDetector:
     Thread use: ``preprocess``, ``infer`` and ``postprocess``/``draw`` may run in three
     different threads (the pipeline does), but each step from one thread at a time: each
     keeps reusable buffers.
+
+    Attributes:
+        on_warning: None, or a callable ``(code, text)`` told of input warnings (the codes and
+            one-line texts of ``pipeline.trust.WARNING_TEXT``). ``postprocess`` calls it, so it
+            runs in the thread that runs postprocess: the caller's for ``detector(frame)``, the
+            pipeline's postprocess worker in ``lanecam run`` (not the main thread). Once per
+            warning code for the lifetime of the detector, at any frame size, even if the call
+            raised; every frame's ``LaneResult.warnings`` still lists its codes. An exception
+            raised by it propagates out of ``postprocess`` (in the pipeline, the run stops
+            with a ``PipelineError`` like any stage failure).
     """
 
     def __init__(self, model=None, engine="auto", spec=None, calibration=None,
@@ -143,7 +153,7 @@ class LaneDetector:
         self._sizes: Dict[Tuple[int, int], _SizeState] = {}
         self._sizes_lock = threading.Lock()
         self._open = False
-        # called once per warning code with (code, one-line text); see postprocess
+        # see the class docstring
         self.on_warning: Optional[Callable[[str, str], None]] = None
         self._warned = set()
 

@@ -2,6 +2,7 @@
 show no road (black, blank, blown out)."""
 
 import json
+import re
 from types import SimpleNamespace
 
 import cv2
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 
 from lanecam.pipeline.data_paths import data_path
-from lanecam.pipeline.trust import FLAT_SPREAD, InputChecks, frame_percentiles, is_no_road
+from lanecam.pipeline.trust import (FLAT_SPREAD, WARNING_TEXT, InputChecks, frame_percentiles,
+                                    is_no_road)
 
 
 def _no_road_frames(n=60, size=(1280, 720)):
@@ -175,5 +177,10 @@ def test_run_writes_warnings_and_says_so_once(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 0, err
     assert err.count("[portrait]") == 1
+    # the warning is printed from the postprocess thread while the progress bar is drawn on
+    # stderr: it is a line of its own, not glued to the end of the bar ("0/6 [...]lanecam")
+    pieces = re.split(r"[\r\n]", err)
+    assert [p for p in pieces if "[portrait]" in p] == [
+        "lanecam run: warning: " + WARNING_TEXT["portrait"] + " [portrait]"]
     rows = [json.loads(line) for line in lanes.read_text().splitlines()]
     assert len(rows) == 6 and all(r["warnings"] == ["portrait"] for r in rows)

@@ -20,6 +20,16 @@ def _say(msg: str) -> None:
     print(f"lanecam run: {msg}", file=sys.stderr, flush=True)
 
 
+def _say_over_bar(msg: str) -> None:
+    """``_say`` for lines written while the progress bar may be on screen, from any thread:
+    tqdm clears the bar, writes the line and redraws the bar under it, holding the lock its
+    bars draw with (a plain print from a worker thread lands in the middle of the bar)."""
+    from tqdm import tqdm
+
+    tqdm.write(f"lanecam run: {msg}", file=sys.stderr)
+    sys.stderr.flush()
+
+
 class RunApp:
     """One ``lanecam run`` invocation.
 
@@ -91,8 +101,9 @@ class RunApp:
         o = self.config
         self._check_paths()
         detector = LaneDetector(config=o.detector_config())
-        # once per kind: the frame's warnings go to the JSON lines and the HUD every time
-        detector.on_warning = lambda code, text: _say(f"warning: {text} [{code}]")
+        # once per kind: the frame's warnings go to the JSON lines and the HUD every time.
+        # Called on the postprocess thread while the main thread draws the bar.
+        detector.on_warning = lambda code, text: _say_over_bar(f"warning: {text} [{code}]")
         self.source = src = self._open_source()
         w, h = src.width, src.height
         fps = src.fps if src.fps and src.fps > 0 else 25.0

@@ -54,7 +54,8 @@ class LaneResult:
             when a camera calibration is loaded, else None.
         timings_ms: stage name -> latency in milliseconds for this frame.
         warnings: short codes for inputs outside what the model knows (e.g. "no_road",
-            "portrait", "strong_roll", "calibration_size"); empty when none.
+            "portrait", "strong_roll", "calibration_size"; all listed in
+            ``pipeline.trust.WARNING_TEXT``); empty when none.
     """
 
     frame_id: int
