@@ -165,3 +165,32 @@ def test_synthetic_scoring_with_stand_in_renderer(tiny_model, monkeypatch, capsy
     assert syn["frames"] == 3 and syn["accuracy"] == 1.0
     assert syn["slot_iou"] == {"L2": None, "L1": 1.0, "R1": 1.0, "R2": None, "mean": 1.0}
     assert "per-slot IoU (synthetic): L2 nan  L1 1.000" in out
+
+
+def _bad_videos(tmp):
+    """Each a --videos argument that is not a usable video, and the words its error must have."""
+    (tmp / "photos").mkdir()
+    cv2.imwrite(str(tmp / "photos" / "a.png"), textured(90, 160))
+    (tmp / "broken").mkdir()
+    (tmp / "broken" / "clip.mp4").write_text("not a video\n")
+    (tmp / "fake.mp4").write_text("not a video\n")
+    return [(tmp / "nope.mp4", "video not found"),
+            (tmp / "photos" / "a.png", "not a video file"),
+            (tmp / "fake.mp4", "cannot open this video"),
+            (tmp / "photos", "no videos in this folder"),
+            (tmp / "broken", "clip.mp4: cannot open this video")]
+
+
+def test_bad_videos_are_refused_before_any_scoring(tmp_path, capsys, monkeypatch):
+    from lanecam.tools.evaluate import cli
+
+    opened = []
+    monkeypatch.setattr(cli, "_predictor", lambda args: opened.append(args))
+    for path, message in _bad_videos(tmp_path):
+        code, out, err = run(capsys, "--no-tusimple", "--synthetic", 5, "--sheet",
+                             tmp_path / "s.png", "--videos", path)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1, err
+        assert lines[0].startswith("lanecam evaluate: error: --videos: ") and message in lines[0]
+        assert str(path) in lines[0]
+    assert opened == []        # no model was opened, so no frame was scored

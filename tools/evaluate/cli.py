@@ -92,6 +92,10 @@ def run(args) -> int:
         raise InputError("--videos: also give --sheet OUT.png (the video frames go on the sheet)")
     if not 1 <= args.video_frames <= 100:
         raise InputError(f"--video-frames: expected 1..100, got {args.video_frames}")
+    if args.videos:
+        from lanecam.tools.evaluate.video_frames import check_videos
+
+        check_videos(args.videos)   # they are drawn last, after all the scoring
     return _evaluate(args)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["VIDEO_EXTENSIONS", "list_videos", "spaced_frames"]
+__all__ = ["VIDEO_EXTENSIONS", "list_videos", "check_videos", "spaced_frames"]
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".ts")
 
@@ -28,6 +28,38 @@ def list_videos(paths: Sequence) -> List[Path]:
         else:
             raise InputError(f"{p}: video not found")
     return out
+
+
+def check_videos(paths: Sequence, flag: str = "--videos") -> List[Path]:
+    """``list_videos(paths)``, each checked to be a video that yields a first frame: run before
+    any scoring, so that a wrong path fails in a second, not after minutes of inference.
+
+    A file named directly must have one of ``VIDEO_EXTENSIONS`` (a folder's files are picked by
+    them already). Raises ``InputError`` (one line naming ``flag`` and the path) otherwise."""
+    # capture also keeps FFmpeg's own lines ("moov atom not found") off the terminal
+    from lanecam.pipeline.sources.capture import import_cv2, quiet_opencv
+
+    cv2 = import_cv2("--videos")
+    for p in map(Path, paths):
+        if p.is_file() and p.suffix.lower() not in VIDEO_EXTENSIONS:
+            raise InputError(f"{flag}: {p}: not a video file (expected "
+                             f"{', '.join(VIDEO_EXTENSIONS)}, or a folder of them)")
+    try:
+        videos = list_videos(paths)
+    except InputError as exc:
+        raise InputError(f"{flag}: {exc}") from None
+    for video in videos:
+        with quiet_opencv(cv2):
+            cap = cv2.VideoCapture(str(video))
+        try:
+            if not cap.isOpened():
+                raise InputError(f"{flag}: {video}: cannot open this video")
+            ok, _ = cap.read()
+            if not ok:
+                raise InputError(f"{flag}: {video}: no decodable frame in this video")
+        finally:
+            cap.release()
+    return videos
 
 
 def spaced_frames(path: Path, count: int) -> Iterator[Tuple[int, np.ndarray]]:
