@@ -16,5 +16,7 @@ for folder in FOLDERS:
 setup(
     packages=packages,
     package_dir={"lanecam": "lanecam", **{f"lanecam.{f}": f for f in FOLDERS}},
-    package_data={"lanecam.engines": ["models/*/*"], "lanecam.calibration": ["profiles/*.json"]},
+    package_data={"lanecam.engines": ["models/*/*"], "lanecam.calibration": ["profiles/*.json"],
+                  # the v2 recipe's warm start and teacher (LaneFCN v1)
+                  "lanecam.tools.train": ["teacher/*"]},
 )

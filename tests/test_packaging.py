@@ -37,7 +37,10 @@ def test_only_lanecam_is_installed_at_the_top_level(wheel):
                      "lanecam/engines/models/lanefcn/lanefcn.onnx",
                      "lanecam/engines/models/lanefcn/lanefcn.spec.json",
                      "lanecam/calibration/profiles/udacity.json",
-                     "lanecam/tools/export/cli.py"):
+                     "lanecam/tools/export/cli.py",
+                     # train --recipe v2 starts from and is taught by LaneFCN v1
+                     "lanecam/tools/train/teacher/lanefcn-v1.keras",
+                     "lanecam/tools/train/teacher/lanefcn-v1.onnx"):
         assert required in names
     assert not any(n.startswith(("lanecam/tests", "lanecam/experiments")) for n in names)
 

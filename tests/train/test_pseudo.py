@@ -98,6 +98,32 @@ def test_pseudo_labels_on_a_real_clip(tmp_path):
     for row in rows:
         assert (tmp_path / row["raw_file"]).is_file()
         assert row["slots"] == ["L1", "R1"] and row["trusted"] == "ego"
+        assert row["raw_file"].startswith("frames/000_udacity_vehicle_test_")
         left, right = (np.array(x) for x in row["lanes"])
         both = (left >= 0) & (right >= 0)
         assert both.sum() >= 5 and (left[both] < right[both]).all()
+
+
+@pytest.mark.skipif(data_path("videos", "udacity_vehicle_test.mp4") is None,
+                    reason="../shared/data absent")
+def test_pseudo_labels_are_reused_only_for_the_same_videos_and_teacher(tmp_path):
+    pytest.importorskip("onnxruntime")
+    import shutil
+
+    from lanecam.engines.loader import default_model_path
+    from lanecam.tools.train.pseudo import ensure_pseudo_labels
+
+    clip = tmp_path / "clip.mp4"
+    shutil.copy(data_path("videos", "udacity_vehicle_test.mp4"), clip)
+    folder = tmp_path / "pseudo"
+    said = []
+    first = ensure_pseudo_labels([clip], folder, log=said.append)
+    rows = first.read_text()
+    ensure_pseudo_labels([clip], folder, log=said.append)
+    assert any("reusing" in s for s in said)
+    # another teacher (a copy: same weights, another file): made again, not reused
+    teacher = tmp_path / "teacher.onnx"
+    shutil.copy(default_model_path(), teacher)
+    said.clear()
+    again = ensure_pseudo_labels([clip], folder, teacher=str(teacher), log=said.append)
+    assert not any("reusing" in s for s in said) and again.read_text() == rows

@@ -43,6 +43,12 @@ def test_train_resume_export(tmp_path):
     assert spec["crop_top"] == pytest.approx(0.30)
     assert 0.0 < spec["exist_threshold"] < 1.0 and 0.0 < spec["lane_threshold"] < 1.0
 
+    # a resume without --epochs keeps the run's own schedule (2), not the default (22)
+    r = _train("--out", str(run), "--resume", *TINY)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "already finished 2 epochs" in r.stdout
+    assert json.loads((run / "state.json").read_text())["epoch"] == 2
+
 
 def test_bad_arguments(tmp_path):
     r = _train("--out", str(tmp_path / "r"), "--epochs", "0")
@@ -61,17 +67,47 @@ def test_recipe_v2_sets_defaults_and_flags_win():
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    defaults = vars(parser.parse_args(["--out", "-"]))
-    args = parser.parse_args(["--out", "r", "--recipe", "v2", "--epochs", "3"])
     if data_path("videos") is None:
         pytest.skip("../shared/data absent: the v2 recipe's pseudo-label videos")
-    _apply_recipe(args, defaults)
-    assert args.epochs == 3                      # given on the command line
-    assert args.lr == 1e-3 and args.seed == 2    # from the recipe
+    # a flag equal to the plain default still wins over the recipe
+    args = parser.parse_args(["--out", "r", "--recipe", "v2", "--epochs", "22", "--seed", "0"])
+    _apply_recipe(args)
+    assert args.epochs == 22 and args.seed == 0
+    assert args.lr == 1e-3 and args.pseudo_fraction == 0.25     # from the recipe
     assert args.init_from == str(TEACHER_DIR / "lanefcn-v1.keras")
     assert (TEACHER_DIR / "lanefcn-v1.keras").is_file()
     assert (TEACHER_DIR / "lanefcn-v1.onnx").is_file()
     assert len(args.pseudo_videos) == 3 and all(v.endswith(".mp4") for v in args.pseudo_videos)
     plain = parser.parse_args(["--out", "r"])
-    _apply_recipe(plain, defaults)
-    assert plain.epochs == 22 and plain.init_from is None and plain.pseudo_videos == []
+    _apply_recipe(plain)
+    assert plain.epochs == 22 and plain.lr == 3e-3 and plain.init_from is None
+    assert plain.pseudo_videos == []
+
+
+def test_recipe_without_videos_is_one_line(tmp_path, monkeypatch):
+    import argparse
+
+    from lanecam.pipeline.errors import InputError
+    from lanecam.tools.train.cli import _apply_recipe, add_arguments
+
+    (tmp_path / "videos").mkdir()
+    monkeypatch.setenv("LANECAM_DATA", str(tmp_path))
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    with pytest.raises(InputError, match="needs real videos"):
+        _apply_recipe(parser.parse_args(["--out", "r", "--recipe", "v2"]))
+
+
+def test_fractions_are_checked_only_for_the_data_in_use():
+    from lanecam.pipeline.errors import InputError
+    from lanecam.tools.train.trainer import TrainConfig, check_config
+
+    # no --pseudo-videos: the pseudo share does not count against --real-fraction
+    check_config(TrainConfig(out="x", data_labels=["l.json"], data_root="r", real_fraction=0.9))
+    with pytest.raises(InputError, match="at most 1 together"):
+        check_config(TrainConfig(out="x", data_labels=["l.json"], data_root="r",
+                                 real_fraction=0.9, pseudo_videos=[__file__]))
+    with pytest.raises(InputError, match="--real-fraction"):
+        check_config(TrainConfig(out="x", real_fraction=1.5))
+    with pytest.raises(InputError, match="--teacher"):
+        check_config(TrainConfig(out="x", teacher="/no/such/model.onnx"))

@@ -7,7 +7,6 @@ format can be mixed in (--tusimple-labels/--tusimple-root); the TuSimple folder 
 --eval-tusimple is scored after every epoch and never trained on.
 """
 
-import argparse
 from pathlib import Path
 
 from lanecam.pipeline.errors import InputError
@@ -22,15 +21,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--export", metavar="DIR",
                         help="also write lanefcn.keras, lanefcn.onnx and lanefcn.spec.json here")
     parser.add_argument("--recipe", choices=sorted(RECIPES),
-                        help="a recorded recipe's settings as defaults (flags still override): "
-                             "v2 = the shipped LaneFCN v2, warm-started from v1 and trained on "
-                             "renderer v2 frames plus pseudo-labelled real video; see "
-                             "docs/model.md")
-    parser.add_argument("--epochs", type=int, default=22)
+                        help="a recorded recipe's settings for every option not given: v2 = "
+                             "LaneFCN v2, warm-started from v1 and trained on renderer v2 "
+                             "frames plus pseudo-labelled real video (docs/model.md); v1 = the "
+                             "plain defaults")
+    parser.add_argument("--epochs", type=int,
+                        help="epochs (default 22; with --resume: the run's own)")
     parser.add_argument("--steps", type=int, default=250, help="steps per epoch")
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (cosine decay)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=float,
+                        help="peak learning rate of the cosine schedule (default 3e-3)")
+    parser.add_argument("--seed", type=int, help="default 0")
     parser.add_argument("--workers", type=int, default=2, help="sample-making processes")
     parser.add_argument("--crop-top", type=float, default=0.30,
                         help="fraction of the frame height cut off at the top (default 0.30)")
@@ -59,17 +60,22 @@ def add_arguments(parser) -> None:
     parser.add_argument("--init-from", metavar="MODEL.keras",
                         help="warm start: copy the weights of a saved LaneFCN whose layers match "
                              "(e.g. engines/models/lanefcn/lanefcn.keras)")
-    parser.add_argument("--pseudo-videos", metavar="VIDEO", nargs="+", default=[],
+    parser.add_argument("--pseudo-videos", metavar="VIDEO", nargs="+",
                         help="real videos without labels: the --teacher's ego lines, kept where "
                              "they agree with the neighbouring frames, become training labels")
     parser.add_argument("--teacher", metavar="MODEL",
                         help="model that pseudo-labels --pseudo-videos (default: bundled LaneFCN)")
-    parser.add_argument("--pseudo-fraction", type=float, default=0.25,
+    parser.add_argument("--pseudo-fraction", type=float,
                         help="share of pseudo-labelled samples (default 0.25)")
 
 
-# The recorded recipes: settings that differ from the defaults above (which are v1's recipe).
-# Paths are relative to the repository; "<videos>" is every .mp4 in the data folder's videos/.
+# Options a recipe may set: left unset on the command line (None), they take the recipe's value
+# or else this default. A flag given always wins, even when it equals the default.
+BASE = {"epochs": 22, "lr": 3e-3, "seed": 0, "init_from": None, "teacher": None,
+        "pseudo_videos": [], "pseudo_fraction": 0.25}
+# The recorded recipes: settings that differ from BASE. v1 is the shipped v1's recipe except
+# that the renderer now draws its v2 scene mix. "<videos>" is every video in the data folder's
+# videos/ (the teacher files ship with the package, tools/train/teacher).
 TEACHER_DIR = Path(__file__).resolve().parent / "teacher"
 RECIPES = {
     "v1": {},
@@ -80,22 +86,30 @@ RECIPES = {
 }
 
 
-def _apply_recipe(args, parser_defaults: dict) -> None:
-    """Recipe values for every option left at its default (a flag given wins)."""
+def _apply_recipe(args) -> None:
+    """Fill every recipe option left unset (None) from the recipe, else from BASE."""
     recipe = RECIPES.get(args.recipe or "v1", {})
-    for key, value in recipe.items():
-        if getattr(args, key) != parser_defaults.get(key):
+    for key, default in BASE.items():
+        if getattr(args, key) is not None:
             continue
+        value = recipe.get(key, default)
         if value == "<videos>":
-            from lanecam.pipeline.data_paths import data_path
-
-            folder = data_path("videos")
-            if folder is None:
-                raise InputError(f"--recipe {args.recipe}: needs the real videos for its "
-                                 f"pseudo-labels (videos/ in $LANECAM_DATA, ./shared/data or "
-                                 f"../shared/data) or --pseudo-videos")
-            value = sorted(str(p) for p in folder.glob("*.mp4"))
+            value = _data_videos(args.recipe)
         setattr(args, key, value)
+
+
+def _data_videos(recipe: str) -> list:
+    from lanecam.pipeline.data_paths import data_path
+    from lanecam.tools.evaluate.video_frames import VIDEO_EXTENSIONS
+
+    folder = data_path("videos")
+    videos = sorted(str(p) for p in folder.iterdir()
+                    if p.suffix.lower() in VIDEO_EXTENSIONS) if folder is not None else []
+    if not videos:
+        raise InputError(f"--recipe {recipe}: needs real videos for its pseudo-labels (videos/ "
+                         f"in $LANECAM_DATA, ./shared/data or ../shared/data), or give "
+                         f"--pseudo-videos")
+    return videos
 
 
 def _widths(text: str) -> tuple:
@@ -153,9 +167,8 @@ def run(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     from lanecam.tools.train.trainer import TrainConfig, check_config, train
 
-    probe = argparse.ArgumentParser()
-    add_arguments(probe)
-    _apply_recipe(args, vars(probe.parse_args(["--out", "-"])))
+    epochs_given = args.epochs is not None   # a resume keeps the run's own unless given
+    _apply_recipe(args)
     ev = args.eval_tusimple
     if ev is None:
         from lanecam.pipeline.data_paths import data_path
@@ -174,7 +187,7 @@ def run(args) -> int:
                       init_from=args.init_from, pseudo_videos=list(args.pseudo_videos),
                       teacher=args.teacher, pseudo_fraction=args.pseudo_fraction)
     check_config(cfg)
-    model, spec = train(cfg, resume=args.resume)
+    model, spec = train(cfg, resume=args.resume, epochs_given=epochs_given)
     if args.export:
         from lanecam.tools.export import export_keras
 

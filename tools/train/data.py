@@ -4,8 +4,9 @@ A sample is what the network sees and what it must answer, at model resolution:
 
 - ``image``: (H, W, 3) uint8 RGB, the frame below the horizon crop resized to the model input
   (the runtime's ``Preprocessor`` does the same crop and resize, then scales to [0, 1]);
-- ``seg``: (H/2, W/2) uint8, 0 background, i + 1 for lane slot i (L2, L1, R1, R2);
-- ``exist``: (4,) float32, 1 where the slot has a line.
+- ``seg``: (H/2, W/2) uint8, 0 background, i + 1 for lane slot i (L2, L1, R1, R2), ``IGNORE``
+  (255) where nothing is known (outside the ego lines of a pseudo-labelled frame);
+- ``exist``: (4,) float32, 1 where the slot has a line, 0 where it has none, -1 unknown.
 
 Everything is numpy + OpenCV and picklable, so samples can be made in worker processes while
 TensorFlow trains in the main one. A sample depends only on its integer seed: the same seed
@@ -25,7 +26,7 @@ from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.preprocess import area_resize
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
-           "Sample"]
+           "Sample", "IGNORE", "SLOT_NAMES"]
 
 Sample = Tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -177,7 +178,12 @@ def assign_slots(lanes: Sequence[Sequence[float]], h_samples: Sequence[int],
 
 class TuSimpleSource:
     """Samples from a labelled dataset in TuSimple format: label JSON lines (``raw_file``,
-    ``lanes``, ``h_samples``) and the image root the ``raw_file`` paths are relative to."""
+    ``lanes``, ``h_samples``) and the image root the ``raw_file`` paths are relative to.
+
+    Rows may also carry ``slots`` (the slot name of each lane, instead of assigning slots by
+    position) and ``trusted: "ego"`` (only L1 and R1 are known: everything outside them is
+    IGNORE and the L2/R2 existence unknown); ``pseudo.pseudo_label_videos`` writes such rows.
+    Sample ``seed`` uses row ``rng(seed)``: any row in any epoch, reproducibly."""
 
     def __init__(self, maker: SampleMaker, labels: Sequence[Path], root: Path):
         self.maker = maker
@@ -210,7 +216,9 @@ class TuSimpleSource:
 
     def __call__(self, seed: int, augment: bool = True) -> Sample:
         rng = np.random.default_rng([int(seed), 11])
-        row = self.rows[int(seed) % len(self.rows)]
+        # drawn, not seed % len: consecutive seeds would walk a window of consecutive rows
+        # (neighbouring video frames) that never moves when len divides the epoch stride
+        row = self.rows[int(rng.integers(len(self.rows)))]
         frame = cv2.imread(str(self.root / row["raw_file"]), cv2.IMREAD_COLOR)
         if frame is None:
             raise InputError(f"{self.root / row['raw_file']}: not a readable image")

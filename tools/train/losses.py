@@ -11,14 +11,19 @@ from keras import ops
 
 __all__ = ["SegLoss", "MaskedExistLoss", "IGNORE"]
 
-# label value of pixels (seg) that no loss looks at: the parts of a pseudo-labelled real frame
-# the teacher model is not trusted on; existence targets < 0 are ignored the same way
-IGNORE = 255
+# seg pixels labelled IGNORE (255) and existence targets < 0 are what a pseudo-labelled frame's
+# teacher is not trusted on: no loss looks at them
+from lanecam.tools.train.data import IGNORE  # noqa: E402  (defined with the samples)
 
 
 @keras.saving.register_keras_serializable(package="lanecam")
 class SegLoss(keras.losses.Loss):
     """Loss of a softmax over background + K lane slots against integer labels (B, H, W).
+
+    Pixels labelled ``IGNORE`` count nowhere (neither cross-entropy nor Dice). The
+    cross-entropy is averaged per sample over its labelled pixels, so a pseudo-labelled frame
+    with a small labelled area weighs each of those pixels more than a synthetic frame does;
+    each sample weighs the same in the batch, whatever its labelled share.
 
     Args:
         num_classes: 1 + K.

@@ -14,16 +14,19 @@ The output is a folder with the kept frames (JPEG) and ``labels.json`` in TuSimp
 """
 
 import json
+import shutil
+from collections import deque
 from pathlib import Path
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
 
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["pseudo_label_videos", "consistent"]
+__all__ = ["pseudo_label_videos", "ensure_pseudo_labels", "consistent"]
 
 H_STEP = 10  # label rows every 10 px, like TuSimple's h_samples
+EGO = ("L1", "R1")
 
 
 def _rows(height: int, crop_top: float) -> np.ndarray:
@@ -41,10 +44,34 @@ def consistent(a: np.ndarray, b: np.ndarray, max_shift: float, min_overlap: floa
     return float(np.mean(np.abs(a[both] - b[both]))) <= max_shift
 
 
+def _ego_lines(det, frame, frame_id: int, min_exists: float) -> Optional[dict]:
+    """slot -> x per label row of the teacher's confident ego lines; None for a frame the
+    teacher must not label (a trust warning: no road, portrait...)."""
+    res = det(frame, frame_id)
+    if res.warnings:
+        return None
+    ys = _rows(frame.shape[0], det.spec.crop_top)
+    found = {}
+    for slot in EGO:
+        lane = res.lane(slot)
+        if lane is not None and lane.exists >= min_exists:
+            found[slot] = lane.x_at(ys)
+    return found
+
+
+def _agrees(cur, prev, nxt, max_shift: float) -> bool:
+    return all(d is not None for d in (cur, prev, nxt)) and all(
+        s in cur and s in prev and s in nxt and consistent(cur[s], prev[s], max_shift)
+        and consistent(cur[s], nxt[s], max_shift) for s in EGO)
+
+
 def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] = None,
                         min_exists: float = 0.7, max_shift: float = 0.012,
                         log=print) -> Path:
     """Write kept frames and ``labels.json`` for ``videos`` into ``out``; returns the labels path.
+
+    Frames are read once, in order, with a window of three in memory (the frame judged and its
+    two neighbours), so a long video costs no more memory than a short one.
 
     Args:
         videos: video files.
@@ -57,54 +84,82 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
     import cv2
 
     from lanecam import LaneDetector
+    from lanecam.pipeline.outputs import write_atomic
 
     out = Path(out)
     (out / "frames").mkdir(parents=True, exist_ok=True)
     rows_out: List[dict] = []
     with LaneDetector(model=model, threads=1) as det:
-        for video in videos:
-            video = Path(video)
+        for k, video in enumerate(map(Path, videos)):
             cap = cv2.VideoCapture(str(video))
             if not cap.isOpened():
                 raise InputError(f"{video}: cannot open this video for pseudo-labels")
-            frames, lines = [], []
-            while True:
-                ok, frame = cap.read()
-                if not ok:
-                    break
-                h, w = frame.shape[:2]
-                ys = _rows(h, det.spec.crop_top)
-                res = det(frame, len(frames))
-                found = {}
-                for slot in ("L1", "R1"):
-                    lane = res.lane(slot)
-                    if lane is not None and lane.exists >= min_exists:
-                        found[slot] = lane.x_at(ys)
-                frames.append(frame)
-                lines.append(found)
-            cap.release()
-            kept = 0
-            for i in range(1, len(frames) - 1):
-                cur, prev, nxt = lines[i], lines[i - 1], lines[i + 1]
-                w = frames[i].shape[1]
-                ok = all(s in cur and s in prev and s in nxt
-                         and consistent(cur[s], prev[s], max_shift * w)
-                         and consistent(cur[s], nxt[s], max_shift * w) for s in ("L1", "R1"))
-                if not ok:
-                    continue
-                h = frames[i].shape[0]
-                name = f"frames/{video.stem}_{i:05d}.jpg"
-                cv2.imwrite(str(out / name), frames[i], [cv2.IMWRITE_JPEG_QUALITY, 95])
-                ys = _rows(h, det.spec.crop_top)
-                lanes = [[-2.0 if np.isnan(x) else round(float(x), 1) for x in cur[s]]
-                         for s in ("L1", "R1")]
-                rows_out.append({"raw_file": name, "h_samples": ys.tolist(), "lanes": lanes,
-                                 "slots": ["L1", "R1"], "trusted": "ego",
-                                 "source": f"{video.name}#{i}"})
-                kept += 1
-            log(f"pseudo-labels: {video.name}: kept {kept} of {len(frames)} frames")
+            window = deque(maxlen=3)   # (index, frame, lines) of the last three frames
+            kept = total = 0
+            try:
+                while True:
+                    ok, frame = cap.read()
+                    if not ok:
+                        break
+                    window.append((total, frame, _ego_lines(det, frame, total, min_exists)))
+                    total += 1
+                    if len(window) < 3:
+                        continue
+                    (_, _, prev), (i, mid, cur), (_, _, nxt) = window
+                    if not _agrees(cur, prev, nxt, max_shift * mid.shape[1]):
+                        continue
+                    # the video's index keeps same-named videos from different folders apart
+                    name = f"frames/{k:03d}_{video.stem}_{i:05d}.jpg"
+                    if not cv2.imwrite(str(out / name), mid, [cv2.IMWRITE_JPEG_QUALITY, 95]):
+                        raise InputError(f"{out / name}: cannot write a pseudo-labelled frame")
+                    lanes = [[-2.0 if np.isnan(x) else round(float(x), 1) for x in cur[s]]
+                             for s in EGO]
+                    rows_out.append({"raw_file": name,
+                                     "h_samples": _rows(mid.shape[0], det.spec.crop_top).tolist(),
+                                     "lanes": lanes, "slots": list(EGO), "trusted": "ego",
+                                     "source": f"{video.name}#{i}"})
+                    kept += 1
+            finally:
+                cap.release()
+            log(f"pseudo-labels: {video.name}: kept {kept} of {total} frames")
     if not rows_out:
         raise InputError("pseudo-labels: no frame had consistent ego lines; nothing to train on")
     labels = out / "labels.json"
-    labels.write_text("".join(json.dumps(r) + "\n" for r in rows_out))
+    write_atomic(labels, "".join(json.dumps(r) + "\n" for r in rows_out), "pseudo-labels")
+    return labels
+
+
+def _stamp(videos: Sequence, teacher: Optional[str]) -> dict:
+    """What the pseudo-labels were made from: each file's path, size and modification time."""
+    def ident(path):
+        st = Path(path).stat()
+        return [str(Path(path).resolve()), st.st_size, int(st.st_mtime)]
+
+    if not teacher:
+        from lanecam.engines.loader import default_model_path
+
+        teacher = default_model_path()
+    return {"teacher": ident(teacher), "videos": [ident(v) for v in videos]}
+
+
+def ensure_pseudo_labels(videos: Sequence, folder: Path, teacher: Optional[str] = None,
+                         log=print) -> Path:
+    """The pseudo-labels of ``videos`` by ``teacher`` in ``folder``: reused when they were made
+    from the same files (``source.json``), else made again from scratch."""
+    from lanecam.pipeline.outputs import write_atomic
+
+    folder = Path(folder)
+    stamp = _stamp(videos, teacher)
+    labels, source = folder / "labels.json", folder / "source.json"
+    try:
+        same = labels.is_file() and json.loads(source.read_text()) == stamp
+    except (OSError, ValueError):
+        same = False
+    if same:
+        log(f"pseudo-labels: reusing {labels}")
+        return labels
+    if folder.exists():
+        shutil.rmtree(folder)   # labels of other videos or another teacher: never mix them
+    labels = pseudo_label_videos([Path(v) for v in videos], folder, model=teacher, log=log)
+    write_atomic(source, json.dumps(stamp, indent=1), "pseudo-labels")
     return labels

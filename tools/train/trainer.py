@@ -16,7 +16,6 @@ have seen.
 import json
 import multiprocessing as mp
 import time
-from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import List, Optional
@@ -26,8 +25,10 @@ import numpy as np
 from lanecam.engines.keras_code_scan import refuse_code_layers
 from lanecam.engines.modelspec import ModelSpec
 from lanecam.pipeline.errors import InputError, LanecamError
+from lanecam.pipeline.outputs import atomic_path, write_atomic
+from lanecam.tools.train.batches import Batches, init_worker
 
-__all__ = ["TrainConfig", "train"]
+__all__ = ["TrainConfig", "train", "check_config"]
 
 
 @dataclass
@@ -74,60 +75,6 @@ def _spec(cfg: TrainConfig) -> ModelSpec:
 
 def _pseudo_folder(cfg: TrainConfig) -> Path:
     return Path(cfg.out) / "pseudo"
-
-
-# ---- sample workers (no TensorFlow in these processes) -------------------------------------
-_SOURCES = None
-
-
-def _init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str],
-                 pseudo: Optional[str]):
-    global _SOURCES
-    import cv2
-
-    cv2.setNumThreads(1)  # one worker, one core: OpenCV's own threads would fight TensorFlow
-    from lanecam.tools.train.data import SampleMaker, SyntheticSource, TuSimpleSource
-
-    maker = SampleMaker(ModelSpec.from_dict(spec_dict), thickness=thickness)
-    real = TuSimpleSource(maker, [Path(p) for p in labels], Path(root)) if labels else None
-    pseudo_src = (TuSimpleSource(maker, [Path(pseudo) / "labels.json"], Path(pseudo))
-                  if pseudo else None)
-    _SOURCES = (SyntheticSource(maker), real, pseudo_src)
-
-
-def _make_batch(task):
-    seeds, kinds, augment = task
-    samples = [_SOURCES[k](s, augment) for s, k in zip(seeds, kinds)]
-    return tuple(np.stack(a) for a in zip(*samples))
-
-
-class _Batches:
-    """Batches of one epoch, made ahead by a process pool (at most ``ahead`` in flight)."""
-
-    def __init__(self, pool, cfg: TrainConfig, epoch: int, ahead: int = 6):
-        self.pool, self.cfg, self.epoch, self.ahead = pool, cfg, epoch, ahead
-        rng = np.random.default_rng([cfg.seed, epoch, 3])
-        n = cfg.steps * cfg.batch
-        # per sample: 0 synthetic, 1 real labelled (TuSimple format), 2 pseudo-labelled real
-        u = rng.random(n)
-        real = cfg.real_fraction if cfg.data_labels else 0.0
-        pseudo = cfg.pseudo_fraction if cfg.pseudo_videos else 0.0
-        self.kinds = np.where(u < real, 1, np.where(u < real + pseudo, 2, 0))
-
-    def _task(self, step: int):
-        c = self.cfg
-        i0 = step * c.batch
-        seeds = [c.seed * 10**9 + self.epoch * 10**6 + i for i in range(i0, i0 + c.batch)]
-        return seeds, self.kinds[i0:i0 + c.batch].tolist(), True
-
-    def __iter__(self):
-        pending = deque()
-        nxt = 0
-        for step in range(self.cfg.steps):
-            while nxt < self.cfg.steps and len(pending) < self.ahead:
-                pending.append(self.pool.apply_async(_make_batch, (self._task(nxt),)))
-                nxt += 1
-            yield pending.popleft().get(timeout=600)
 
 
 # ---- the run ---------------------------------------------------------------------------------
@@ -208,8 +155,11 @@ def _lane_scores(model, spec: ModelSpec, cfg: TrainConfig) -> dict:
     return out
 
 
-def train(cfg: TrainConfig, resume: bool = False, log=print):
-    """Train (or resume) a run; returns the trained Keras model (without optimizer state)."""
+def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool = True):
+    """Train (or resume) a run; returns the trained Keras model (without optimizer state).
+
+    On ``resume`` the run's stored settings are used; only ``cfg.epochs`` may change (train
+    for longer), and only when ``epochs_given`` (the caller set it on purpose)."""
     from tqdm import tqdm
 
     from lanecam.pipeline.lazy import require
@@ -224,7 +174,8 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
     if resume:
         state = _load_state(out)
         saved = TrainConfig(**{**state["config"], "out": cfg.out})
-        saved.epochs = cfg.epochs  # the one setting a resume may change: train for longer
+        if epochs_given:
+            saved.epochs = cfg.epochs  # the one setting a resume may change: train for longer
         cfg, start_epoch, history = saved, state["epoch"], state["history"]
         if start_epoch >= cfg.epochs:
             log(f"train: {out} already finished {start_epoch} epochs")
@@ -249,6 +200,8 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
     else:
         model = build_lanefcn(_net_config(cfg, spec))
         if cfg.init_from:
+            from lanecam.tools.train.warmstart import warm_start
+
             log(f"train: warm start from {cfg.init_from}: " + warm_start(model, cfg.init_from))
         _compile(model, cfg, total)
     log(f"train: LaneFCN {model.count_params():,} parameters, {cfg.epochs} epochs x "
@@ -257,20 +210,21 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
     val = _validation_set(cfg, spec)
     pseudo = None
     if cfg.pseudo_videos:
-        pseudo = _pseudo_folder(cfg)
-        if not (pseudo / "labels.json").is_file():  # made once per run; a resume reuses them
-            from lanecam.tools.train.pseudo import pseudo_label_videos
+        from lanecam.tools.train.pseudo import ensure_pseudo_labels
 
-            pseudo_label_videos([Path(v) for v in cfg.pseudo_videos], pseudo, model=cfg.teacher,
-                                log=log)
+        pseudo = _pseudo_folder(cfg)
+        ensure_pseudo_labels(cfg.pseudo_videos, pseudo, cfg.teacher, log=log)
+    # the real-data sources are made here once too: a bad label file is one line now, not a
+    # worker initializer failing over and over inside the pool
+    _check_real_sources(spec, cfg, pseudo)
 
     ctx = mp.get_context("spawn")  # fork after TensorFlow has started threads is unsafe
     init = (spec.to_dict(), cfg.thickness, cfg.data_labels, cfg.data_root,
             str(pseudo) if pseudo else None)
-    with ctx.Pool(cfg.workers, initializer=_init_worker, initargs=init) as pool:
+    with ctx.Pool(cfg.workers, initializer=init_worker, initargs=init) as pool:
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
-            bar = tqdm(_Batches(pool, cfg, epoch), total=cfg.steps, unit="step",
+            bar = tqdm(Batches(pool, cfg, epoch), total=cfg.steps, unit="step",
                        desc=f"epoch {epoch + 1}/{cfg.epochs}", dynamic_ncols=True)
             run_loss = None
             for images, segs, exists in bar:
@@ -287,9 +241,11 @@ def train(cfg: TrainConfig, resume: bool = False, log=print):
             record.update(_lane_scores(model, spec, cfg))
             record["epoch_s"] = round(time.perf_counter() - t0, 1)
             history.append(record)
-            model.save(out / "last.keras")
+            # checkpoint and state are renamed into place whole: a kill mid-write keeps the last
+            with atomic_path(out / "last.keras", "--out") as partial:
+                model.save(partial)
             state = {"config": asdict(cfg), "epoch": epoch + 1, "history": history}
-            (out / "state.json").write_text(json.dumps(state, indent=1))
+            write_atomic(out / "state.json", json.dumps(state, indent=1), "--out")
             with open(out / "history.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
             log("train: " + _summary(record))
@@ -315,29 +271,14 @@ def _net_config(cfg: TrainConfig, spec: ModelSpec):
                          widths=tuple(cfg.widths), decoder_width=cfg.decoder_width)
 
 
-def warm_start(model, path: str) -> str:
-    """Copy into ``model`` every layer's weights from the saved LaneFCN at ``path`` whose layer
-    name and weight shapes match (convolution weights do not depend on the input size, so a
-    model trained at 320x128 starts one at 384x160). Returns what was copied, for the log."""
-    from lanecam.engines.keras_loader import load_model
+def _check_real_sources(spec: ModelSpec, cfg: TrainConfig, pseudo: Optional[Path]) -> None:
+    from lanecam.tools.train.data import SampleMaker, TuSimpleSource
 
-    src = load_model(path).obj
-    by_name = {layer.name: layer for layer in src.layers}
-    copied = skipped = 0
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if not weights:
-            continue
-        other = by_name.get(layer.name)
-        theirs = other.get_weights() if other is not None else []
-        if len(theirs) == len(weights) and all(a.shape == b.shape for a, b in zip(weights, theirs)):
-            layer.set_weights(theirs)
-            copied += 1
-        else:
-            skipped += 1
-    if not copied:
-        raise InputError(f"{path}: no layer matches this network; cannot warm-start from it")
-    return f"{copied} layers copied, {skipped} left at their initial values"
+    maker = SampleMaker(spec, thickness=cfg.thickness)
+    if cfg.data_labels:
+        TuSimpleSource(maker, [Path(p) for p in cfg.data_labels], Path(cfg.data_root))
+    if pseudo is not None:
+        TuSimpleSource(maker, [pseudo / "labels.json"], pseudo)
 
 
 def _summary(r: dict) -> str:
@@ -361,11 +302,16 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.data_labels and not cfg.data_root:
         raise InputError("--tusimple-labels needs --tusimple-root (the image folder the raw_file "
                          "paths are relative to)")
-    if not 0.0 <= cfg.pseudo_fraction <= 1.0:
-        raise InputError(f"--pseudo-fraction: expected a fraction in [0, 1], got "
-                         f"{cfg.pseudo_fraction}")
-    if (cfg.real_fraction if cfg.data_labels else 0) + cfg.pseudo_fraction > 1.0:
+    for name in ("real_fraction", "pseudo_fraction"):
+        if not 0.0 <= getattr(cfg, name) <= 1.0:
+            raise InputError(f"--{name.replace('_', '-')}: expected a fraction in [0, 1], got "
+                             f"{getattr(cfg, name)}")
+    real = cfg.real_fraction if cfg.data_labels else 0.0
+    pseudo = cfg.pseudo_fraction if cfg.pseudo_videos else 0.0
+    if real + pseudo > 1.0:
         raise InputError("--real-fraction + --pseudo-fraction: expected at most 1 together")
+    if cfg.teacher and not Path(cfg.teacher).is_file():
+        raise InputError(f"{cfg.teacher}: --teacher expected a model file")
     for video in cfg.pseudo_videos:
         if not Path(video).is_file():
             raise InputError(f"{video}: --pseudo-videos expected a video file")

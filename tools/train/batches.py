@@ -1,0 +1,70 @@
+"""Training batches made ahead by a pool of worker processes (no TensorFlow in them).
+
+Each worker holds the sample sources (renderer, real labelled frames, pseudo-labelled frames);
+batch ``step`` of epoch ``e`` is a list of integer seeds and the source each sample comes from,
+so a batch depends only on the run's seed, the epoch and the step, never on scheduling.
+"""
+
+from collections import deque
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+
+from lanecam.engines.modelspec import ModelSpec
+
+__all__ = ["init_worker", "Batches"]
+
+_SOURCES = None
+
+
+def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str],
+                pseudo: Optional[str]):
+    """Pool initializer: the sample sources of this worker process."""
+    global _SOURCES
+    import cv2
+
+    cv2.setNumThreads(1)  # one worker, one core: OpenCV's own threads would fight TensorFlow
+    from lanecam.tools.train.data import SampleMaker, SyntheticSource, TuSimpleSource
+
+    maker = SampleMaker(ModelSpec.from_dict(spec_dict), thickness=thickness)
+    real = TuSimpleSource(maker, [Path(p) for p in labels], Path(root)) if labels else None
+    pseudo_src = (TuSimpleSource(maker, [Path(pseudo) / "labels.json"], Path(pseudo))
+                  if pseudo else None)
+    _SOURCES = (SyntheticSource(maker), real, pseudo_src)
+
+
+def _make_batch(task):
+    seeds, kinds, augment = task
+    samples = [_SOURCES[k](s, augment) for s, k in zip(seeds, kinds)]
+    return tuple(np.stack(a) for a in zip(*samples))
+
+
+class Batches:
+    """Batches of one epoch, made ahead by a process pool (at most ``ahead`` in flight)."""
+
+    def __init__(self, pool, cfg, epoch: int, ahead: int = 6):
+        """``cfg``: the run's ``TrainConfig``."""
+        self.pool, self.cfg, self.epoch, self.ahead = pool, cfg, epoch, ahead
+        rng = np.random.default_rng([cfg.seed, epoch, 3])
+        n = cfg.steps * cfg.batch
+        # per sample: 0 synthetic, 1 real labelled (TuSimple format), 2 pseudo-labelled real
+        u = rng.random(n)
+        real = cfg.real_fraction if cfg.data_labels else 0.0
+        pseudo = cfg.pseudo_fraction if cfg.pseudo_videos else 0.0
+        self.kinds = np.where(u < real, 1, np.where(u < real + pseudo, 2, 0))
+
+    def _task(self, step: int):
+        c = self.cfg
+        i0 = step * c.batch
+        seeds = [c.seed * 10**9 + self.epoch * 10**6 + i for i in range(i0, i0 + c.batch)]
+        return seeds, self.kinds[i0:i0 + c.batch].tolist(), True
+
+    def __iter__(self):
+        pending = deque()
+        nxt = 0
+        for step in range(self.cfg.steps):
+            while nxt < self.cfg.steps and len(pending) < self.ahead:
+                pending.append(self.pool.apply_async(_make_batch, (self._task(nxt),)))
+                nxt += 1
+            yield pending.popleft().get(timeout=600)
