@@ -1,5 +1,6 @@
-"""The CULane metric (F1 at IoU 0.5 with 30 px lanes) and `lanecam evaluate --culane`."""
+"""The CULane metric (F1 at IoU > 0.5 with 30 px lanes) and `lanecam evaluate --culane`."""
 
+import itertools
 import json
 
 import cv2
@@ -8,6 +9,8 @@ import pytest
 
 from lanecam.pipeline.data_paths import data_path
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lanes import Lane, LaneResult
+from lanecam.tools.evaluate import culane
 from lanecam.tools.evaluate.culane import (CULaneScore, lane_iou_matrix, match_lanes,
                                            read_lines_txt, score_frame)
 
@@ -31,10 +34,44 @@ def test_identical_lanes_match_and_shifted_ones_do_not():
     assert (m.tp, m.fp, m.fn) == (0, 2, 2)
 
 
+def test_a_pair_must_beat_the_threshold_not_equal_it(monkeypatch):
+    gt = [_lane(400, 780), _lane(1200, 860)]
+    # identical lanes have IoU exactly 1: at threshold 1 they do not count (counter.cpp: >)
+    assert score_frame(gt, gt, SIZE, threshold=1.0).tp == 0
+    monkeypatch.setattr(culane, "lane_iou_matrix", lambda *a: np.array([[0.5, 0.0], [0.0, 0.5001]]))
+    m = score_frame(gt, gt, SIZE)
+    assert (m.tp, m.fp, m.fn) == (1, 1, 1)
+
+
 def test_assignment_maximises_total_iou():
     iou = np.array([[0.6, 0.55], [0.58, 0.0]])
     # greedy would take (0, 0) and leave row 1 unmatched; the best total pairs (0,1), (1,0)
     assert sorted(match_lanes(iou)) == [(0, 1), (1, 0)]
+
+
+def _best_total(iou):
+    """The largest total of a one-to-one assignment, by trying them all."""
+    if iou.shape[0] > iou.shape[1]:
+        iou = iou.T
+    n, m = iou.shape
+    return max(sum(iou[i, c] for i, c in enumerate(cols))
+               for cols in itertools.permutations(range(m), n))
+
+
+def test_assignment_is_exact_on_any_shape_and_with_ties():
+    rng = np.random.default_rng(3)
+    for t in range(300):
+        iou = rng.random(tuple(rng.integers(1, 7, 2)))
+        if t % 2:
+            iou = np.round(iou * 3) / 3          # many equal totals
+        pairs = match_lanes(iou)
+        rows, cols = zip(*pairs)
+        assert len(pairs) == min(iou.shape) == len(set(rows)) == len(set(cols))
+        assert sum(iou[r, c] for r, c in pairs) == pytest.approx(_best_total(iou)), iou
+    assert match_lanes(np.zeros((0, 3))) == [] and match_lanes(np.zeros((2, 0))) == []
+    # 8 x 8, the most a frame may have: the best of 8! = 40320 assignments
+    iou = rng.random((8, 8))
+    assert sum(iou[r, c] for r, c in match_lanes(iou)) == pytest.approx(_best_total(iou))
 
 
 def test_false_outer_line_is_counted():
@@ -55,11 +92,58 @@ def test_lines_txt_parsing(tmp_path):
     p = tmp_path / "a.lines.txt"
     p.write_text("10 500 20 400 30 300 \n\n5 5\n-1 -1 40 400 50 300\n")
     lanes = read_lines_txt(p)
-    assert [len(x) for x in lanes] == [3, 2]    # one-point lane dropped, negative points too
+    # the blank line is skipped; the one-point lane and the negative point are kept
+    assert [len(x) for x in lanes] == [3, 1, 3] and lanes[2][0].tolist() == [-1, -1]
     p.write_text("10 500 20\n")
     with pytest.raises(InputError, match="x y pairs"):
         read_lines_txt(p)
-    assert lane_iou_matrix([], lanes, (100, 600)).shape == (0, 2)
+    assert lane_iou_matrix([], lanes, (100, 600)).shape == (0, 3)
+
+
+def test_short_lanes_count_and_never_match():
+    gt = [_lane(400, 780), _lane(1200, 860)]
+    one_point = [gt[0][:1]]
+    # a one-point GT lane is a missed lane, a one-point prediction a false one, even on the
+    # same spot (its IoU is 0)
+    m = score_frame(gt + one_point, gt + one_point, SIZE)
+    assert (m.tp, m.fp, m.fn) == (2, 1, 1)
+    assert lane_iou_matrix(one_point, one_point, SIZE).tolist() == [[0.0]]
+    m = score_frame([np.zeros((0, 2))], gt, SIZE)
+    assert (m.tp, m.fp, m.fn) == (0, 1, 2)
+
+
+def test_points_off_the_image_are_kept(tmp_path):
+    # a lane leaving the image on the left: its bottom points have x < 0
+    lane = _lane(-300, 700)
+    assert (lane[:, 0] < 0).sum() >= 5
+    p = tmp_path / "a.lines.txt"
+    p.write_text(" ".join(f"{x:.2f} {y:.2f}" for x, y in lane) + "\n")
+    gt = read_lines_txt(p)
+    assert len(gt[0]) == len(lane)
+    # drawing clips at the border: the label matches the lane exactly (dropping the
+    # off-image points would also lose the on-image piece up to the first point with x >= 0)
+    assert lane_iou_matrix([lane], gt, SIZE)[0, 0] == pytest.approx(1.0)
+
+
+class _OneShortLane:
+    """A Predictor stand-in that finds one short lane on every frame."""
+
+    def __call__(self, frame, frame_id=0):
+        short = Lane("L1", np.array([[10.0, 20.0]], np.float32), 0.9, 0.9)
+        return LaneResult(frame_id=frame_id, lanes=[short]), 1.0
+
+
+def test_too_many_lanes_names_the_label_file_and_short_predictions_count(tmp_path):
+    from lanecam.tools.evaluate.datasets import evaluate_culane
+
+    cv2.imwrite(str(tmp_path / "a.jpg"), np.zeros((590, 1640, 3), np.uint8))
+    labels = tmp_path / "a.lines.txt"
+    labels.write_text("10 500 20 400\n")
+    res = evaluate_culane(_OneShortLane(), tmp_path)
+    assert (res.score.tp, res.score.fp, res.score.fn) == (0, 1, 1)
+    labels.write_text("10 500 20 400\n" * 9)
+    with pytest.raises(InputError, match=r"a\.lines\.txt: CULane metric: at most 8 lanes"):
+        evaluate_culane(_OneShortLane(), tmp_path)
 
 
 def _tusimple_as_culane(src, dst):

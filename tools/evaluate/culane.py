@@ -1,15 +1,25 @@
-"""The CULane lane metric: F1 of lanes matched at IoU >= 0.5, each lane drawn 30 px wide.
+"""The CULane lane metric: F1 of lanes matched at IoU > 0.5, each lane drawn 30 px wide.
 
 CULane labels a frame ``NAME.jpg`` with ``NAME.lines.txt``: one lane a line, ``x y x y ...``
 in image pixels. The published rule (Pan et al., "Spatial As Deep", AAAI 2018, and the
-benchmark's evaluation tool) draws every ground-truth and predicted lane as a 30 px wide line
-on the image, computes the IoU of every pair, finds the one-to-one assignment with the largest
-total IoU, and counts an assigned pair with IoU >= 0.5 as a true positive. Precision, recall
-and F1 are summed over all frames.
+benchmark's evaluation tool, ``counter.cpp`` and ``lane_compare.cpp``) draws every
+ground-truth and predicted lane as a 30 px wide line on the image, computes the IoU of every
+pair, finds the one-to-one assignment with the largest total IoU (the Hungarian algorithm,
+``assignment.py``), and counts an assigned pair with IoU strictly greater than 0.5 as a true
+positive. Precision, recall and F1 are summed over all frames.
 
-One difference, stated: the official tool joins the points with a cubic spline; this joins
-them with straight segments (``cv2.polylines``). At CULane's point spacing (every 10-20 px
-of height) the two masks differ by a few pixels at bends, far below what moves a 0.5 IoU.
+As in the official tool, every lane of a file counts, whatever it holds: a lane of fewer than
+2 points has IoU 0 with everything (the tool's "lane size must be greater or equal to 2"), so
+it is a missed lane (FN) in the ground truth and a false one (FP) in a prediction; points with
+negative coordinates are kept (drawing clips them at the image border).
+
+Differences, stated: the official tool joins 3 or more points with a cubic spline; this joins
+them with straight segments (``cv2.polylines``). At CULane's point spacing (every 10-20 px of
+height) the two masks differ by a few pixels at bends, far below what moves a 0.5 IoU. Blank
+lines of a ``.lines.txt`` are skipped (the tool's ``read_lane_file`` would read one as a lane
+of 0 points, a missed lane), and a line with an odd count of numbers is refused (the tool
+drops the last number silently). More than ``MAX_LANES`` lanes in a frame are refused naming the
+file: CULane labels at most 4, so more is a file in another format, not a busy road.
 
 Beside F1 the score counts frames with a false *outer* line: a predicted L2 or R2 matched to
 no ground-truth lane (the barrier / verge / vehicle-side failure).
@@ -23,17 +33,20 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from lanecam.pipeline.errors import InputError
+from lanecam.tools.evaluate.assignment import max_weight_assignment
 
 __all__ = ["CULaneScore", "read_lines_txt", "lane_iou_matrix", "match_lanes", "score_frame",
-           "list_culane", "LANE_WIDTH", "IOU_THRESHOLD"]
+           "list_culane", "LANE_WIDTH", "IOU_THRESHOLD", "MAX_LANES"]
 
 LANE_WIDTH = 30
-IOU_THRESHOLD = 0.5
+IOU_THRESHOLD = 0.5          # a true positive has IoU > this (strictly, as counter.cpp)
+MAX_LANES = 8
 
 
 def read_lines_txt(path) -> List[np.ndarray]:
-    """Lanes of a CULane ``.lines.txt`` file: float (N, 2) x, y arrays (lanes of < 2 points
-    are dropped, as the official tool does)."""
+    """Lanes of a CULane ``.lines.txt`` file: float (N, 2) x, y arrays, one per non-blank line,
+    all kept as in the official tool (a lane of < 2 points, which can match nothing, and
+    points with negative coordinates too)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -49,10 +62,7 @@ def read_lines_txt(path) -> List[np.ndarray]:
             raise InputError(f"{path}: line {n}: expected numbers 'x y x y ...'") from None
         if len(values) % 2:
             raise InputError(f"{path}: line {n}: expected x y pairs, got {len(values)} numbers")
-        pts = np.asarray(values, np.float64).reshape(-1, 2)
-        pts = pts[(pts[:, 0] >= 0) & (pts[:, 1] >= 0)]
-        if len(pts) >= 2:
-            lanes.append(pts)
+        lanes.append(np.asarray(values, np.float64).reshape(-1, 2))
     return lanes
 
 
@@ -69,35 +79,24 @@ def _mask(points: np.ndarray, size: Tuple[int, int], width: int) -> np.ndarray:
 def lane_iou_matrix(pred: Sequence[np.ndarray], gt: Sequence[np.ndarray], size: Tuple[int, int],
                     width: int = LANE_WIDTH) -> np.ndarray:
     """IoU of every (prediction, ground truth) pair of lanes drawn ``width`` px wide on an image
-    of ``size`` (width, height)."""
-    pm = [_mask(p, size, width) for p in pred]
-    gm = [_mask(g, size, width) for g in gt]
+    of ``size`` (width, height); 0 for a pair with a lane of fewer than 2 points (as the
+    official tool: such a lane is not a line)."""
+    pm = [_mask(p, size, width) if len(p) >= 2 else None for p in pred]
+    gm = [_mask(g, size, width) if len(g) >= 2 else None for g in gt]
     iou = np.zeros((len(pm), len(gm)))
     for i, a in enumerate(pm):
         for j, b in enumerate(gm):
+            if a is None or b is None:
+                continue
             union = np.count_nonzero(a | b)
             iou[i, j] = np.count_nonzero(a & b) / union if union else 0.0
     return iou
 
 
 def match_lanes(iou: np.ndarray) -> List[Tuple[int, int]]:
-    """The one-to-one (pred, gt) assignment with the largest total IoU (exact: frames have a
-    handful of lanes, so trying every assignment of the smaller side is cheap)."""
-    n_pred, n_gt = iou.shape
-    if not n_pred or not n_gt:
-        return []
-    best, best_pairs = -1.0, []
-    if n_pred <= n_gt:
-        for cols in itertools.permutations(range(n_gt), n_pred):
-            total = sum(iou[i, c] for i, c in enumerate(cols))
-            if total > best:
-                best, best_pairs = total, list(enumerate(cols))
-    else:
-        for rows in itertools.permutations(range(n_pred), n_gt):
-            total = sum(iou[r, j] for j, r in enumerate(rows))
-            if total > best:
-                best, best_pairs = total, [(r, j) for j, r in enumerate(rows)]
-    return best_pairs
+    """The one-to-one (pred, gt) assignment with the largest total IoU (exact; every lane of
+    the smaller side is assigned, whatever its IoU: ``score_frame`` applies the threshold)."""
+    return max_weight_assignment(iou)
 
 
 @dataclass
@@ -112,13 +111,16 @@ class FrameMatch:
 
 def score_frame(pred: Sequence[np.ndarray], gt: Sequence[np.ndarray], size: Tuple[int, int],
                 pred_slots: Optional[Sequence[str]] = None, width: int = LANE_WIDTH,
-                threshold: float = IOU_THRESHOLD) -> FrameMatch:
-    """Match one frame's predicted lanes to its ground truth (see the module docstring)."""
-    if len(pred) > 8 or len(gt) > 8:
-        raise InputError(f"CULane metric: at most 8 lanes a frame, got {len(pred)} predicted "
-                         f"and {len(gt)} labelled")
+                threshold: float = IOU_THRESHOLD, where: str = "") -> FrameMatch:
+    """Match one frame's predicted lanes to its ground truth (see the module docstring): a pair
+    with IoU > ``threshold`` is a true positive. ``where`` (the ``.lines.txt`` file) names
+    the frame in the error for more than ``MAX_LANES`` lanes."""
+    if len(pred) > MAX_LANES or len(gt) > MAX_LANES:
+        at = f"{where}: " if where else ""
+        raise InputError(f"{at}CULane metric: at most {MAX_LANES} lanes a frame, got "
+                         f"{len(pred)} predicted and {len(gt)} labelled")
     iou = lane_iou_matrix(pred, gt, size, width)
-    matched = {i for i, j in match_lanes(iou) if iou[i, j] >= threshold}
+    matched = {i for i, j in match_lanes(iou) if iou[i, j] > threshold}
     tp = len(matched)
     slots = list(pred_slots) if pred_slots is not None else [""] * len(pred)
     outer = any(s in ("L2", "R2") and i not in matched for i, s in enumerate(slots))

@@ -182,11 +182,12 @@ def evaluate_culane(predictor: Predictor, folder, name: str = "culane") -> CULan
         img = read_image(img_path)
         gt = read_lines_txt(labels)
         result, ms = predictor(img, i)
-        pred = [np.asarray(lane.points, np.float64) for lane in result.lanes
-                if len(lane.points) >= 2]
-        slots = [lane.slot for lane in result.lanes if len(lane.points) >= 2]
+        # every lane counts, as it would in a prediction file (< 2 points: a false one)
+        pred = [np.asarray(lane.points, np.float64).reshape(-1, 2) for lane in result.lanes]
+        slots = [lane.slot for lane in result.lanes]
         rel = str(img_path.relative_to(folder))
-        score.add(rel, score_frame(pred, gt, (img.shape[1], img.shape[0]), slots))
+        score.add(rel, score_frame(pred, gt, (img.shape[1], img.shape[0]), slots,
+                                   where=str(labels)))
         records.append(FrameRecord(rel, result, ms, [], [], img_path))
     return CULaneResult(name, score, records, str(folder))
 
