@@ -194,3 +194,57 @@ def test_bad_videos_are_refused_before_any_scoring(tmp_path, capsys, monkeypatch
         assert lines[0].startswith("lanecam evaluate: error: --videos: ") and message in lines[0]
         assert str(path) in lines[0]
     assert opened == []        # no model was opened, so no frame was scored
+
+
+def test_folders_named_like_report_entries_do_not_overwrite_them(tiny_model, tusimple_dir,
+                                                                  tmp_path, capsys):
+    import shutil
+
+    pytest.importorskip("lanecam.pipeline.roadsim")
+    names = ("spec", "synthetic", "tusimple_all")
+    for name in names:
+        shutil.copytree(tusimple_dir, tmp_path / name)
+    culane = tmp_path / "engine"
+    culane.mkdir()
+    cv2.imwrite(str(culane / "a.jpg"), textured(H, W))
+    (culane / "a.lines.txt").write_text("400 700 600 400\n")
+    report = tmp_path / "r.json"
+    code, _, err = run(capsys, "--model", tiny_model, "--tusimple", *(tmp_path / n for n in names),
+                       "--culane", culane, "--synthetic", 1, "--report", report)
+    assert code == 0, err
+    rep = json.loads(report.read_text())
+    assert rep["spec"]["name"] == "tiny" and isinstance(rep["engine"], str)
+    assert rep["synthetic"]["frames"] == 1 and rep["tusimple_all"]["frames"] == 6
+    assert [rep[f"{n}-2"]["frames"] for n in names] == [2, 2, 2]
+    assert rep["engine-2"]["metric"] == "culane"
+    assert sorted(rep["tusimple_all"]["per_frame"])[:2] == ["spec-2/images/0000.png",
+                                                           "spec-2/images/0001.png"]
+
+
+def test_combined_tusimple_weighs_folders_by_frames_and_names_records_as_its_score(
+        tiny_model, tusimple_dir, tmp_path):
+    import shutil
+
+    from lanecam.tools.evaluate.datasets import combine_tusimple, evaluate_tusimple
+    from lanecam.tools.evaluate.predict import Predictor
+
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    shutil.copytree(tusimple_dir, good)
+    shutil.copytree(tusimple_dir, bad)
+    labels = [json.loads(line) for line in (tusimple_dir / "labels.json").read_text().splitlines()]
+    (good / "labels.json").write_text(json.dumps(labels[0]) + "\n")     # 1 frame, right lanes
+    far = [{**row, "lanes": [[x + 200 if x >= 0 else x for x in lane] for lane in row["lanes"]]}
+           for row in labels]
+    (bad / "labels.json").write_text("".join(json.dumps(r) + "\n" for r in far))  # 2, wrong
+    with Predictor(str(tiny_model)) as predictor:
+        one = evaluate_tusimple(predictor, good, name="good")
+        two = evaluate_tusimple(predictor, bad, name="bad")
+    a, b = one.score.accuracy, two.score.accuracy
+    assert a == 1.0 and b < 0.5
+    both = combine_tusimple([one, two])
+    # a mean over frames: the folders weigh 1 and 2, it is not their plain mean
+    assert both.score.accuracy == pytest.approx((a + 2 * b) / 3)
+    assert both.score.accuracy != pytest.approx((a + b) / 2)
+    assert [rec.name for rec in both.frames] == list(both.score.frames) == [
+        "good/images/0000.png", "bad/images/0000.png", "bad/images/0001.png"]
+    assert [rec.name for rec in one.frames] == ["images/0000.png"]     # left as they were

@@ -18,8 +18,14 @@ from typing import List
 
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "run", "SYNTHETIC_MIXES", "REPORT_KEYS"]
 
+# --synthetic-mix choices, the first the default
+SYNTHETIC_MIXES = ("v2", "v1")
+# the report's own keys and the fixed names of results: a folder of one of these names is
+# reported under another (spec-2), or its entry would overwrite the spec or a result
+REPORT_KEYS = ("model", "spec", "engine", "tusimple_all", "synthetic",
+               *(f"synthetic_{mix}" for mix in SYNTHETIC_MIXES[1:]))
 
 
 def add_arguments(parser) -> None:
@@ -41,7 +47,7 @@ def add_arguments(parser) -> None:
                              "frames with a false outer line")
     parser.add_argument("--synthetic", metavar="N", type=int, default=0,
                         help="also score N synthetic renderer frames (fixed seeds)")
-    parser.add_argument("--synthetic-mix", choices=("v2", "v1"), default="v2",
+    parser.add_argument("--synthetic-mix", choices=SYNTHETIC_MIXES, default=SYNTHETIC_MIXES[0],
                         help="scene distribution of --synthetic: v2 (barriers, traffic, night, "
                              "no-road frames; default) or v1 (the first renderer's, to compare "
                              "with numbers measured before v2)")
@@ -184,7 +190,7 @@ def _evaluate(args) -> int:
         raise InputError("nothing to evaluate: give --tusimple DIR, --culane DIR or --synthetic N "
                          f"(no tusimple folder found in ${DATA_ENV}, ./shared/data or "
                          "../shared/data, or --no-tusimple)")
-    results, lane_results, taken = [], [], set()
+    results, lane_results, taken = [], [], set(REPORT_KEYS)
     with _predictor(args) as predictor:
         tusimple = [evaluate_tusimple(predictor, f, name=_unique_name(f, taken)) for f in folders]
         results += tusimple
@@ -195,7 +201,7 @@ def _evaluate(args) -> int:
         if args.synthetic:
             seed = SYNTHETIC_SEED if args.seed is None else args.seed
             synth = evaluate_synthetic(predictor, args.synthetic, seed, mix=args.synthetic_mix)
-            if args.synthetic_mix != "v2":
+            if args.synthetic_mix != SYNTHETIC_MIXES[0]:
                 synth.name = f"synthetic_{args.synthetic_mix}"
             results.append(synth)
         engine_name, spec = predictor.name, predictor.spec

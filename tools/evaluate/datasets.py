@@ -1,6 +1,6 @@
 """Scoring a model on the real TuSimple frames and on synthetic renderer frames."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -100,15 +100,19 @@ def evaluate_tusimple(predictor: Predictor, folder, timed: bool = True,
 
 
 def combine_tusimple(results: List[DatasetResult], name: str = "tusimple_all") -> DatasetResult:
-    """One TuSimple score over the frames of several folders together (the metric averages
-    over lanes of all frames, so this is not the mean of the folders' scores)."""
+    """One TuSimple score over the frames of several folders together.
+
+    The metric is a mean over frames (each frame's accuracy, FP and FN), so this is the
+    folders' scores weighted by their frame counts, not their plain mean. Frame names are
+    prefixed with their folder's result name (``tusimple-test/images/0001.png``), in the
+    score's ``frames`` and in the records alike; the folders' own results are not changed."""
     preds, rows, records, folders = [], [], [], []
     for r in results:
         p, g = r.extra["_rows"]
         # raw_file names repeat between folders (images/0001.png): make them unique
         preds += [{**x, "raw_file": f"{r.name}/{x['raw_file']}"} for x in p]
         rows += [{**x, "raw_file": f"{r.name}/{x['raw_file']}"} for x in g]
-        records += r.frames
+        records += [replace(rec, name=f"{r.name}/{rec.name}") for rec in r.frames]
         folders.append(r.extra["folder"])
     return DatasetResult(name, score_frames(preds, rows), records, extra={"folders": folders})
 
