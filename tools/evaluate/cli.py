@@ -186,8 +186,9 @@ def _evaluate(args) -> int:
 
     folders = _tusimple_folders(args)
     culane = [Path(f) for f in args.culane or []]
-    if not folders and not culane and args.synthetic == 0:
-        raise InputError("nothing to evaluate: give --tusimple DIR, --culane DIR or --synthetic N "
+    if not folders and not culane and args.synthetic == 0 and not args.videos:
+        raise InputError("nothing to evaluate: give --tusimple DIR, --culane DIR, --synthetic N or "
+                         "--videos PATH --sheet OUT.png "
                          f"(no tusimple folder found in ${DATA_ENV}, ./shared/data or "
                          "../shared/data, or --no-tusimple)")
     results, lane_results, taken = [], [], set(REPORT_KEYS)
@@ -207,7 +208,8 @@ def _evaluate(args) -> int:
         engine_name, spec = predictor.name, predictor.spec
         if args.sheet:
             _sheet(args, predictor, tusimple)
-    _print_table([(r.name, len(r.frames), r.score, r.iou) for r in results])
+    if results:   # (--videos alone only draws the sheet)
+        _print_table([(r.name, len(r.frames), r.score, r.iou) for r in results])
     if lane_results:
         _print_culane(lane_results)
     print(f"model: {spec.name} v{spec.version} ({args.model or 'bundled'}), engine: {engine_name}")
