@@ -52,12 +52,13 @@ def run_one_after_another(videos, work: Path) -> dict:
             "per_video_s": [round(w, 2) for w in walls]}
 
 
-def run_batch(folder: Path, work: Path, cpus_per_task: float) -> dict:
+def run_batch(folder: Path, work: Path, cpus_per_task=None) -> dict:
     """``lanecam batch FOLDER --out OUT`` with a fresh local Ray; wall time, Ray start-up."""
     out = work / f"batch-{time.monotonic_ns()}"
     t0 = time.monotonic()
+    extra = [] if cpus_per_task is None else ["--cpus-per-task", str(cpus_per_task)]
     proc = subprocess.run(_LANECAM + ["batch", str(folder), "--out", str(out), "--quiet",
-                                      "--cpus-per-task", str(cpus_per_task)],
+                                      *extra],
                           capture_output=True, text=True)
     wall = time.monotonic() - t0
     match = _TOTALS.search(proc.stderr)
@@ -75,7 +76,8 @@ def main(argv=None) -> int:
     p.add_argument("videos", nargs="?", default=str(DEFAULT_VIDEOS),
                    help="folder of videos (default ../shared/data/videos)")
     p.add_argument("--repeat", type=int, default=1, help="alternate both R times (medians)")
-    p.add_argument("--cpus-per-task", type=float, default=1.0, help="lanecam batch's")
+    p.add_argument("--cpus-per-task", type=float, default=None,
+                   help="lanecam batch's (default: its own)")
     p.add_argument("--json", help="also write the numbers here")
     args = p.parse_args(argv)
     folder = Path(args.videos)

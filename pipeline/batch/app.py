@@ -144,12 +144,13 @@ class BatchApp:
         from lanecam.pipeline.batch.worker import WorkerOptions
 
         c = self.config
+        cpus = c.task_cpus(self.num_cpus)   # None on a cluster: the backend sizes it
         layout = Layout(out)
         layout.make_folders(self._kinds())
         options = WorkerOptions(out=str(out), detector=c.detector_config(), model_id=model_id,
                                 videos=bool(c.videos), jsonl=bool(c.jsonl),
-                                cpu_threads=max(1, int(c.cpus_per_task)))
-        backend = RayBackend(c.address, c.cpus_per_task, c.gpus_per_task, c.max_concurrency,
+                                cpu_threads=max(1, int(cpus or 2)))
+        backend = RayBackend(c.address, cpus, c.gpus_per_task, c.max_concurrency,
                              num_cpus=self.num_cpus)
         interrupted = False
         startup, t0, t1 = 0.0, time.monotonic(), None

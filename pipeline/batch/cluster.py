@@ -56,6 +56,10 @@ class ProgressBoard:
         return {"frames": dict(self.frames), "attempts": dict(self.attempts)}
 
 
+# a video's threaded pipeline keeps about two cores busy (see BatchConfig.task_cpus)
+DEFAULT_TASK_CPUS = 2.0
+
+
 def worker_slots(resources: dict, cpus_per_task: float, gpus_per_task: float) -> int:
     """How many tasks of that size the resources hold at once."""
     eps = 1e-9  # Ray reports resources as floats: 2.0 CPUs hold four tasks of 0.5
@@ -80,11 +84,14 @@ class RayBackend:
     and left running.
     """
 
-    def __init__(self, address: Optional[str] = None, cpus_per_task: float = 1.0,
+    def __init__(self, address: Optional[str] = None, cpus_per_task: Optional[float] = 1.0,
                  gpus_per_task: float = 0.0, max_concurrency: Optional[int] = None,
                  num_cpus: Optional[int] = None, retries: int = RETRIES):
         self.address = address
-        self.cpus_per_task, self.gpus_per_task = float(cpus_per_task), float(gpus_per_task)
+        # None: DEFAULT_TASK_CPUS, or fewer when no node of the cluster has that many (known
+        # once joined; see start)
+        self.cpus_per_task = None if cpus_per_task is None else float(cpus_per_task)
+        self.gpus_per_task = float(gpus_per_task)
         self.max_concurrency = max_concurrency
         self.num_cpus = num_cpus
         self.retries = retries
@@ -120,6 +127,10 @@ class RayBackend:
                 if handler is not None:
                     signal.signal(getattr(signal, n), handler)
         self._started = True
+        if self.cpus_per_task is None:
+            largest = max((n.get("Resources", {}).get("CPU", 0.0) for n in ray.nodes()
+                           if n.get("Alive")), default=0.0)
+            self.cpus_per_task = min(DEFAULT_TASK_CPUS, largest) or DEFAULT_TASK_CPUS
         return time.monotonic() - t0
 
     def shutdown(self) -> None:

@@ -46,8 +46,11 @@ class BatchConfig:
         metavar="ADDRESS",
         help="join a running Ray cluster: auto (the one this node belongs to), HOST:6379 or "
              "ray://HOST:10001; default: start Ray on this machine for this job")
-    cpus_per_task: float = option(1.0, kind=float, low=0.01, high=1024, metavar="N",
-                                  help="CPUs each video's worker reserves (fractions allowed)")
+    cpus_per_task: Optional[float] = option(
+        kind=float, low=0.01, high=1024, metavar="N",
+        help="CPUs each video's worker reserves, fractions allowed (default 2: one video's "
+             "pipeline keeps about two cores busy; at most this machine's CPUs when Ray starts "
+             "here)")
     gpus_per_task: float = option(0.0, kind=float, low=0.0, high=64, metavar="N",
                                   help="GPUs each worker reserves, e.g. 0.25 for four TensorRT "
                                        "workers per GPU")
@@ -69,11 +72,27 @@ class BatchConfig:
     quiet: bool = option(False, kind=bool, help="no progress bars")
     trust_model_code: bool = _as_in_run("trust_model_code")
 
+    def task_cpus(self, local_cpus: Optional[int] = None) -> Optional[float]:
+        """``--cpus-per-task``, or its default: 2, and no more than a locally started Ray has
+        (``local_cpus``, else this machine's count); None on a cluster, where the Ray backend
+        takes 2 or the largest node's CPUs if fewer once joined. Two, because the threaded
+        pipeline of one video keeps about two cores busy (decode, preprocess, inference,
+        overlay): on 2 cores one 2-CPU worker ran the shared videos at 0.99x of ``lanecam
+        run`` one after another, two 1-CPU workers fighting for the cores at 0.89x
+        (benchmarks/batch_vs_run.py)."""
+        if self.cpus_per_task is not None:
+            return float(self.cpus_per_task)
+        if self.address is None:
+            import os
+
+            return float(min(2, local_cpus or os.cpu_count() or 1))
+        return None
+
     def detector_config(self):
         """The workers' ``DetectorConfig`` (model, engine and calibration of this job)."""
         from lanecam.pipeline.detector import DetectorConfig
 
-        threads = self.threads or max(1, int(self.cpus_per_task) // 2)
+        threads = self.threads or max(1, int(self.task_cpus() or 2) // 2)
         return DetectorConfig(model=self.model, engine=self.engine, spec=self.spec,
                               calibration=self.calibration, threads=threads,
                               engine_cache=self.engine_cache, hud=not self.no_hud,
