@@ -13,7 +13,7 @@ geometry estimator) is made once per size, on first use, and kept.
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Optional, Tuple, Union
+from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
 

@@ -9,7 +9,6 @@ not hammered. A dropped connection to a finite stream resumes where it stopped (
 import time
 
 import cv2
-import numpy as np
 import pytest
 
 from .file_server import FileServer

@@ -165,7 +165,7 @@ class CULaneResult:
     """A CULane-format folder's score and its frames."""
 
     name: str
-    score: "CULaneScore"
+    score: "CULaneScore"   # tools.evaluate.culane, imported lazily with the metric
     frames: List[FrameRecord]
     folder: str
 

@@ -7,7 +7,6 @@ metadata + sidecar spec, and a numerical check against the Keras model on real f
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 from lanecam.engines.modelspec import ModelSpec, spec_path_for
 from lanecam.pipeline.errors import InputError, LanecamError
