@@ -1,13 +1,16 @@
 """Constants shared by the runtime and the offline tools, defined once.
 
 ``IMAGE_EXTENSIONS``: the image files an image folder source, ``lanecam evaluate --predict`` and
-the benchmarks read. ``DEFAULT_H_SAMPLES``: the TuSimple rows (frame pixels) lanes are reported
+the benchmarks read. ``VIDEO_EXTENSIONS``: the files a folder search takes for videos
+(``lanecam batch``, ``evaluate --videos``, ``train --recipe``'s pseudo-label videos). ``DEFAULT_H_SAMPLES``: the TuSimple rows (frame pixels) lanes are reported
 on; ``range_text`` writes a row range the way ``--h-samples`` takes it.
 """
 
-__all__ = ["IMAGE_EXTENSIONS", "DEFAULT_H_SAMPLES", "range_text"]
+__all__ = ["IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "DEFAULT_H_SAMPLES", "range_text"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts",
+                    ".mts", ".m2ts", ".wmv", ".flv", ".3gp", ".h264", ".h265", ".hevc")
 DEFAULT_H_SAMPLES = range(160, 720, 10)
 
 

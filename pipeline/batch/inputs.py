@@ -20,13 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from lanecam.pipeline.constants import IMAGE_EXTENSIONS
+from lanecam.pipeline.constants import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 __all__ = ["VideoJob", "BadInput", "discover", "VIDEO_EXTENSIONS", "MANIFEST_EXTENSIONS"]
 
-# what a folder search takes for a video; a file named explicitly is tried whatever its name
-VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts",
-                    ".mts", ".m2ts", ".wmv", ".flv", ".3gp", ".h264", ".h265", ".hevc")
 MANIFEST_EXTENSIONS = (".txt", ".csv")
 
 

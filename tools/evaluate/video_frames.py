@@ -5,11 +5,11 @@ from typing import Iterator, List, Sequence, Tuple
 
 import numpy as np
 
+from lanecam.pipeline.constants import VIDEO_EXTENSIONS
 from lanecam.pipeline.errors import InputError
 
 __all__ = ["VIDEO_EXTENSIONS", "list_videos", "check_videos", "spaced_frames"]
 
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".ts")
 
 
 def list_videos(paths: Sequence) -> List[Path]:

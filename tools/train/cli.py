@@ -100,7 +100,7 @@ def _apply_recipe(args) -> None:
 
 def _data_videos(recipe: str) -> list:
     from lanecam.pipeline.data_paths import data_path
-    from lanecam.tools.evaluate.video_frames import VIDEO_EXTENSIONS
+    from lanecam.pipeline.constants import VIDEO_EXTENSIONS
 
     folder = data_path("videos")
     videos = sorted(str(p) for p in folder.iterdir()
