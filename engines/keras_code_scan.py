@@ -115,12 +115,16 @@ def refuse_code_layers(path) -> None:
             f"--trust-model-code or set {TRUST_ENV}=1")
 
 
+# the help of --trust-model-code, in every command that loads models
+TRUST_HELP = ("load a Keras model even if it has Lambda layers, whose Python code then runs "
+              f"(only for models from a source you trust; also {TRUST_ENV}=1)")
+
+
 def add_trust_flag(parser) -> None:
     """``--trust-model-code`` for the commands that load Keras models (argparse parser)."""
     parser.add_argument(
         "--trust-model-code", action="store_true",
-        help="load a Keras model even if it has Lambda layers, whose Python code then runs "
-             f"(only for models from a source you trust; also {TRUST_ENV}=1)")
+        help=TRUST_HELP)
 
 
 def apply_trust_flag(args) -> None:

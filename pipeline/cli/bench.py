@@ -25,6 +25,7 @@ import sys
 from dataclasses import dataclass
 from typing import Optional
 
+from lanecam.engines.keras_code_scan import TRUST_HELP
 from lanecam.pipeline.options import (add_flags, load_config, option, source_option,
                                       stream_option, stream_settings)
 
@@ -86,8 +87,7 @@ class BenchConfig:
     quiet: bool = option(False, kind=bool, help="only the final table")
     trust_model_code: bool = option(
         False, kind=bool,
-        help="load Keras models even if they have Lambda layers, whose Python code then runs "
-             "(only for models from a source you trust; also LANECAM_TRUST_MODEL_CODE=1)")
+        help=TRUST_HELP)
 
 
 def add_arguments(parser) -> None:

@@ -6,6 +6,7 @@ from typing import Optional
 
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 from lanecam.pipeline.errors import InputError
+from lanecam.engines.keras_code_scan import TRUST_HELP
 from lanecam.pipeline.options import (load_config, max_threads, option, source_option,
                                       stream_option, stream_settings)
 
@@ -74,8 +75,7 @@ class RunConfig:
     quiet: bool = option(False, kind=bool, help="no progress bar or PERF lines")
     trust_model_code: bool = option(
         False, kind=bool,
-        help="load a Keras model even if it has Lambda layers, whose Python code then runs "
-             "(only for models from a source you trust; also LANECAM_TRUST_MODEL_CODE=1)")
+        help=TRUST_HELP)
 
     def source_options(self) -> dict:
         """Keywords for ``open_source``: ``realtime`` and the stream timeouts that were set."""
