@@ -15,5 +15,5 @@ DEFAULT_H_SAMPLES = range(160, 720, 10)
 
 
 def range_text(rows: range) -> str:
-    """``range(A, B, S)`` as the ``"A:B:S"`` text of ``--h-samples``."""
+    """``range(START, STOP, STEP)`` as the ``"START:STOP:STEP"`` text of ``--h-samples``."""
     return f"{rows.start}:{rows.stop}:{rows.step}"

@@ -30,8 +30,8 @@ class RunConfig:
                                   help="write the lanes of every frame as JSON lines")
     lanes_format: str = option("native", choices=("native", "tusimple"),
                                help="JSON lines format")
-    h_samples: str = option(range_text(DEFAULT_H_SAMPLES), metavar="A:B:S",
-                            help="TuSimple rows range(A, B, S)")
+    h_samples: str = option(range_text(DEFAULT_H_SAMPLES), metavar="START:STOP:STEP",
+                            help="TuSimple rows: range(START, STOP, STEP)")
     display: bool = option(False, kind=bool, help="show the result in a window")
     preview: Optional[str] = option(metavar="[HOST:]PORT", also=(int,),
                                     help="serve an MJPEG preview (127.0.0.1 unless a host is "
@@ -112,16 +112,16 @@ def load_run_config(args) -> RunConfig:
 
 
 def parse_h_samples(text: str) -> range:
-    """``"A:B:S"`` -> ``range(A, B, S)`` (TuSimple rows), refused unless 0 <= A < B, S > 0 and
-    at most ``MAX_H_SAMPLES`` rows."""
+    """``"START:STOP:STEP"`` -> ``range(START, STOP, STEP)`` (TuSimple rows), refused unless
+    0 <= START < STOP, STEP > 0 and at most ``MAX_H_SAMPLES`` rows."""
     parts = str(text).split(":")
     try:
         a, b, s = (int(p) for p in parts)
     except ValueError:
-        raise InputError(f"--h-samples {text!r}: expected A:B:S integers, e.g. "
+        raise InputError(f"--h-samples {text!r}: expected START:STOP:STEP integers, e.g. "
                          f"{range_text(DEFAULT_H_SAMPLES)}") from None
     if not (0 <= a < b and s > 0):
-        raise InputError(f"--h-samples {text!r}: expected 0 <= A < B and S > 0")
+        raise InputError(f"--h-samples {text!r}: expected 0 <= START < STOP and STEP > 0")
     rows = range(a, b, s)
     if len(rows) > MAX_H_SAMPLES or b > 8 * MAX_H_SAMPLES:
         raise InputError(f"--h-samples {text!r}: {len(rows)} rows up to row {b}; expected at "

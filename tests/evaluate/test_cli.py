@@ -11,6 +11,13 @@ from lanecam.pipeline.cli import main
 from .conftest import H, ROWS, W, gt_lanes, textured
 
 
+@pytest.fixture(autouse=True)
+def no_run_time_rule(monkeypatch):
+    """The metric's 200 ms rule (tested in test_tusimple.py) is lifted here: these tests check
+    the scores of a model with known output, and a stall on a busy machine must not zero them."""
+    monkeypatch.setattr("lanecam.tools.evaluate.tusimple.MAX_RUN_TIME_MS", float("inf"))
+
+
 def run(capsys, *argv):
     code = main(["evaluate", *map(str, argv)])
     out = capsys.readouterr()

@@ -103,18 +103,11 @@ def tusimple_lanes(result: LaneResult, h_samples: Sequence[int], frame_width: in
 
 
 def parse_h_samples(text: Optional[str]) -> List[int]:
-    """``START:STOP:STEP`` (like Python's range) -> rows; None -> 160..710 step 10."""
-    if text is None:
-        return list(DEFAULT_H_SAMPLES)
-    parts = text.split(":")
-    try:
-        start, stop, step = (int(p) for p in parts)
-    except ValueError:
-        raise InputError(f"--h-samples: expected START:STOP:STEP integers, got {text!r}") from None
-    rows = list(range(start, stop, step)) if step > 0 else []
-    if not rows or start < 0:
-        raise InputError(f"--h-samples: {text!r} gives no rows (expected 0 <= START < STOP, STEP > 0)")
-    return rows
+    """``START:STOP:STEP`` (like Python's range) -> rows; None -> 160..710 step 10. The same
+    rule as ``lanecam run --h-samples`` (``run_config.parse_h_samples``)."""
+    from lanecam.pipeline.cli.run_config import parse_h_samples as parse_range
+
+    return list(DEFAULT_H_SAMPLES) if text is None else list(parse_range(text))
 
 
 def predict_folder(predictor: Predictor, folder, out_path, h_samples: Sequence[int],
