@@ -130,7 +130,13 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
 
 
 def _stamp(videos: Sequence, teacher: Optional[str]) -> dict:
-    """What the pseudo-labels were made from: each file's path, size and modification time."""
+    """What the pseudo-labels were made from: the teacher's identity (its bytes, its spec file
+    and the lanecam version, as ``lanecam batch`` identifies a model) and each video's path,
+    size and modification time."""
+    from lanecam import __version__
+    from lanecam.engines.inputspec import spec_path_for
+    from lanecam.pipeline.batch.ledger import model_identity
+
     def ident(path):
         st = Path(path).stat()
         return [str(Path(path).resolve()), st.st_size, int(st.st_mtime)]
@@ -139,7 +145,10 @@ def _stamp(videos: Sequence, teacher: Optional[str]) -> dict:
         from lanecam.engines.loader import default_model_path
 
         teacher = default_model_path()
-    return {"teacher": ident(teacher), "videos": [ident(v) for v in videos]}
+    spec = spec_path_for(teacher)
+    return {"teacher": model_identity(str(teacher), "auto", str(spec) if spec.is_file() else None,
+                                      version=__version__),
+            "videos": [ident(v) for v in videos]}
 
 
 def ensure_pseudo_labels(videos: Sequence, folder: Path, teacher: Optional[str] = None,
