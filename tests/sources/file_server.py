@@ -2,14 +2,15 @@
 real servers do) and counts the requests for each file."""
 
 import collections
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from .local_http import LocalHTTPServer
 
 __all__ = ["FileServer"]
 
 
-class FileServer:
+class FileServer(LocalHTTPServer):
     """Serves the files of ``folder`` at ``http://127.0.0.1:PORT/NAME`` until stopped.
 
     ``requests[name]`` counts the GETs of each file (a replayed clip or a playlist loaded
@@ -55,25 +56,8 @@ class FileServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._serve(Handler)
 
     def url(self, name: str) -> str:
         """The URL of file ``name``."""
         return f"http://127.0.0.1:{self.port}/{name}"
-
-    def stop(self):
-        """Stop serving and free the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(2.0)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()

@@ -1,18 +1,19 @@
 """A tiny MJPEG-over-HTTP camera for tests: serves numbered frames on 127.0.0.1 until stopped."""
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import cv2
 import numpy as np
+
+from .local_http import LocalHTTPServer
 
 __all__ = ["FakeMjpegCamera"]
 
 BOUNDARY = "lanecamtestframe"
 
 
-class FakeMjpegCamera:
+class FakeMjpegCamera(LocalHTTPServer):
     """An HTTP server whose ``/video`` is ``multipart/x-mixed-replace`` JPEG at ``fps``.
 
     Every frame is a flat grey image of brightness ``level`` so a reader can tell which
@@ -29,7 +30,6 @@ class FakeMjpegCamera:
         self.connections = 0
         frame = np.full((height, width, 3), level, np.uint8)
         self._jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
-        self._stop = threading.Event()
         self.frames_sent = 0
         owner = self
 
@@ -45,7 +45,7 @@ class FakeMjpegCamera:
                 sent = 0
                 try:
                     # frames_per_connection: a server that accepts and then drops at once
-                    while not owner._stop.is_set() and sent != owner.frames_per_connection:
+                    while not owner._stopped.is_set() and sent != owner.frames_per_connection:
                         self.wfile.write(
                             f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
                             f"Content-Length: {len(owner._jpeg)}\r\n\r\n".encode()
@@ -57,24 +57,5 @@ class FakeMjpegCamera:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
+        self._serve(Handler, port)
         self.url = f"http://127.0.0.1:{self.port}/video"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    def stop(self):
-        """Stop accepting, end every open stream and free the port."""
-        self._stop.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(2.0)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if not self._stop.is_set():
-            self.stop()
