@@ -1,0 +1,195 @@
+"""Lane models side by side on every quality measure we have, in one run.
+
+  python benchmarks/compare_models.py [MODEL ...] [--synthetic N] [--no-road N] [--json OUT]
+
+MODEL defaults to the teacher v1 (tools/train/teacher) and the bundled LaneFCN. Columns:
+
+- TuSimple accuracy / FP / FN on ``tusimple/``, ``tusimple-test/`` and all 15 frames together
+  (the benchmark's rule; untimed, so a busy machine does not zero frames);
+- the CULane rule (30 px lanes, IoU > 0.5) on the same 15 frames, their TuSimple labels drawn as
+  CULane lines: F1 and the share of frames with a false outer line (L2/R2 matching nothing);
+- the renderer's hold-out frames with the v2 scene mix and with the v1 mix (``--synthetic N``);
+- rendered frames without a road (black, blown out, sky, tunnel): share with any lane;
+- false L2 on the two real clips where the car drives in the leftmost lane (any L2 there is on
+  the barrier or the verge): share of frames;
+- model-only latency on one ONNX Runtime thread (p50, ms).
+
+The real data comes from ``../shared/data`` (or $LANECAM_DATA); measures whose data is absent
+are left out. These frames are test data: this script reports, it chooses nothing.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lanecam.pipeline.data_paths import data_path  # noqa: E402
+from lanecam.pipeline.errors import LanecamError  # noqa: E402
+
+TEACHER_V1 = ROOT / "tools" / "train" / "teacher" / "lanefcn-v1.onnx"
+NO_ROAD_SEED = 500_000          # away from the hold-out seeds (900 000...) and training seeds
+LEFT_LANE_CLIPS = ("udacity_project_highway.mp4", "udacity_vehicle_test.mp4")
+
+
+def tusimple_scores(pred) -> dict:
+    from lanecam.tools.evaluate.datasets import combine_tusimple, evaluate_tusimple
+
+    results = [evaluate_tusimple(pred, data_path(name), timed=False, name=name)
+               for name in ("tusimple", "tusimple-test") if data_path(name, "labels.json")]
+    if len(results) > 1:
+        results.append(combine_tusimple(results))
+    return {r.name: [r.score.accuracy, r.score.fp, r.score.fn] for r in results}
+
+
+def culane_from_tusimple(folder: Path) -> bool:
+    """Link the TuSimple frames into ``folder`` with their labels as CULane ``.lines.txt``."""
+    made = False
+    for name in ("tusimple", "tusimple-test"):
+        labels = data_path(name, "labels.json")
+        if labels is None:
+            continue
+        for line in labels.read_text().splitlines():
+            row = json.loads(line)
+            image = labels.parent / row["raw_file"]
+            stem = f"{name}_{Path(row['raw_file']).stem}"
+            (folder / f"{stem}{image.suffix}").symlink_to(image)
+            lanes = [" ".join(f"{x} {y}" for x, y in zip(xs, row["h_samples"]) if x >= 0)
+                     for xs in row["lanes"]]
+            (folder / f"{stem}.lines.txt").write_text("\n".join(ln for ln in lanes if ln) + "\n")
+            made = True
+    return made
+
+
+def culane_scores(pred, folder: Path) -> list:
+    from lanecam.tools.evaluate.datasets import evaluate_culane
+
+    s = evaluate_culane(pred, folder).score
+    return [s.f1, s.false_outer_frames / s.frames]
+
+
+def synthetic_scores(pred, count: int, mix: str) -> list:
+    from lanecam.tools.evaluate.datasets import evaluate_synthetic
+
+    s = evaluate_synthetic(pred, count, timed=False, mix=mix).score
+    return [s.accuracy, s.fp, s.fn]
+
+
+def no_road_share(det, count: int) -> float:
+    from lanecam.pipeline.roadsim import random_frame
+    from lanecam.pipeline.roadsim.mix import SceneMix
+
+    mix = SceneMix(no_road=1.0)
+    with_lanes = 0
+    for seed in range(NO_ROAD_SEED, NO_ROAD_SEED + count):
+        frame, _ = random_frame(seed, 1280, 720, mix=mix)
+        with_lanes += bool(det(frame).lanes)
+    return with_lanes / count
+
+
+def latency_p50(model) -> float:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from model_latency import measure
+
+    return measure(model, "onnxruntime", 300, threads=1)["p50_ms"]
+
+
+def measure_model(model, args, culane_dir) -> dict:
+    from lanecam import LaneDetector
+    from lanecam.tools.evaluate.predict import Predictor
+
+    row = {}
+    with Predictor(model) as pred:
+        row.update({f"TuSimple {k}": v for k, v in tusimple_scores(pred).items()})
+        if culane_dir is not None:
+            row["CULane rule on TuSimple: F1, false outer"] = culane_scores(pred, culane_dir)
+        if args.synthetic:
+            row[f"renderer v2 hold-out ({args.synthetic})"] = synthetic_scores(
+                pred, args.synthetic, "v2")
+            row[f"renderer v1 mix ({args.synthetic})"] = synthetic_scores(
+                pred, args.synthetic, "v1")
+    with LaneDetector(model=model, threads=1) as det:
+        if args.no_road:
+            row[f"no-road frames with lanes ({args.no_road})"] = [no_road_share(det, args.no_road)]
+    for name, share in false_l2_shares_fresh(model).items():
+        row[f"false L2: {name}"] = [share]
+    row["model only p50 ms (1 thread)"] = [latency_p50(model)]
+    return row
+
+
+def false_l2_shares_fresh(model) -> dict:
+    """Each clip with a fresh detector: the temporal state of one clip must not leak into the
+    next."""
+    from lanecam import LaneDetector
+
+    out = {}
+    for name in LEFT_LANE_CLIPS:
+        with LaneDetector(model=model, threads=1) as det:
+            out.update(_one_clip(det, name))
+    return out
+
+
+def _one_clip(det, name) -> dict:
+    import cv2
+
+    path = data_path("videos", name)
+    if path is None:
+        return {}
+    cap = cv2.VideoCapture(str(path))
+    frames = l2 = 0
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            l2 += any(lane.slot == "L2" for lane in det(frame, frames).lanes)
+            frames += 1
+    finally:
+        cap.release()
+    return {name: l2 / frames} if frames else {}
+
+
+def fmt(values) -> str:
+    return " / ".join(f"{v:.3f}" for v in values)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("models", nargs="*", help="ONNX models (default: teacher v1 and the bundled)")
+    ap.add_argument("--synthetic", type=int, default=100, metavar="N",
+                    help="renderer hold-out frames per mix (0: skip)")
+    ap.add_argument("--no-road", type=int, default=200, metavar="N",
+                    help="rendered no-road frames (0: skip)")
+    ap.add_argument("--json", metavar="OUT", help="also write the table as JSON")
+    args = ap.parse_args(argv)
+    from lanecam.engines.loader import default_model_path
+
+    models = args.models or [str(TEACHER_V1), str(default_model_path())]
+    table = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            culane_dir = Path(tmp) if culane_from_tusimple(Path(tmp)) else None
+            for model in models:
+                print(f"measuring {model} ...", file=sys.stderr, flush=True)
+                table[model] = measure_model(model, args, culane_dir)
+    except LanecamError as exc:
+        print(f"compare_models: {exc}", file=sys.stderr)
+        return exc.exit_code
+    rows = list(dict.fromkeys(k for col in table.values() for k in col))
+    width = max(len(r) for r in rows)
+    for i, model in enumerate(models):
+        print(f"[{i}] {model}")
+    print(" " * width + "".join(f" | [{i}]".ljust(26) for i in range(len(models))))
+    for r in rows:
+        print(r.ljust(width) + "".join(
+            f" | {fmt(table[m][r]) if r in table[m] else '-'}".ljust(26) for m in models))
+    if args.json:
+        Path(args.json).write_text(json.dumps(table, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
