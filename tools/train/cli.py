@@ -59,7 +59,9 @@ def add_arguments(parser) -> None:
                         help="model input size, multiples of 16 (default 320x128)")
     parser.add_argument("--init-from", metavar="MODEL.keras",
                         help="warm start: copy the weights of a saved LaneFCN whose layers match "
-                             "(e.g. engines/models/lanefcn/lanefcn.keras)")
+                             "(e.g. engines/models/lanefcn/lanefcn.keras); with larger --widths "
+                             "or --decoder-width its weights are embedded and the wider network "
+                             "starts as the same function")
     parser.add_argument("--pseudo-videos", metavar="VIDEO", nargs="+",
                         help="real videos without labels: the --teacher's ego lines, kept where "
                              "they agree with the neighbouring frames, become training labels")
