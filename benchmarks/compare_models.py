@@ -10,8 +10,10 @@ MODEL defaults to the teacher v1 (tools/train/teacher) and the bundled LaneFCN. 
   CULane lines: F1 and the share of frames with a false outer line (L2/R2 matching nothing);
 - the renderer's hold-out frames with the v2 scene mix and with the v1 mix (``--synthetic N``);
 - rendered frames without a road (black, blown out, sky, tunnel): share with any lane;
-- false L2 on the two real clips where the car drives in the leftmost lane (any L2 there is on
-  the barrier or the verge): share of frames;
+- on the two real clips where the car drives in the leftmost lane: the share of frames with an L2
+  (any L2 there is on the barrier or the verge), the share with both ego lines, and the median
+  frame-to-frame move of the ego lines near the bottom (px; the car barely moves in its lane, so
+  large moves are jitter);
 - model-only latency on one ONNX Runtime thread (p50, ms).
 
 The real data comes from ``../shared/data`` (or $LANECAM_DATA); measures whose data is absent
@@ -114,13 +116,13 @@ def measure_model(model, args, culane_dir) -> dict:
     with LaneDetector(model=model, threads=1) as det:
         if args.no_road:
             row[f"no-road frames with lanes ({args.no_road})"] = [no_road_share(det, args.no_road)]
-    for name, share in false_l2_shares_fresh(model).items():
-        row[f"false L2: {name}"] = [share]
+    for name, values in clips_fresh(model).items():
+        row[f"{name}: L2 (false), L1+R1, ego move px"] = values
     row["model only p50 ms (1 thread)"] = [latency_p50(model)]
     return row
 
 
-def false_l2_shares_fresh(model) -> dict:
+def clips_fresh(model) -> dict:
     """Each clip with a fresh detector: the temporal state of one clip must not leak into the
     next."""
     from lanecam import LaneDetector
@@ -133,23 +135,38 @@ def false_l2_shares_fresh(model) -> dict:
 
 
 def _one_clip(det, name) -> dict:
+    """Share of frames with an L2 (false on these clips), share with both ego lines, and the
+    median frame-to-frame move of the ego lines near the bottom of the frame (px): label-free
+    signs of how a model does on real footage."""
     import cv2
+    import numpy as np
 
     path = data_path("videos", name)
     if path is None:
         return {}
     cap = cv2.VideoCapture(str(path))
-    frames = l2 = 0
+    frames = l2 = ego = 0
+    prev, moves = {}, []
     try:
         while True:
             ok, frame = cap.read()
             if not ok:
                 break
-            l2 += any(lane.slot == "L2" for lane in det(frame, frames).lanes)
+            result = det(frame, frames)
             frames += 1
+            lanes = {lane.slot: lane for lane in result.lanes}
+            l2 += "L2" in lanes
+            ego += "L1" in lanes and "R1" in lanes
+            y = 0.9 * frame.shape[0]
+            now = {s: float(lanes[s].x_at(np.array([y]))[0]) for s in ("L1", "R1") if s in lanes}
+            moves += [abs(x - prev[s]) for s, x in now.items() if s in prev and np.isfinite(x)
+                      and np.isfinite(prev[s])]
+            prev = now
     finally:
         cap.release()
-    return {name: l2 / frames} if frames else {}
+    if not frames:
+        return {}
+    return {name: [l2 / frames, ego / frames, float(np.median(moves)) if moves else float("nan")]}
 
 
 def fmt(values) -> str:

@@ -52,10 +52,10 @@ def add_arguments(parser) -> None:
                         help="... and the folder their raw_file paths are relative to")
     parser.add_argument("--real-fraction", type=float, default=0.5,
                         help="share of real samples when --tusimple-labels is given")
-    parser.add_argument("--widths", default="24,32,48,64,96",
-                        help="encoder widths (stem,/2,/4,/8,/16)")
-    parser.add_argument("--decoder-width", type=int, default=32)
-    parser.add_argument("--input-size", default="320x128", metavar="WxH",
+    parser.add_argument("--widths",
+                        help="encoder widths (stem,/2,/4,/8,/16; default 24,32,48,64,96)")
+    parser.add_argument("--decoder-width", type=int, help="default 32")
+    parser.add_argument("--input-size", metavar="WxH",
                         help="model input size, multiples of 16 (default 320x128)")
     parser.add_argument("--init-from", metavar="MODEL.keras",
                         help="warm start: copy the weights of a saved LaneFCN whose layers match "
@@ -74,7 +74,8 @@ def add_arguments(parser) -> None:
 # Options a recipe may set: left unset on the command line (None), they take the recipe's value
 # or else this default. A flag given always wins, even when it equals the default.
 BASE = {"epochs": 22, "lr": 3e-3, "seed": 0, "init_from": None, "teacher": None,
-        "pseudo_videos": [], "pseudo_fraction": 0.25}
+        "pseudo_videos": [], "pseudo_fraction": 0.25, "widths": "24,32,48,64,96",
+        "decoder_width": 32, "input_size": "320x128"}
 # The recorded recipes: settings that differ from BASE. v1 is the shipped v1's recipe except
 # that the renderer now draws its v2 scene mix. "<videos>" is every video in the data folder's
 # videos/ (the teacher files ship with the package, tools/train/teacher).
