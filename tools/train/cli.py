@@ -69,13 +69,15 @@ def add_arguments(parser) -> None:
                         help="model that pseudo-labels --pseudo-videos (default: bundled LaneFCN)")
     parser.add_argument("--pseudo-fraction", type=float,
                         help="share of pseudo-labelled samples (default 0.25)")
+    parser.add_argument("--model-version",
+                        help="version written in the model card (default 2)")
 
 
 # Options a recipe may set: left unset on the command line (None), they take the recipe's value
 # or else this default. A flag given always wins, even when it equals the default.
 BASE = {"epochs": 22, "lr": 3e-3, "seed": 0, "init_from": None, "teacher": None,
         "pseudo_videos": [], "pseudo_fraction": 0.25, "widths": "24,32,48,64,96",
-        "decoder_width": 32, "input_size": "320x128"}
+        "decoder_width": 32, "input_size": "320x128", "model_version": "2"}
 # The recorded recipes: settings that differ from BASE. v1 is the shipped v1's recipe except
 # that the renderer now draws its v2 scene mix. "<videos>" is every video in the data folder's
 # videos/ (the teacher files ship with the package, tools/train/teacher).
@@ -188,7 +190,8 @@ def run(args) -> int:
                       real_fraction=args.real_fraction, widths=_widths(args.widths),
                       decoder_width=args.decoder_width, input_size=_size(args.input_size),
                       init_from=args.init_from, pseudo_videos=list(args.pseudo_videos),
-                      teacher=args.teacher, pseudo_fraction=args.pseudo_fraction)
+                      teacher=args.teacher, pseudo_fraction=args.pseudo_fraction,
+                      model_version=args.model_version)
     check_config(cfg)
     model, spec = train(cfg, resume=args.resume, epochs_given=epochs_given)
     if args.export:

@@ -62,6 +62,7 @@ class TrainConfig:
     pseudo_videos: List[str] = field(default_factory=list)  # real videos, teacher-labelled
     teacher: Optional[str] = None              # the teacher model (default: the bundled one)
     pseudo_fraction: float = 0.25              # share of pseudo-labelled samples
+    model_version: str = "2"                   # the version written in the model card
 
 
 VAL_SEED = 800_000          # the fixed synthetic validation set: seeds VAL_SEED + i
@@ -69,7 +70,7 @@ THRESHOLD_SEED = 700_000    # frames that choose the extraction thresholds (not 
 
 
 def _spec(cfg: TrainConfig) -> ModelSpec:
-    return ModelSpec(name="lanefcn", crop_top=cfg.crop_top, version="2",
+    return ModelSpec(name="lanefcn", crop_top=cfg.crop_top, version=str(cfg.model_version),
                      input_width=int(cfg.input_size[0]), input_height=int(cfg.input_size[1]))
 
 
