@@ -17,6 +17,6 @@ setup(
     packages=packages,
     package_dir={"lanecam": "lanecam", **{f"lanecam.{f}": f for f in FOLDERS}},
     package_data={"lanecam.engines": ["models/*/*"], "lanecam.calibration": ["profiles/*.json"],
-                  # the v2 recipe's warm start and teacher (LaneFCN v1)
+                  # the recipes' warm starts and teachers (LaneFCN v1 for v2, v2 for v3)
                   "lanecam.tools.train": ["teacher/*"]},
 )

@@ -84,6 +84,32 @@ def test_recipe_v2_sets_defaults_and_flags_win():
     assert plain.pseudo_videos == []
 
 
+def test_recipe_v3_is_the_bundled_models_recipe():
+    import argparse
+
+    from lanecam.pipeline.data_paths import data_path
+    from lanecam.tools.train.cli import TEACHER_DIR, _apply_recipe, add_arguments, _widths
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    if data_path("videos") is None:
+        pytest.skip("../shared/data absent: the v3 recipe's pseudo-label videos")
+    args = parser.parse_args(["--out", "r", "--recipe", "v3"])
+    _apply_recipe(args)
+    assert args.init_from == str(TEACHER_DIR / "lanefcn-v2.keras")
+    assert args.teacher == str(TEACHER_DIR / "lanefcn-v2.onnx")
+    assert (TEACHER_DIR / "lanefcn-v2.keras").is_file() and (TEACHER_DIR / "lanefcn-v2.onnx").is_file()
+    assert _widths(args.widths) == (32, 48, 64, 96, 160) and args.decoder_width == 48
+    assert args.input_size == "320x128" and args.model_version == "3"
+    # the recipe's network is the bundled model's: same input and card version
+    from lanecam.engines.loader import default_model_path
+    from lanecam.engines.modelspec import ModelSpec
+
+    card = ModelSpec.from_json(default_model_path().with_name("lanefcn.spec.json").read_text(),
+                               "bundled")
+    assert (card.input_width, card.input_height, card.version) == (320, 128, "3")
+
+
 def test_recipe_without_videos_is_one_line(tmp_path, monkeypatch):
     import argparse
 

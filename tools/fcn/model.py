@@ -34,8 +34,9 @@ class LaneFCNConfig:
     dilations: tuple = (2, 4, 8)
 
 
-# Proposed v2 sizes (for a LaneFCN v2): more width everywhere and a fourth dilation for the
-# context a wide, cluttered frame needs; the same blocks, so the same op set. Not trained yet.
+# Larger sizes: more width everywhere and a fourth dilation for the context a wide, cluttered
+# frame needs; the same blocks, so the same op set. The bundled LaneFCN v3 is "v2-320"'s widths
+# with the default dilations (lanecam train --recipe v3); the others are not trained.
 V2_CONFIGS = {
     "v2-320": LaneFCNConfig(widths=(32, 48, 64, 96, 160), decoder_width=48,
                             dilations=(2, 4, 8, 16)),

@@ -21,8 +21,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--export", metavar="DIR",
                         help="also write lanefcn.keras, lanefcn.onnx and lanefcn.spec.json here")
     parser.add_argument("--recipe", choices=sorted(RECIPES),
-                        help="a recorded recipe's settings for every option not given: v2 = "
-                             "LaneFCN v2, warm-started from v1 and trained on renderer v2 "
+                        help="a recorded recipe's settings for every option not given: v3 = "
+                             "LaneFCN v3 (the bundled model), v2 grown wider and trained on; v2 "
+                             "= LaneFCN v2, warm-started from v1 and trained on renderer v2 "
                              "frames plus pseudo-labelled real video (docs/model.md); v1 = the "
                              "plain defaults")
     parser.add_argument("--epochs", type=int,
@@ -88,6 +89,13 @@ RECIPES = {
            "init_from": str(TEACHER_DIR / "lanefcn-v1.keras"),
            "teacher": str(TEACHER_DIR / "lanefcn-v1.onnx"),
            "pseudo_videos": "<videos>", "pseudo_fraction": 0.25},
+    # v3: v2's network grown wider (the saved weights embedded, the same function at the
+    # start), taught by v2; docs/model.md
+    "v3": {"epochs": 12, "lr": 5e-4, "seed": 4,
+           "init_from": str(TEACHER_DIR / "lanefcn-v2.keras"),
+           "teacher": str(TEACHER_DIR / "lanefcn-v2.onnx"),
+           "pseudo_videos": "<videos>", "pseudo_fraction": 0.25,
+           "widths": "32,48,64,96,160", "decoder_width": 48, "model_version": "3"},
 }
 
 
