@@ -93,8 +93,7 @@ def no_road_share(det, count: int) -> float:
 
 
 def latency_p50(model) -> float:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from model_latency import measure
+    from model_latency import measure   # beside this script (its folder is on sys.path)
 
     return measure(model, "onnxruntime", 300, threads=1)["p50_ms"]
 
@@ -113,8 +112,8 @@ def measure_model(model, args, culane_dir) -> dict:
                 pred, args.synthetic, "v2")
             row[f"renderer v1 mix ({args.synthetic})"] = synthetic_scores(
                 pred, args.synthetic, "v1")
-    with LaneDetector(model=model, threads=1) as det:
-        if args.no_road:
+    if args.no_road:
+        with LaneDetector(model=model, threads=1) as det:
             row[f"no-road frames with lanes ({args.no_road})"] = [no_road_share(det, args.no_road)]
     for name, values in clips_fresh(model).items():
         row[f"{name}: L2 (false), L1+R1, ego move px"] = values
