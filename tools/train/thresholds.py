@@ -16,7 +16,8 @@ from lanecam.engines.modelspec import ModelSpec
 __all__ = ["choose_thresholds", "LANE_GRID", "EXIST_GRID"]
 
 LANE_GRID = (0.2, 0.3, 0.4, 0.5)
-EXIST_GRID = (0.2, 0.3, 0.4, 0.5, 0.6)
+# up to 0.8: LaneFCN v3's best value under the old grid was its largest, 0.6 (a search cut short)
+EXIST_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
 def _objective(score) -> float:
