@@ -6,6 +6,7 @@ corrupt, damaged: listed at the end), 1 a runtime failure (a worker that kept dy
 bug), 130 / 143 / 129 on Ctrl-C / SIGTERM / SIGHUP with every video finished so far kept.
 """
 
+import contextlib
 import os
 import sys
 import time
@@ -24,6 +25,34 @@ __all__ = ["BatchApp"]
 
 def _say(msg: str) -> None:
     print(f"lanecam batch: {msg}", file=sys.stderr, flush=True)
+
+
+LOCK_NAME = "_batch.lock"   # beside the ledger; kept after the job (removing it would race)
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path):
+    """Hold ``OUT/_batch.lock`` for the job: a second ``lanecam batch`` on the same output
+    folder would interleave its ledger lines and staging renames with ours, so it is refused
+    in one line instead. The lock is the kernel's (``flock``): it ends with the process, so a
+    killed job never leaves the folder locked. Where ``fcntl`` is missing, no lock is taken."""
+    try:
+        import fcntl
+    except ImportError:        # not a POSIX system
+        yield
+        return
+    path = out / LOCK_NAME
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError(f"--out {out}: another lanecam batch is writing to this folder "
+                             f"(it holds {path}); wait for it to end or choose another "
+                             f"--out") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class BatchApp:
@@ -91,15 +120,19 @@ class BatchApp:
         wall0 = time.monotonic()
         import_ray()  # a missing extra is said now, not after the listing
         require("pyarrow", "batch", "Parquet output")
-        c = self.config
         out = self._prepare_out()
+        with _exclusive(out):
+            return self._run(out, wall0, __version__)
+
+    def _run(self, out: Path, wall0: float, version: str) -> int:
+        c = self.config
         model = self._model_path()
         jobs, bad = discover(self.inputs, exclude=str(out))
         if not jobs:
             listed = "; ".join(f"{b.text} ({b.reason})" for b in bad) or "no INPUT given"
             raise InputError(f"nothing to process: {listed}; expected video files, folders, "
                              "globs or .txt/.csv manifests")
-        model_id = model_identity(model, c.engine, c.spec, c.calibration, __version__)
+        model_id = model_identity(model, c.engine, c.spec, c.calibration, version)
         ledger = Ledger(out).load()
         wanted = self._kinds()
         for b in bad:

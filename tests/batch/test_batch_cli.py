@@ -143,6 +143,23 @@ def test_bad_usage_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, argv, m
     assert rc == 2 and len(lines) == 1 and match in lines[0], err
 
 
+def test_a_second_job_on_the_same_output_folder_is_refused(tmp_path, capsys):
+    pytest.importorskip("ray")
+    fcntl = pytest.importorskip("fcntl")
+    from lanecam.pipeline.batch.app import LOCK_NAME
+
+    video = write_video(tmp_path / "a.mp4", frames=4)
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / LOCK_NAME, "a") as held:      # the first job, still running
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        rc, err = _batch(capsys, video, "--out", out)
+    assert rc == 2
+    assert "another lanecam batch is writing to this folder" in err and str(out) in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]   # nothing written
+
+
 def test_without_ray_the_command_says_how_to_install_it(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # "import ray" now fails as if absent
     rc, err = _batch(capsys, write_video(tmp_path / "v.mp4", frames=2), "--out", tmp_path / "o")
