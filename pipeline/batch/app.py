@@ -125,6 +125,7 @@ class BatchApp:
             return self._run(out, wall0, __version__)
 
     def _run(self, out: Path, wall0: float, version: str) -> int:
+        """The job, once the output folder is this job's alone."""
         c = self.config
         model = self._model_path()
         jobs, bad = discover(self.inputs, exclude=str(out))
