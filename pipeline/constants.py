@@ -1,9 +1,10 @@
 """Constants shared by the runtime and the offline tools, defined once.
 
-``IMAGE_EXTENSIONS``: the image files an image folder source, ``lanecam evaluate --predict`` and
-the benchmarks read. ``VIDEO_EXTENSIONS``: the files a folder search takes for videos
-(``lanecam batch``, ``evaluate --videos``, ``train --recipe``'s pseudo-label videos). ``DEFAULT_H_SAMPLES``: the TuSimple rows (frame pixels) lanes are reported
-on; ``range_text`` writes a row range the way ``--h-samples`` takes it.
+``IMAGE_EXTENSIONS``: the image files an image folder source, ``lanecam evaluate --predict``,
+``birdseye --preview`` and the benchmarks take. ``VIDEO_EXTENSIONS``: the files a folder search
+takes for videos (``lanecam batch``, ``evaluate --videos``, ``train --recipe``'s pseudo-label
+videos). ``DEFAULT_H_SAMPLES``: the TuSimple rows (frame pixels) lanes are reported on;
+``range_text`` writes a row range the way ``--h-samples`` takes it.
 """
 
 __all__ = ["IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "DEFAULT_H_SAMPLES", "range_text"]

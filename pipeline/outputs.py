@@ -22,7 +22,7 @@ from typing import Dict, Iterator, Optional
 from lanecam.pipeline.errors import InputError, LanecamError
 
 __all__ = ["check_outputs", "check_writable_folder", "PartialFile", "write_atomic",
-           "atomic_path", "is_special_file"]
+           "atomic_path", "is_special_file", "same_file"]
 
 
 def is_special_file(path) -> bool:
@@ -34,7 +34,9 @@ def is_special_file(path) -> bool:
     return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISBLK(mode)
 
 
-def _same(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same inode when both exist (links, other
+    spellings), else the same resolved path."""
     try:
         if a.exists() and b.exists():
             return os.path.samefile(a, b)
@@ -81,13 +83,13 @@ def check_outputs(inputs: Dict[str, Optional[str]], files: Dict[str, Optional[st
         if is_special_file(out):
             continue
         for in_flag, inp in local_inputs:
-            if _same(out, inp) or (inp.is_dir() and _inside(out, inp)):
+            if same_file(out, inp) or (inp.is_dir() and _inside(out, inp)):
                 raise InputError(f"{flag} {out}: is the input {in_flag} {inp}; choose another "
                                  f"output name (an output never overwrites an input)")
         check_writable_folder(flag, out)
     for i, (flag_a, a) in enumerate(outs):
         for flag_b, b in outs[i + 1:]:
-            if not is_special_file(a) and _same(a, b):
+            if not is_special_file(a) and same_file(a, b):
                 raise InputError(f"{flag_a} and {flag_b} are the same file ({a}); give each "
                                  f"output its own name")
     for flag, folder in (folders or {}).items():

@@ -201,18 +201,16 @@ def run(args) -> int:
     return 0
 
 
-_IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-
-
 def _check_paths(args) -> None:
     """Before any work: no output overwrites an input (the profile itself is updated in place
     by design, written atomically), the output folders are writable, --preview is an image."""
+    from lanecam.pipeline.constants import IMAGE_EXTENSIONS
     from lanecam.pipeline.errors import InputError
     from lanecam.pipeline.outputs import check_outputs
 
-    if args.preview and os.path.splitext(args.preview)[1].lower() not in _IMAGE_TYPES:
+    if args.preview and os.path.splitext(args.preview)[1].lower() not in IMAGE_EXTENSIONS:
         raise InputError(f"--preview {args.preview}: expected an image file name "
-                         f"({', '.join(_IMAGE_TYPES)})")
+                         f"({', '.join(IMAGE_EXTENSIONS)})")
     check_outputs({"PROFILE": args.profile, "--frame": args.frame}, {"--preview": args.preview})
     check_outputs({"--frame": args.frame},
                   {("-o" if args.output else "PROFILE"): args.output or args.profile,

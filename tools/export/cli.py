@@ -11,11 +11,10 @@ Examples:
   lanecam export lanefcn.onnx --trt --fp16 --dla 0        (on the Jetson)
 """
 
-import os
 from pathlib import Path
 
 from lanecam.pipeline.errors import InputError
-from lanecam.pipeline.outputs import atomic_path
+from lanecam.pipeline.outputs import atomic_path, same_file
 
 __all__ = ["add_arguments", "run"]
 
@@ -137,7 +136,7 @@ def run(args) -> int:
         from lanecam.tools.export.onnx_input import check_external_data, read_onnx_header
 
         # -o naming MODEL itself (any spelling, a link) means no copy: nothing is overwritten
-        copy = bool(args.output) and not _same_file(Path(args.output), model)
+        copy = bool(args.output) and not same_file(Path(args.output), model)
         out = Path(args.output) if copy else model
         if copy and out.suffix.lower() != ".onnx":
             raise InputError(f"-o {out}: expected a .onnx path")
@@ -196,13 +195,6 @@ def _check_paths(args, model: Path, out: Path, copy: bool) -> None:
                    "--check-frames": args.check_frames, "--calib": args.calib,
                    "--eval-tusimple": args.eval_tusimple},
                   {flag: str(path) for flag, path in _output_paths(args, out, copy).items()})
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _copy_onnx(model: Path, out: Path, spec) -> Path:
