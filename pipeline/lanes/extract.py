@@ -171,7 +171,7 @@ class LaneExtractor:
         for k, slot in enumerate(self.slots):
             rows = g.row_index[valid[k]]
             if len(rows) >= self.min_rows:
-                rows = rows[continuous_from_bottom(rows, centre[k, rows])]
+                rows = rows[continuous_rows(rows, centre[k, rows])]
             if len(rows) < self.min_rows:
                 continue
             if exist is not None and exist[k] < self.exist_threshold:
@@ -261,35 +261,66 @@ class LaneExtractor:
         return lanes, np.rint(poly).astype(np.int32)
 
 
-def continuous_from_bottom(rows: np.ndarray, cols: np.ndarray, base_tol: float = 3.0,
-                           gap_tol: float = 0.5, history: int = 4) -> np.ndarray:
-    """Which of a slot's rows continue the line that starts at its lowest row.
+def continuous_rows(rows: np.ndarray, cols: np.ndarray, base_tol: float = 3.0,
+                    gap_tol: float = 0.5, history: int = 4, good_share: float = 0.7) -> np.ndarray:
+    """Which of a slot's rows belong to one continuous line: a boolean mask over ``rows``.
 
-    A painted line is continuous in the image: walking up from the bottom, each row's centre is
-    close to where the rows below it point (the direction of the last ``history`` accepted rows).
-    A row further than ``base_tol + gap_tol * gap`` columns from that prediction (``gap``:
-    rows skipped) is a blob somewhere else (a car, a tree, another line's leakage) and is
-    dropped. ``rows`` ascending (top to bottom), ``cols`` their centres in model columns.
+    A painted line is continuous in the image: walking along it, each row's centre is close to
+    where the rows already accepted point (the direction of the last ``history`` of them). A row
+    further than ``base_tol + gap_tol * gap`` columns from that prediction (``gap``: rows
+    skipped) is a blob somewhere else (a car, a tree, another line's leakage) and is dropped.
+
+    The walk starts at the lowest row, where lines are widest and clearest. When that keeps
+    fewer than ``good_share`` of the rows, the lowest row was probably the stray blob itself
+    (a speck on the bonnet edge under the line), so the walk is also tried from a few rows along
+    the slot (going up and down from each) and the start that keeps the most rows wins.
+    ``rows`` ascending (top to bottom), ``cols`` their centres in model columns.
     """
+    n = len(rows)
+    if n == 0:
+        return np.zeros(0, bool)
+    r_list = [float(r) for r in rows]   # plain floats: this runs per row, per slot, per frame
+    c_list = [float(c) for c in cols]
+    best = _walk_both_ways(r_list, c_list, n - 1, base_tol, gap_tol, history)
+    if np.count_nonzero(best) >= good_share * n:
+        return best
+    for start in sorted({n // 4, n // 2, (3 * n) // 4, n - 2} - {n - 1}):
+        if start < 0:
+            continue
+        keep = _walk_both_ways(r_list, c_list, start, base_tol, gap_tol, history)
+        if np.count_nonzero(keep) > np.count_nonzero(best):
+            best = keep
+    return best
+
+
+def _walk_both_ways(rows, cols, start, base_tol, gap_tol, history) -> np.ndarray:
+    """The rows continuous with row index ``start``: walk up from it, then down from it."""
     keep = np.zeros(len(rows), bool)
-    if len(rows) == 0:
-        return keep
-    keep[-1] = True
-    acc_r, acc_c = [float(rows[-1])], [float(cols[-1])]
-    for i in range(len(rows) - 2, -1, -1):
-        r, c = float(rows[i]), float(cols[i])
-        if len(acc_r) >= 2:  # plain arithmetic: this runs per row, per slot, per frame
-            j = max(len(acc_r) - history, 0)
-            slope = (acc_c[-1] - acc_c[j]) / (acc_r[-1] - acc_r[j])
-            pred = acc_c[-1] + slope * (r - acc_r[-1])
-        else:
-            pred = acc_c[-1]
-        gap = acc_r[-1] - r
-        if abs(c - pred) <= base_tol + gap_tol * gap:
-            keep[i] = True
-            acc_r.append(r)
-            acc_c.append(c)
+    keep[start] = True
+    up = _walk(rows, cols, range(start - 1, -1, -1), [start], keep, base_tol, gap_tol, history)
+    # going down, the rows nearest the start give the direction: the start last (the newest)
+    seed = up[:history][::-1]
+    _walk(rows, cols, range(start + 1, len(rows)), seed, keep, base_tol, gap_tol, history)
     return keep
+
+
+def _walk(rows, cols, order, accepted, keep, base_tol, gap_tol, history) -> list:
+    """Accept, in ``order``, the rows that continue the ``accepted`` ones (indices, newest
+    last); marks them in ``keep`` and returns ``accepted`` extended."""
+    acc = list(accepted)
+    for i in order:
+        r, c = rows[i], cols[i]
+        last = acc[-1]
+        if len(acc) >= 2:
+            j = acc[max(len(acc) - history, 0)]
+            slope = (cols[last] - cols[j]) / (rows[last] - rows[j])
+            pred = cols[last] + slope * (r - rows[last])
+        else:
+            pred = cols[last]
+        if abs(c - pred) <= base_tol + gap_tol * abs(rows[last] - r):
+            keep[i] = True
+            acc.append(i)
+    return acc
 
 
 def ego_polygon(lanes: Sequence[Lane], left: str = "L1", right: str = "R1",

@@ -246,3 +246,34 @@ def test_outlier_rows_do_not_extend_the_line():
     (lane,) = res.lanes
     assert max_error(lane, f) < 1.5
     assert lane.points[:, 1].min() > model_rows_to_frame_y()[38]
+
+
+def test_stray_blob_in_the_lowest_rows_does_not_lose_the_line():
+    """The walk along a line used to start at the lowest row only: a speck there (the slot
+    firing beside the line, on the bonnet edge or a road mark) made every row above it look
+    discontinuous and the whole line was dropped. Seen on a real frame; the walk now also
+    starts from rows along the slot and keeps the start that explains the most rows."""
+    f = LINES["L1"]
+    seg = render({"L1": f})
+    seg[0, 122:128, :, 2] = 0                 # the line's lowest 6 rows replaced by a blob
+    seg[0, 122:128, 5:8, 2] = 0.95            # far left of where the line is there
+    seg[0, :, :, 0] = np.clip(1 - seg[0, :, :, 1:].sum(axis=2), 0, 1)
+    res = LaneExtractor(SPEC, W, H)({"lane_prob": seg, "lane_exist": np.full((1, 4), 0.9)}, 0)
+    lane = res.lane("L1")
+    assert lane is not None
+    assert max_error(lane, f) < 1.5
+    # the extent ends where the line was seen, not at the blob
+    assert lane.points[-1, 1] < model_rows_to_frame_y()[122]
+
+
+def test_continuous_rows_keeps_the_longest_consistent_run():
+    from lanecam.pipeline.lanes.extract import continuous_rows
+
+    rows = np.arange(40)
+    cols = 100.0 - 1.1 * rows                 # a straight line in model columns
+    cols[36:] = [80.0, 79.5, 79.0, 78.6]       # the last rows jump to a blob
+    keep = continuous_rows(rows, cols)
+    assert keep[:36].all() and not keep[36:].any()
+    # without a blob, everything is kept, from the bottom as before
+    assert continuous_rows(rows, 100.0 - 1.1 * rows).all()
+    assert continuous_rows(np.array([], int), np.array([])).shape == (0,)
