@@ -86,3 +86,55 @@ def test_tusimple_source_bad_input(tmp_path):
     labels.write_text("{not json\n")
     with pytest.raises(InputError, match="line 1"):
         TuSimpleSource(SampleMaker(SPEC), [labels], tmp_path)
+
+
+def _day_road():
+    """A daylight road at model input size: bright sky, grey asphalt, one white line."""
+    img = np.full((128, 320, 3), 110, np.uint8)
+    img[:30] = (190, 205, 225)
+    for y in range(30, 128):                       # a line from the horizon to bottom left
+        x = int(160 - (y - 30) * 1.2)
+        img[y, max(x - 2, 0):x + 2] = 225
+    return img
+
+
+def test_night_transfer_darkens_and_keeps_the_paint_brighter_than_asphalt():
+    from lanecam.tools.train.data import night_transfer
+
+    day = _day_road()
+    for seed in range(8):
+        night = night_transfer(day, np.random.default_rng(seed))
+        assert night.shape == day.shape and night.dtype == np.uint8
+        assert night.mean() < 0.6 * day.mean()
+        # in the headlight pool (bottom rows) the paint still stands out from the asphalt
+        grey = night.astype(np.float32).mean(axis=2)
+        y = 110
+        x = int(160 - (y - 30) * 1.2)
+        assert grey[y, x] > grey[y, x + 20] + 5, seed
+    a = night_transfer(day, np.random.default_rng(3))
+    b = night_transfer(day, np.random.default_rng(3))
+    assert np.array_equal(a, b)                    # a sample depends only on its seed
+
+
+def test_tusimple_source_night_share_changes_the_image_not_the_label(tmp_path):
+    import cv2
+
+    frame = np.full((720, 1280, 3), 120, np.uint8)
+    frame[:250] = (230, 210, 190)
+    cv2.line(frame, (600, 260), (100, 719), (235, 235, 235), 12)
+    cv2.line(frame, (680, 260), (1180, 719), (235, 235, 235), 12)
+    cv2.imwrite(str(tmp_path / "f.png"), frame)
+    rows = list(range(260, 720, 10))
+    lanes = [[int(600 - (y - 260) * 500 / 459) for y in rows],
+             [int(680 + (y - 260) * 500 / 459) for y in rows]]
+    (tmp_path / "labels.json").write_text(json.dumps(
+        {"raw_file": "f.png", "lanes": lanes, "h_samples": rows}) + "\n")
+    maker = SampleMaker(SPEC, photometric=False, flip=False)
+    day = TuSimpleSource(maker, [tmp_path / "labels.json"], tmp_path)
+    night = TuSimpleSource(maker, [tmp_path / "labels.json"], tmp_path, night=1.0)
+    img_d, seg_d, ex_d = day(5)
+    img_n, seg_n, ex_n = night(5)
+    assert np.array_equal(seg_d, seg_n) and np.array_equal(ex_d, ex_n)
+    assert img_n.mean() < 0.6 * img_d.mean()
+    # never on an unaugmented sample (validation and threshold frames stay as they are)
+    assert np.array_equal(night(5, augment=False)[0], day(5, augment=False)[0])

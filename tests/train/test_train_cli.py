@@ -137,3 +137,29 @@ def test_fractions_are_checked_only_for_the_data_in_use():
         check_config(TrainConfig(out="x", real_fraction=1.5))
     with pytest.raises(InputError, match="--teacher"):
         check_config(TrainConfig(out="x", teacher="/no/such/model.onnx"))
+    with pytest.raises(InputError, match="--pseudo-night"):
+        check_config(TrainConfig(out="x", pseudo_night=-0.1))
+
+
+def test_recipe_v4_trains_on_from_v3_with_night_frames():
+    import argparse
+
+    from lanecam.pipeline.data_paths import data_path
+    from lanecam.tools.train.cli import TEACHER_DIR, _apply_recipe, add_arguments, _widths
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    if data_path("videos") is None:
+        pytest.skip("../shared/data absent: the v4 recipe's pseudo-label videos")
+    args = parser.parse_args(["--out", "r", "--recipe", "v4"])
+    _apply_recipe(args)
+    assert args.init_from == str(TEACHER_DIR / "lanefcn-v3.keras")
+    assert args.teacher == str(TEACHER_DIR / "lanefcn-v3.onnx")
+    assert (TEACHER_DIR / "lanefcn-v3.keras").is_file() and (TEACHER_DIR / "lanefcn-v3.onnx").is_file()
+    assert _widths(args.widths) == (32, 48, 64, 96, 160) and args.model_version == "4"
+    assert args.pseudo_night == 0.3 and args.pseudo_fraction == 0.3
+    # a flag wins over the recipe; without a recipe, no night frames
+    assert parser.parse_args(["--out", "r", "--recipe", "v4", "--pseudo-night", "0"]).pseudo_night == 0
+    plain = parser.parse_args(["--out", "r"])
+    _apply_recipe(plain)
+    assert plain.pseudo_night == 0.0

@@ -19,7 +19,7 @@ _SOURCES = None
 
 
 def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str],
-                pseudo: Optional[str]):
+                pseudo: Optional[str], pseudo_night: float = 0.0):
     """Pool initializer: the sample sources of this worker process."""
     global _SOURCES
     import cv2
@@ -29,7 +29,8 @@ def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Option
 
     maker = SampleMaker(ModelSpec.from_dict(spec_dict), thickness=thickness)
     real = TuSimpleSource(maker, [Path(p) for p in labels], Path(root)) if labels else None
-    pseudo_src = (TuSimpleSource(maker, [Path(pseudo) / "labels.json"], Path(pseudo))
+    pseudo_src = (TuSimpleSource(maker, [Path(pseudo) / "labels.json"], Path(pseudo),
+                                 night=pseudo_night)
                   if pseudo else None)
     _SOURCES = (SyntheticSource(maker), real, pseudo_src)
 

@@ -70,6 +70,9 @@ def add_arguments(parser) -> None:
                         help="model that pseudo-labels --pseudo-videos (default: bundled LaneFCN)")
     parser.add_argument("--pseudo-fraction", type=float,
                         help="share of pseudo-labelled samples (default 0.25)")
+    parser.add_argument("--pseudo-night", type=float,
+                        help="share of the pseudo-labelled samples turned to night (a darkened "
+                             "frame under headlights, the label unchanged; default 0)")
     parser.add_argument("--model-version",
                         help="version written in the model card (default 2)")
 
@@ -78,7 +81,8 @@ def add_arguments(parser) -> None:
 # or else this default. A flag given always wins, even when it equals the default.
 BASE = {"epochs": 22, "lr": 3e-3, "seed": 0, "init_from": None, "teacher": None,
         "pseudo_videos": [], "pseudo_fraction": 0.25, "widths": "24,32,48,64,96",
-        "decoder_width": 32, "input_size": "320x128", "model_version": "2"}
+        "decoder_width": 32, "input_size": "320x128", "model_version": "2",
+        "pseudo_night": 0.0}
 # The recorded recipes: settings that differ from BASE. v1 is the shipped v1's recipe except
 # that the renderer now draws its v2 scene mix. "<videos>" is every video in the data folder's
 # videos/ (the teacher files ship with the package, tools/train/teacher).
@@ -96,6 +100,13 @@ RECIPES = {
            "teacher": str(TEACHER_DIR / "lanefcn-v2.onnx"),
            "pseudo_videos": "<videos>", "pseudo_fraction": 0.25,
            "widths": "32,48,64,96,160", "decoder_width": 48, "model_version": "3"},
+    # v4: v3 trained on, taught by v3 (a second round of self-training), with a share of its
+    # real frames turned to night; docs/model.md
+    "v4": {"epochs": 12, "lr": 3e-4, "seed": 5,
+           "init_from": str(TEACHER_DIR / "lanefcn-v3.keras"),
+           "teacher": str(TEACHER_DIR / "lanefcn-v3.onnx"),
+           "pseudo_videos": "<videos>", "pseudo_fraction": 0.3, "pseudo_night": 0.3,
+           "widths": "32,48,64,96,160", "decoder_width": 48, "model_version": "4"},
 }
 
 
@@ -199,6 +210,7 @@ def run(args) -> int:
                       decoder_width=args.decoder_width, input_size=_size(args.input_size),
                       init_from=args.init_from, pseudo_videos=list(args.pseudo_videos),
                       teacher=args.teacher, pseudo_fraction=args.pseudo_fraction,
+                      pseudo_night=args.pseudo_night,
                       model_version=args.model_version)
     check_config(cfg)
     model, spec = train(cfg, resume=args.resume, epochs_given=epochs_given)

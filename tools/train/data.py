@@ -26,7 +26,7 @@ from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.preprocess import area_resize
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
-           "Sample", "IGNORE", "SLOT_NAMES"]
+           "night_transfer", "Sample", "IGNORE", "SLOT_NAMES"]
 
 Sample = Tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -111,6 +111,41 @@ def _photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def night_transfer(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A daylight road image (RGB uint8, the model input) made to look like night under the
+    car's own headlights; the lanes stay where they are, so a label stays valid.
+
+    Why: every real frame here is daylight, and the renderer's night is a renderer's. Paint is
+    brighter than asphalt by day and stays brighter under any monotone darkening, so a real
+    frame darkened this way is a real texture at night with a label that still holds. Steps: a
+    strong gamma and gain (the ambient light gone), a headlight pool bright near the bottom
+    centre and falling off with distance ahead and sideways, a colour cast (sodium orange or
+    cool LED), a few glare spots above the road (street lights, oncoming headlights) and the
+    sensor noise of a high gain.
+    """
+    h, w = image.shape[:2]
+    img = (image.astype(np.float32) / 255.0) ** rng.uniform(1.6, 2.6) * rng.uniform(0.35, 0.7)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx = w * rng.uniform(0.42, 0.58)
+    reach = h * rng.uniform(0.45, 0.9)           # how far up the frame the beams carry
+    spread = w * rng.uniform(0.25, 0.45)
+    pool = np.exp(-((xx - cx) / (spread * (0.4 + (h - yy) / h))) ** 2 - ((h - yy) / reach) ** 2)
+    ambient = rng.uniform(0.05, 0.35)
+    img *= (ambient + (1.0 - ambient) * rng.uniform(1.2, 2.0) * pool)[..., None]
+    if rng.random() < 0.5:                       # sodium street lights: orange; else cool LED
+        cast = np.array([1.15, 0.9, 0.55], np.float32)
+    else:
+        cast = np.array([0.85, 0.95, 1.15], np.float32)
+    img *= cast * rng.uniform(0.9, 1.1, size=3).astype(np.float32)
+    for _ in range(int(rng.integers(0, 4))):      # glare: bright spots above the road
+        gx, gy = rng.uniform(0, w), rng.uniform(0, 0.45 * h)
+        r = rng.uniform(2.0, 8.0)
+        img += rng.uniform(0.5, 1.0) * np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2)
+                                              / (2 * r * r))[..., None]
+    img += rng.normal(0.0, rng.uniform(0.01, 0.035), img.shape).astype(np.float32)
+    return (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
 class SyntheticSource:
     """Samples from ``lanecam.pipeline.roadsim.random_frame``: one independent scene per seed.
 
@@ -183,11 +218,14 @@ class TuSimpleSource:
     Rows may also carry ``slots`` (the slot name of each lane, instead of assigning slots by
     position) and ``trusted: "ego"`` (only L1 and R1 are known: everything outside them is
     IGNORE and the L2/R2 existence unknown); ``pseudo.pseudo_label_videos`` writes such rows.
-    Sample ``seed`` uses row ``rng(seed)``: any row in any epoch, reproducibly."""
+    Sample ``seed`` uses row ``rng(seed)``: any row in any epoch, reproducibly. ``night``:
+    the share of (augmented) samples passed through ``night_transfer``."""
 
-    def __init__(self, maker: SampleMaker, labels: Sequence[Path], root: Path):
+    def __init__(self, maker: SampleMaker, labels: Sequence[Path], root: Path,
+                 night: float = 0.0):
         self.maker = maker
         self.root = Path(root)
+        self.night = float(night)
         self.rows = []
         for path in labels:
             path = Path(path)
@@ -254,7 +292,10 @@ class TuSimpleSource:
             seg = _ignore_outside_ego(seg, dict(drawn), margin=2 * m.thickness + 2)
             for slot in (0, 3):
                 exist[slot] = -1.0
-        sample = (m.image(frame, crop), seg, exist)
+        image = m.image(frame, crop)
+        if augment and self.night and rng.random() < self.night:
+            image = night_transfer(image, rng)
+        sample = (image, seg, exist)
         return m.augment(sample, rng) if augment else sample
 
 

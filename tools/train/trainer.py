@@ -62,6 +62,7 @@ class TrainConfig:
     pseudo_videos: List[str] = field(default_factory=list)  # real videos, teacher-labelled
     teacher: Optional[str] = None              # the teacher model (default: the bundled one)
     pseudo_fraction: float = 0.25              # share of pseudo-labelled samples
+    pseudo_night: float = 0.0                  # share of those turned to night (data.night_transfer)
     model_version: str = "2"                   # the version written in the model card
 
 
@@ -221,7 +222,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
 
     ctx = mp.get_context("spawn")  # fork after TensorFlow has started threads is unsafe
     init = (spec.to_dict(), cfg.thickness, cfg.data_labels, cfg.data_root,
-            str(pseudo) if pseudo else None)
+            str(pseudo) if pseudo else None, cfg.pseudo_night)
     with ctx.Pool(cfg.workers, initializer=init_worker, initargs=init) as pool:
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
@@ -303,7 +304,7 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.data_labels and not cfg.data_root:
         raise InputError("--tusimple-labels needs --tusimple-root (the image folder the raw_file "
                          "paths are relative to)")
-    for name in ("real_fraction", "pseudo_fraction"):
+    for name in ("real_fraction", "pseudo_fraction", "pseudo_night"):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise InputError(f"--{name.replace('_', '-')}: expected a fraction in [0, 1], got "
                              f"{getattr(cfg, name)}")
