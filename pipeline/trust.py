@@ -68,15 +68,29 @@ WARNING_SHORT = {"no_road": "no road visible", "portrait": "portrait video",
 
 
 def frame_percentiles(frame: np.ndarray, top: float = 0.0, bottom: float = 0.8) -> np.ndarray:
-    """5th, 95th and 99th percentile of the grey level of a strided sample of the rows between
-    ``top`` and ``bottom`` (fractions of the height): the road, without the bonnet."""
+    """5th, 95th and 99th percentile of the grey level (the mean of the channels) of a strided
+    sample of the rows between ``top`` and ``bottom`` (fractions of the height): the road,
+    without the bonnet. Equal to ``np.percentile`` (linear interpolation) on that sample."""
     h, w = frame.shape[:2]
     step = max(1, min(h, w) // 90)
     band = frame[int(top * h):max(int(top * h) + 1, int(bottom * h)):step, ::step]
-    grey = band.astype(np.float32)
-    if grey.ndim == 3:
-        grey = grey.mean(-1)
-    return np.percentile(grey, (5.0, 95.0, 99.0))
+    qs = (5.0, 95.0, 99.0)
+    if band.dtype != np.uint8:
+        grey = band.astype(np.float32)
+        return np.percentile(grey.mean(-1) if grey.ndim == 3 else grey, qs)
+    # this runs on every frame: order statistics from a histogram of the channel sums (integers
+    # 0..765) instead of a float copy and a partition, several times faster at the same values
+    channels = band.shape[2] if band.ndim == 3 else 1
+    sums = band[..., 0].astype(np.uint16) if band.ndim == 3 else band
+    for c in range(1, channels):        # one add per channel: numpy's sum over a
+        sums += band[..., c]            # 3-long last axis is several times slower
+    cum = np.cumsum(np.bincount(sums.ravel(), minlength=255 * channels + 1))
+    pos = np.asarray(qs) / 100.0 * (cum[-1] - 1)
+    lo = np.floor(pos)
+    # the k-th smallest value (0-based) is the first level whose cumulative count exceeds k
+    v_lo = np.searchsorted(cum, lo, side="right")
+    v_hi = np.searchsorted(cum, np.ceil(pos), side="right")
+    return (v_lo + (pos - lo) * (v_hi - v_lo)) / channels
 
 
 def is_no_road(frame: np.ndarray, top: float = 0.0) -> bool:

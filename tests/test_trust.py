@@ -184,3 +184,25 @@ def test_run_writes_warnings_and_says_so_once(tmp_path, capsys):
         "lanecam run: warning: " + WARNING_TEXT["portrait"] + " [portrait]"]
     rows = [json.loads(line) for line in lanes.read_text().splitlines()]
     assert len(rows) == 6 and all(r["warnings"] == ["portrait"] for r in rows)
+
+
+def test_frame_percentiles_equal_numpys_on_the_same_sample():
+    """The histogram shortcut must give np.percentile's values (linear interpolation) on the
+    same strided grey sample, for colour, grey and odd-sized frames."""
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8),
+              rng.integers(0, 256, (37, 91, 3), dtype=np.uint8),
+              rng.integers(0, 256, (1, 8, 3), dtype=np.uint8),
+              rng.integers(0, 256, (100, 200), dtype=np.uint8),
+              np.zeros((540, 960, 3), np.uint8), np.full((540, 960, 3), 255, np.uint8)]
+    grad = np.tile(np.linspace(0, 255, 1280).astype(np.uint8)[None, :, None], (720, 1, 3))
+    frames.append(grad)
+    for frame in frames:
+        for top in (0.0, 0.3, 0.79):
+            h, w = frame.shape[:2]
+            step = max(1, min(h, w) // 90)
+            band = frame[int(top * h):max(int(top * h) + 1, int(0.8 * h)):step, ::step]
+            grey = band.astype(np.float64)
+            grey = grey.mean(-1) if grey.ndim == 3 else grey
+            np.testing.assert_allclose(frame_percentiles(frame, top),
+                                       np.percentile(grey, (5.0, 95.0, 99.0)), atol=1e-4)
