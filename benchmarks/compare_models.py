@@ -8,7 +8,10 @@ MODEL defaults to the teacher v1 (tools/train/teacher) and the bundled LaneFCN. 
   (the benchmark's rule; untimed, so a busy machine does not zero frames);
 - the CULane rule (30 px lanes, IoU > 0.5) on the same 15 frames, their TuSimple labels drawn as
   CULane lines: F1 and the share of frames with a false outer line (L2/R2 matching nothing);
-- the renderer's hold-out frames with the v2 scene mix and with the v1 mix (``--synthetic N``);
+- the renderer's hold-out frames with the v2 scene mix and with the v1 mix (``--synthetic N``),
+  and the v2 frames again by scene kind (night, dense traffic, a barrier at the road edge...);
+  ``--seed 700100`` scores renderer frames no model trained on that are not the hold-out
+  either: those are the frames to choose between candidates on;
 - rendered frames without a road (black, blown out, sky, tunnel): share with any lane;
 - on the two real clips where the car drives in the leftmost lane: the share of frames with an L2
   (any L2 there is on the barrier or the verge), the share with both ego lines, and the median
@@ -31,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from lanecam.pipeline.data_paths import data_path  # noqa: E402
 from lanecam.pipeline.errors import LanecamError  # noqa: E402
+from lanecam.tools.evaluate.datasets import SYNTHETIC_SEED  # noqa: E402
 
 TEACHER_V1 = ROOT / "tools" / "train" / "teacher" / "lanefcn-v1.onnx"
 NO_ROAD_SEED = 500_000          # away from the hold-out seeds (900 000...) and training seeds
@@ -73,11 +77,35 @@ def culane_scores(pred, folder: Path) -> list:
     return [s.f1, s.false_outer_frames / s.frames]
 
 
-def synthetic_scores(pred, count: int, mix: str) -> list:
-    from lanecam.tools.evaluate.datasets import evaluate_synthetic
+# scene kinds of the renderer (``GroundTruth.kind`` holds them joined by "+"), grouped
+SCENE_GROUPS = {"night": ("night",), "dense traffic": ("traffic",),
+                "barrier/wall/curb/hedge": ("jersey", "rail", "wall", "curb", "hedge"),
+                "unpainted edge": ("bare-edge",), "other camera": ("camera",),
+                "bonnet": ("hood",), "wet": ("wet",)}
 
-    s = evaluate_synthetic(pred, count, timed=False, mix=mix).score
-    return [s.accuracy, s.fp, s.fn]
+
+def synthetic_scores(pred, count: int, mix: str, seed: int, by_kind: bool = False) -> dict:
+    """{label: [accuracy, FP, FN]}: all frames, and per scene group when ``by_kind``."""
+    from lanecam.tools.evaluate.datasets import SYNTHETIC_SIZE, evaluate_synthetic
+    from lanecam.tools.evaluate.predict import tusimple_lanes
+    from lanecam.tools.evaluate.tusimple import score_frames
+
+    res = evaluate_synthetic(pred, count, seed=seed, timed=False, mix=mix)
+    s = res.score
+    out = {"": [s.accuracy, s.fp, s.fn]}
+    if by_kind:
+        for group, kinds in SCENE_GROUPS.items():
+            sel = [r for r in res.frames if set(r.kind.split("+")) & set(kinds)]
+            if not sel:
+                continue
+            preds = [{"raw_file": r.name, "run_time": 0,
+                      "lanes": tusimple_lanes(r.result, r.h_samples, SYNTHETIC_SIZE[0])}
+                     for r in sel]
+            gts = [{"raw_file": r.name, "lanes": r.gt_lanes, "h_samples": r.h_samples}
+                   for r in sel]
+            g = score_frames(preds, gts)
+            out[f": {group} ({len(sel)})"] = [g.accuracy, g.fp, g.fn]
+    return out
 
 
 def no_road_share(det, count: int) -> float:
@@ -108,10 +136,12 @@ def measure_model(model, args, culane_dir) -> dict:
         if culane_dir is not None:
             row["CULane rule on TuSimple: F1, false outer"] = culane_scores(pred, culane_dir)
         if args.synthetic:
-            row[f"renderer v2 hold-out ({args.synthetic})"] = synthetic_scores(
-                pred, args.synthetic, "v2")
-            row[f"renderer v1 mix ({args.synthetic})"] = synthetic_scores(
-                pred, args.synthetic, "v1")
+            what = "hold-out" if args.seed == SYNTHETIC_SEED else f"seeds {args.seed}+"
+            for mix in ("v2", "v1"):
+                label = f"renderer {mix} {what} ({args.synthetic})"
+                for suffix, values in synthetic_scores(pred, args.synthetic, mix, args.seed,
+                                                       by_kind=mix == "v2").items():
+                    row[label + suffix] = values
     if args.no_road:
         with LaneDetector(model=model, threads=1) as det:
             row[f"no-road frames with lanes ({args.no_road})"] = [no_road_share(det, args.no_road)]
@@ -177,6 +207,9 @@ def main(argv=None) -> int:
     ap.add_argument("models", nargs="*", help="ONNX models (default: teacher v1 and the bundled)")
     ap.add_argument("--synthetic", type=int, default=100, metavar="N",
                     help="renderer hold-out frames per mix (0: skip)")
+    ap.add_argument("--seed", type=int, default=SYNTHETIC_SEED,
+                    help="first seed of the renderer frames (default: the hold-out, "
+                         f"{SYNTHETIC_SEED}; 700100: frames for choosing between candidates)")
     ap.add_argument("--no-road", type=int, default=200, metavar="N",
                     help="rendered no-road frames (0: skip)")
     ap.add_argument("--json", metavar="OUT", help="also write the table as JSON")
