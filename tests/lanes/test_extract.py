@@ -277,3 +277,15 @@ def test_continuous_rows_keeps_the_longest_consistent_run():
     # without a blob, everything is kept, from the bottom as before
     assert continuous_rows(rows, 100.0 - 1.1 * rows).all()
     assert continuous_rows(np.array([], int), np.array([])).shape == (0,)
+
+
+def test_short_fragment_is_not_a_lane():
+    """A line seen on 6 model rows (a fragment at the frame's edge) is dropped; 10 rows stay."""
+    prob = render({"L2": LINES["L2"], "R2": LINES["R2"]}, rows=np.r_[60:66])
+    prob[0, 60:70, :, 4] = render({"R2": LINES["R2"]})[0, 60:70, :, 4]    # R2: 10 rows
+    res = LaneExtractor(SPEC, W, H)({"lane_prob": prob, "lane_exist": np.full((1, 4), 0.9)}, 0)
+    assert [lane.slot for lane in res.lanes] == ["R2"]
+    # the old default of 4 rows kept the fragment
+    res4 = LaneExtractor(SPEC, W, H, min_rows=4)({"lane_prob": prob,
+                                                  "lane_exist": np.full((1, 4), 0.9)}, 0)
+    assert [lane.slot for lane in res4.lanes] == ["L2", "R2"]

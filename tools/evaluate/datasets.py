@@ -150,7 +150,8 @@ def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_S
         preds.append({"raw_file": name, "lanes": tusimple_lanes(result, rows, w),
                       "run_time": ms if timed else 0.0})
         gts.append({"raw_file": name, "lanes": gt_lanes, "h_samples": rows})
-        records.append(FrameRecord(name, result, ms, gt_lanes, rows, kind=gt.kind))
+        records.append(FrameRecord(name, result, ms, gt_lanes, rows,
+                                   kind=getattr(gt, "kind", "")))
         if iou is not None:
             pred_mask = _argmax_mask(predictor.last_outputs[spec.seg_output], spec.output_layout)
             gt_mask = gt.slot_mask(pred_mask.shape[0], pred_mask.shape[1],
