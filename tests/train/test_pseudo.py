@@ -138,3 +138,58 @@ def test_pseudo_labels_are_reused_only_for_the_same_videos_and_teacher(tmp_path)
     again = ensure_pseudo_labels([clip], folder, teacher=str(teacher), log=said.append)
     assert not any("reusing" in s for s in said)
     assert len(again.read_text().splitlines()) <= len(rows.splitlines())
+
+
+def test_listed_outer_line_is_trusted_where_it_runs(tmp_path):
+    """trusted "listed": an outer line the teacher was sure and steady about is a label; the
+    ground between it and the ego line is known background; beyond it, and beside the ego
+    lines in rows the outer line does not reach, nothing is known."""
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "f.jpg"), np.full((720, 1280, 3), 90, np.uint8))
+    ys = list(range(300, 720, 10))
+    l1 = [640 - 0.9 * (y - 300) for y in ys]
+    r1 = [680 + 0.9 * (y - 300) for y in ys]
+    l2 = [600 - 2.5 * (y - 300) if y <= 500 else -2 for y in ys]   # leaves the frame at y 540
+    row = {"raw_file": "f.jpg", "h_samples": ys, "lanes": [l2, l1, r1],
+           "slots": ["L2", "L1", "R1"], "trusted": "listed"}
+    (tmp_path / "labels.json").write_text(json.dumps(row) + "\n")
+    src = TuSimpleSource(SampleMaker(SPEC), [tmp_path / "labels.json"], tmp_path)
+    _, seg, exist = src(0, augment=False)
+    assert exist.tolist() == [1.0, 1.0, 1.0, -1.0]       # R2 not listed: unknown
+    both = [r for r in range(seg.shape[0]) if (seg[r] == 1).any() and (seg[r] == 2).any()]
+    assert len(both) > 5
+    r = both[len(both) // 2]
+    l2_cols, l1_cols = np.flatnonzero(seg[r] == 1), np.flatnonzero(seg[r] == 2)
+    assert (seg[r, l2_cols.max() + 1:l1_cols.min()] == 0).all()   # between L2 and L1: known
+    assert (seg[r, :max(l2_cols.min() - 6, 0)] == IGNORE).all()   # beyond L2: unknown
+    # a row below where L2 runs: bounded by L1 again
+    low = [r for r in range(seg.shape[0]) if (seg[r] == 2).any() and not (seg[r] == 1).any()
+           and r > max(both)]
+    assert low
+    r = low[-1]
+    assert (seg[r, :np.flatnonzero(seg[r] == 2).min() - 6] == IGNORE).all()
+
+
+@pytest.mark.skipif(data_path("videos", "udacity_solid_white_right.mp4") is None,
+                    reason="../shared/data absent")
+def test_pseudo_labels_with_trusted_outer_lines_on_a_real_clip(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from lanecam.tools.train.pseudo import ensure_pseudo_labels
+
+    video = data_path("videos", "udacity_solid_white_right.mp4")
+    said = []
+    labels = ensure_pseudo_labels([video], tmp_path / "p", log=said.append, outer_min_exists=0.9)
+    rows = [json.loads(line) for line in labels.read_text().splitlines()]
+    assert rows and all(r["trusted"] == "listed" for r in rows)
+    assert all({"L1", "R1"} <= set(r["slots"]) for r in rows)
+    # this clip has a painted line left of L1 (the road's left edge): some rows trust it
+    with_outer = [r for r in rows if set(r["slots"]) - {"L1", "R1"}]
+    assert with_outer and any("outer lines trusted" in s for s in said)
+    for r in with_outer:
+        order = [s for s in ("L2", "L1", "R1", "R2") if s in r["slots"]]
+        assert r["slots"] == order and len(r["lanes"]) == len(order)
+    # other settings are another set of labels: made again, not reused
+    said.clear()
+    ensure_pseudo_labels([video], tmp_path / "p", log=said.append)
+    assert not any("reusing" in s for s in said)

@@ -139,6 +139,9 @@ def test_fractions_are_checked_only_for_the_data_in_use():
         check_config(TrainConfig(out="x", teacher="/no/such/model.onnx"))
     with pytest.raises(InputError, match="--pseudo-night"):
         check_config(TrainConfig(out="x", pseudo_night=-0.1))
+    with pytest.raises(InputError, match="--pseudo-outer"):
+        check_config(TrainConfig(out="x", pseudo_outer=1.5))
+    check_config(TrainConfig(out="x", pseudo_outer=0.9))
 
 
 def test_recipe_v4_trains_on_from_v3_with_night_frames():

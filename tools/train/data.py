@@ -287,11 +287,17 @@ class TuSimpleSource:
             cv2.polylines(seg, [np.round(p * 16).astype(np.int32).reshape(-1, 1, 2)], False,
                           slot + 1, m.thickness, cv2.LINE_8, 4)
             exist[slot] = float((seg == slot + 1).any())
-        if row.get("trusted") == "ego":
-            # the teacher is trusted on the ego lines only: outside them nothing is known
-            seg = _ignore_outside_ego(seg, dict(drawn), margin=2 * m.thickness + 2)
+        trusted = row.get("trusted")
+        if trusted in ("ego", "listed"):
+            # the teacher is trusted on the lines it lists only (the ego lines, and for "listed"
+            # the outer ones it was sure and steady about): outside them nothing is known
+            by_slot = dict(drawn)
+            if trusted == "ego":
+                by_slot = {k: v for k, v in by_slot.items() if k in (1, 2)}
+            seg = _ignore_outside(seg, by_slot, margin=2 * m.thickness + 2)
             for slot in (0, 3):
-                exist[slot] = -1.0
+                if slot not in by_slot:
+                    exist[slot] = -1.0
         image = m.image(frame, crop)
         if augment and self.night and rng.random() < self.night:
             image = night_transfer(image, rng)
@@ -307,13 +313,35 @@ def _points(xs, h_samples) -> np.ndarray:
     return np.stack([xs[keep], ys[keep]], axis=1)
 
 
-def _ignore_outside_ego(seg: np.ndarray, lanes: dict, margin: int) -> np.ndarray:
-    """Mark IGNORE every seg pixel left of L1 or right of R1 (beyond ``margin``) and every row
-    outside the vertical span both lines cover."""
+def _ignore_outside(seg: np.ndarray, lanes: dict, margin: int) -> np.ndarray:
+    """Keep the seg labels only between the outermost trusted lines of each row and mark
+    everything else IGNORE. ``lanes``: slot index (0 L2, 1 L1, 2 R1, 3 R2) -> (N, 2) x, y seg
+    points. A row is known when both ego lines cover it; its bounds are the outer line where
+    that one covers the row, else the ego line (``margin`` pixels beyond it)."""
     out = np.full_like(seg, IGNORE)
     left, right = lanes.get(1), lanes.get(2)
     if left is None or right is None or len(left) < 2 or len(right) < 2:
         return out
+    rows = np.arange(seg.shape[0], dtype=np.float64)
+    lo = max(left[:, 1].min(), right[:, 1].min())
+    hi = min(left[:, 1].max(), right[:, 1].max())
+
+    def x_at(pts, r):
+        order = np.argsort(pts[:, 1])
+        return float(np.interp(r, pts[order, 1], pts[order, 0]))
+
+    def covers(pts, r):
+        return pts is not None and len(pts) >= 2 and pts[:, 1].min() <= r <= pts[:, 1].max()
+
+    outer_left, outer_right = lanes.get(0), lanes.get(3)
+    for r in rows[(rows >= lo) & (rows <= hi)].astype(int):
+        xl = x_at(outer_left if covers(outer_left, r) else left, r)
+        xr = x_at(outer_right if covers(outer_right, r) else right, r)
+        a = max(0, int(np.floor(xl)) - margin)
+        b = min(seg.shape[1], int(np.ceil(xr)) + margin + 1)
+        if a < b:
+            out[r, a:b] = seg[r, a:b]
+    return out
     rows = np.arange(seg.shape[0], dtype=np.float64)
     lo = max(left[:, 1].min(), right[:, 1].min())
     hi = min(left[:, 1].max(), right[:, 1].max())

@@ -11,6 +11,13 @@ the loss), because the teacher's outer lines are exactly the failure we train ag
 
 The output is a folder with the kept frames (JPEG) and ``labels.json`` in TuSimple's form plus
 ``slots`` (the teacher's slot names) and ``trusted: "ego"``, read by ``data.TuSimpleSource``.
+
+With ``outer_min_exists`` the teacher's outer lines (L2, R2) are trusted too, but only where they
+are as stable as the ego lines over the three frames and at least that sure (LaneFCN v3 draws
+an outer line on a barrier in a few per cent of frames, with existence 0.70-0.86, never steady
+for three frames at 0.9): such a row lists them in ``slots`` and says ``trusted: "listed"``
+(what lies between the outermost listed lines is known, everything outside them unknown, the
+existence of a slot not listed unknown).
 """
 
 import json
@@ -27,6 +34,7 @@ __all__ = ["pseudo_label_videos", "ensure_pseudo_labels", "consistent"]
 
 H_STEP = 10  # label rows every 10 px, like TuSimple's h_samples
 EGO = ("L1", "R1")
+OUTER = ("L2", "R2")
 
 
 def _rows(height: int, crop_top: float) -> np.ndarray:
@@ -44,30 +52,35 @@ def consistent(a: np.ndarray, b: np.ndarray, max_shift: float, min_overlap: floa
     return float(np.mean(np.abs(a[both] - b[both]))) <= max_shift
 
 
-def _ego_lines(det, frame, frame_id: int, min_exists: float) -> Optional[dict]:
-    """slot -> x per label row of the teacher's confident ego lines; None for a frame the
-    teacher must not label (a trust warning: no road, portrait...)."""
+def _ego_lines(det, frame, frame_id: int, min_exists: float,
+               outer_min_exists: Optional[float] = None) -> Optional[dict]:
+    """slot -> x per label row of the teacher's confident ego lines (and outer lines at least
+    ``outer_min_exists`` sure, when given); None for a frame the teacher must not label (a trust
+    warning: no road, portrait...)."""
     res = det(frame, frame_id)
     if res.warnings:
         return None
     ys = _rows(frame.shape[0], det.spec.crop_top)
+    wanted = [(s, min_exists) for s in EGO]
+    if outer_min_exists is not None:
+        wanted += [(s, outer_min_exists) for s in OUTER]
     found = {}
-    for slot in EGO:
+    for slot, least in wanted:
         lane = res.lane(slot)
-        if lane is not None and lane.exists >= min_exists:
+        if lane is not None and lane.exists >= least:
             found[slot] = lane.x_at(ys)
     return found
 
 
-def _agrees(cur, prev, nxt, max_shift: float) -> bool:
+def _agrees(cur, prev, nxt, max_shift: float, slots=EGO) -> bool:
     return all(d is not None for d in (cur, prev, nxt)) and all(
         s in cur and s in prev and s in nxt and consistent(cur[s], prev[s], max_shift)
-        and consistent(cur[s], nxt[s], max_shift) for s in EGO)
+        and consistent(cur[s], nxt[s], max_shift) for s in slots)
 
 
 def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] = None,
                         min_exists: float = 0.7, max_shift: float = 0.012,
-                        log=print) -> Path:
+                        outer_min_exists: Optional[float] = None, log=print) -> Path:
     """Write kept frames and ``labels.json`` for ``videos`` into ``out``; returns the labels path.
 
     Frames are read once, in order, with a window of three in memory (the frame judged and its
@@ -80,6 +93,7 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
         min_exists: existence both ego lines need in the frame.
         max_shift: largest mean horizontal difference to the neighbouring frames' line, as a
             fraction of the frame width (0.012: 15 px at 1280).
+        outer_min_exists: also trust the outer lines this sure and as stable (None: never).
     """
     import cv2
 
@@ -89,6 +103,7 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
     out = Path(out)
     (out / "frames").mkdir(parents=True, exist_ok=True)
     rows_out: List[dict] = []
+    outer_kept = 0
     with LaneDetector(model=model, threads=1) as det:
         for k, video in enumerate(map(Path, videos)):
             cap = cv2.VideoCapture(str(video))
@@ -101,7 +116,8 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
                     ok, frame = cap.read()
                     if not ok:
                         break
-                    window.append((total, frame, _ego_lines(det, frame, total, min_exists)))
+                    window.append((total, frame, _ego_lines(det, frame, total, min_exists,
+                                                            outer_min_exists)))
                     total += 1
                     if len(window) < 3:
                         continue
@@ -112,16 +128,26 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
                     name = f"frames/{k:03d}_{video.stem}_{i:05d}.jpg"
                     if not cv2.imwrite(str(out / name), mid, [cv2.IMWRITE_JPEG_QUALITY, 95]):
                         raise InputError(f"{out / name}: cannot write a pseudo-labelled frame")
+                    slots = list(EGO)
+                    if outer_min_exists is not None:
+                        outer = [s for s in OUTER
+                                 if _agrees(cur, prev, nxt, max_shift * mid.shape[1], (s,))]
+                        slots = [s for s in ("L2", "L1", "R1", "R2") if s in EGO or s in outer]
+                        outer_kept += len(outer)
                     lanes = [[-2.0 if np.isnan(x) else round(float(x), 1) for x in cur[s]]
-                             for s in EGO]
+                             for s in slots]
                     rows_out.append({"raw_file": name,
                                      "h_samples": _rows(mid.shape[0], det.spec.crop_top).tolist(),
-                                     "lanes": lanes, "slots": list(EGO), "trusted": "ego",
+                                     "lanes": lanes, "slots": slots,
+                                     "trusted": "ego" if outer_min_exists is None else "listed",
                                      "source": f"{video.name}#{i}"})
                     kept += 1
             finally:
                 cap.release()
             log(f"pseudo-labels: {video.name}: kept {kept} of {total} frames")
+    if outer_min_exists is not None:
+        log(f"pseudo-labels: {outer_kept} outer lines trusted (existence >= "
+            f"{outer_min_exists}, steady over three frames)")
     if not rows_out:
         raise InputError("pseudo-labels: no frame had consistent ego lines; nothing to train on")
     labels = out / "labels.json"
@@ -129,7 +155,8 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
     return labels
 
 
-def _stamp(videos: Sequence, teacher: Optional[str]) -> dict:
+def _stamp(videos: Sequence, teacher: Optional[str],
+           outer_min_exists: Optional[float] = None) -> dict:
     """What the pseudo-labels were made from: the teacher's identity (its bytes, its spec file
     and the lanecam version, as ``lanecam batch`` identifies a model) and each video's path,
     size and modification time."""
@@ -146,19 +173,24 @@ def _stamp(videos: Sequence, teacher: Optional[str]) -> dict:
 
         teacher = default_model_path()
     spec = spec_path_for(teacher)
-    return {"teacher": model_identity(str(teacher), "auto", str(spec) if spec.is_file() else None,
-                                      version=__version__),
-            "videos": [ident(v) for v in videos]}
+    stamp = {"teacher": model_identity(str(teacher), "auto",
+                                       str(spec) if spec.is_file() else None,
+                                       version=__version__),
+             "videos": [ident(v) for v in videos]}
+    if outer_min_exists is not None:   # absent otherwise: ego-only folders made before still match
+        stamp["outer_min_exists"] = outer_min_exists
+    return stamp
 
 
 def ensure_pseudo_labels(videos: Sequence, folder: Path, teacher: Optional[str] = None,
-                         log=print) -> Path:
+                         log=print, outer_min_exists: Optional[float] = None) -> Path:
     """The pseudo-labels of ``videos`` by ``teacher`` in ``folder``: reused when they were made
-    from the same files (``source.json``), else made again from scratch."""
+    from the same files with the same settings (``source.json``), else made again from
+    scratch."""
     from lanecam.pipeline.outputs import write_atomic
 
     folder = Path(folder)
-    stamp = _stamp(videos, teacher)
+    stamp = _stamp(videos, teacher, outer_min_exists)
     labels, source = folder / "labels.json", folder / "source.json"
     try:
         same = labels.is_file() and json.loads(source.read_text()) == stamp
@@ -169,6 +201,7 @@ def ensure_pseudo_labels(videos: Sequence, folder: Path, teacher: Optional[str] 
         return labels
     if folder.exists():
         shutil.rmtree(folder)   # labels of other videos or another teacher: never mix them
-    labels = pseudo_label_videos([Path(v) for v in videos], folder, model=teacher, log=log)
+    labels = pseudo_label_videos([Path(v) for v in videos], folder, model=teacher, log=log,
+                                 outer_min_exists=outer_min_exists)
     write_atomic(source, json.dumps(stamp, indent=1), "pseudo-labels")
     return labels

@@ -63,6 +63,7 @@ class TrainConfig:
     teacher: Optional[str] = None              # the teacher model (default: the bundled one)
     pseudo_fraction: float = 0.25              # share of pseudo-labelled samples
     pseudo_night: float = 0.0                  # share of those turned to night (data.night_transfer)
+    pseudo_outer: Optional[float] = None       # also trust steady outer lines this sure
     model_version: str = "2"                   # the version written in the model card
 
 
@@ -215,7 +216,8 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
         from lanecam.tools.train.pseudo import ensure_pseudo_labels
 
         pseudo = _pseudo_folder(cfg)
-        ensure_pseudo_labels(cfg.pseudo_videos, pseudo, cfg.teacher, log=log)
+        ensure_pseudo_labels(cfg.pseudo_videos, pseudo, cfg.teacher, log=log,
+                             outer_min_exists=cfg.pseudo_outer)
     # the real-data sources are made here once too: a bad label file is one line now, not a
     # worker initializer failing over and over inside the pool
     _check_real_sources(spec, cfg, pseudo)
@@ -304,6 +306,9 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.data_labels and not cfg.data_root:
         raise InputError("--tusimple-labels needs --tusimple-root (the image folder the raw_file "
                          "paths are relative to)")
+    if cfg.pseudo_outer is not None and not 0.0 < cfg.pseudo_outer <= 1.0:
+        raise InputError(f"--pseudo-outer: expected an existence in (0, 1], got "
+                         f"{cfg.pseudo_outer}")
     for name in ("real_fraction", "pseudo_fraction", "pseudo_night"):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise InputError(f"--{name.replace('_', '-')}: expected a fraction in [0, 1], got "
