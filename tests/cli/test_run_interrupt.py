@@ -103,6 +103,11 @@ def test_ctrl_c_while_starting_is_one_line_and_leaves_no_partial_file(tmp_path, 
     _, err = proc.communicate(timeout=60)
     # 0: it had already finished; -SIGINT: the signal came before the interpreter had set up
     # its own handler (nothing of lanecam ran, nothing was opened)
+    if proc.returncode == 1 and "init_import_site" in err:
+        # on a loaded machine the signal can land while CPython itself still imports its site
+        # module, which it reports as a fatal error of its own: lanecam had not started
+        assert not out.exists() and not lanes.exists()
+        return
     assert proc.returncode in (0, 130, -signal.SIGINT), err
     assert "Traceback" not in err and "terminate called" not in err
     assert "is not installed" not in err
