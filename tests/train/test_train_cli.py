@@ -84,7 +84,7 @@ def test_recipe_v2_sets_defaults_and_flags_win():
     assert plain.pseudo_videos == []
 
 
-def test_recipe_v3_is_the_bundled_models_recipe():
+def test_recipe_v3_grows_v2():
     import argparse
 
     from lanecam.pipeline.data_paths import data_path
@@ -101,13 +101,7 @@ def test_recipe_v3_is_the_bundled_models_recipe():
     assert (TEACHER_DIR / "lanefcn-v2.keras").is_file() and (TEACHER_DIR / "lanefcn-v2.onnx").is_file()
     assert _widths(args.widths) == (32, 48, 64, 96, 160) and args.decoder_width == 48
     assert args.input_size == "320x128" and args.model_version == "3"
-    # the recipe's network is the bundled model's: same input and card version
-    from lanecam.engines.loader import default_model_path
-    from lanecam.engines.modelspec import ModelSpec
-
-    card = ModelSpec.from_json(default_model_path().with_name("lanefcn.spec.json").read_text(),
-                               "bundled")
-    assert (card.input_width, card.input_height, card.version) == (320, 128, "3")
+    assert args.pseudo_night == 0.0
 
 
 def test_recipe_without_videos_is_one_line(tmp_path, monkeypatch):
@@ -166,3 +160,11 @@ def test_recipe_v4_trains_on_from_v3_with_night_frames():
     plain = parser.parse_args(["--out", "r"])
     _apply_recipe(plain)
     assert plain.pseudo_night == 0.0
+    # the recipe's network is the bundled model's: same input, widths' output and card version
+    from lanecam.engines.loader import default_model_path
+    from lanecam.engines.modelspec import ModelSpec
+
+    card = ModelSpec.from_json(default_model_path().with_name("lanefcn.spec.json").read_text(),
+                               "bundled")
+    assert (card.input_width, card.input_height, card.version) == (320, 128, "4")
+    assert args.pseudo_outer is None      # trusting outer lines was tried for v4 and not kept

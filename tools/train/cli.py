@@ -21,8 +21,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--export", metavar="DIR",
                         help="also write lanefcn.keras, lanefcn.onnx and lanefcn.spec.json here")
     parser.add_argument("--recipe", choices=sorted(RECIPES),
-                        help="a recorded recipe's settings for every option not given: v3 = "
-                             "LaneFCN v3 (the bundled model), v2 grown wider and trained on; v2 "
+                        help="a recorded recipe's settings for every option not given: v4 = "
+                             "LaneFCN v4 (the bundled model), v3 trained on with v3 as the "
+                             "teacher and night-transferred real frames; v3 = LaneFCN v3, v2 "
+                             "grown wider and trained on; v2 "
                              "= LaneFCN v2, warm-started from v1 and trained on renderer v2 "
                              "frames plus pseudo-labelled real video (docs/model.md); v1 = the "
                              "plain defaults")
