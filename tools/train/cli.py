@@ -3,8 +3,9 @@
 The run folder (--out) holds checkpoints, the per-epoch history and the final model; with
 --export the final model is also exported to ONNX (plus its Keras file and ModelSpec) into
 that folder, e.g. engines/models/lanefcn to replace the bundled model. Real frames in TuSimple
-format can be mixed in (--tusimple-labels/--tusimple-root); the TuSimple folder given to
---eval-tusimple is scored after every epoch and never trained on.
+format can be mixed in (--tusimple-labels/--tusimple-root); a TuSimple folder given to
+--eval-tusimple is scored after every epoch for the log and never trained on. It is off by
+default: the TuSimple frames are test data, and a score per epoch invites choosing by it.
 """
 
 from pathlib import Path
@@ -46,9 +47,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--synthetic-eval", type=int, default=40, metavar="N",
                         help="synthetic 1280x720 frames scored with the TuSimple metric per epoch")
     parser.add_argument("--eval-tusimple", metavar="DIR",
-                        help="TuSimple folder (labels.json + images) scored after every epoch; "
-                             "default <data>/tusimple when it exists (data: $LANECAM_DATA, "
-                             "./shared/data or ../shared/data); 'none' to skip")
+                        help="TuSimple folder (labels.json + images) scored after every epoch "
+                             "for the log, never trained on or chosen by (default: none; the "
+                             "TuSimple frames are test data)")
     parser.add_argument("--tusimple-labels", metavar="JSON", nargs="+", default=[],
                         help="train also on real frames: TuSimple label files ...")
     parser.add_argument("--tusimple-root", metavar="DIR",
@@ -199,12 +200,7 @@ def run(args) -> int:
 
     epochs_given = args.epochs is not None   # a resume keeps the run's own unless given
     _apply_recipe(args)
-    ev = args.eval_tusimple
-    if ev is None:
-        from lanecam.pipeline.data_paths import data_path
-
-        labels = data_path("tusimple", "labels.json")
-        ev = str(labels.parent) if labels else None
+    ev = args.eval_tusimple      # "none" is still accepted, as before the default changed
     _check_paths(args, None if ev in (None, "none") else ev)
     cfg = TrainConfig(out=args.out, epochs=args.epochs, steps=args.steps, batch=args.batch,
                       lr=args.lr, seed=args.seed, workers=args.workers, crop_top=args.crop_top,
