@@ -342,14 +342,3 @@ def _ignore_outside(seg: np.ndarray, lanes: dict, margin: int) -> np.ndarray:
         if a < b:
             out[r, a:b] = seg[r, a:b]
     return out
-    rows = np.arange(seg.shape[0], dtype=np.float64)
-    lo = max(left[:, 1].min(), right[:, 1].min())
-    hi = min(left[:, 1].max(), right[:, 1].max())
-    for r in rows[(rows >= lo) & (rows <= hi)].astype(int):
-        xl = np.interp(r, left[np.argsort(left[:, 1]), 1], left[np.argsort(left[:, 1]), 0])
-        xr = np.interp(r, right[np.argsort(right[:, 1]), 1], right[np.argsort(right[:, 1]), 0])
-        a = max(0, int(np.floor(xl)) - margin)
-        b = min(seg.shape[1], int(np.ceil(xr)) + margin + 1)
-        if a < b:
-            out[r, a:b] = seg[r, a:b]
-    return out
