@@ -68,8 +68,8 @@ class LaneExtractor:
             line (a barrier's end, a car's side). Chosen on frames no model trained on, against
             4: on 400 renderer v2 and 400 v1 frames the false lanes fell (FP 0.102 -> 0.096 and
             0.068 -> 0.062) with the misses as good as unchanged (FN 0.136 -> 0.138 and
-            0.088 -> 0.088), and on a real clip whose every L2 is
-            false, frames with an L2 fell from 5.9 % to 4.1 %.
+            0.088 -> 0.088), and on a real clip whose every L2 is false, frames with an L2
+            fell from 5.9 % to 4.1 %.
         min_row_mass: a row whose summed slot probability (over the thresholded pixels) is
             below this is empty.
         window: half-width in model columns, around the row's peak, of the pixels that count.
