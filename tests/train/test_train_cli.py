@@ -84,18 +84,26 @@ def test_recipe_v2_sets_defaults_and_flags_win():
     assert plain.pseudo_videos == []
 
 
-def test_recipe_v3_grows_v2():
+def _recipe(name):
+    """(parser, args) for ``--recipe name`` with the recipe applied; skips without videos."""
     import argparse
 
     from lanecam.pipeline.data_paths import data_path
-    from lanecam.tools.train.cli import TEACHER_DIR, _apply_recipe, add_arguments, _widths
+    from lanecam.tools.train.cli import _apply_recipe, add_arguments
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     if data_path("videos") is None:
-        pytest.skip("../shared/data absent: the v3 recipe's pseudo-label videos")
-    args = parser.parse_args(["--out", "r", "--recipe", "v3"])
+        pytest.skip(f"../shared/data absent: the {name} recipe's pseudo-label videos")
+    args = parser.parse_args(["--out", "r", "--recipe", name])
     _apply_recipe(args)
+    return parser, args
+
+
+def test_recipe_v3_grows_v2():
+    from lanecam.tools.train.cli import TEACHER_DIR, _widths
+
+    _, args = _recipe("v3")
     assert args.init_from == str(TEACHER_DIR / "lanefcn-v2.keras")
     assert args.teacher == str(TEACHER_DIR / "lanefcn-v2.onnx")
     assert (TEACHER_DIR / "lanefcn-v2.keras").is_file() and (TEACHER_DIR / "lanefcn-v2.onnx").is_file()
@@ -139,32 +147,23 @@ def test_fractions_are_checked_only_for_the_data_in_use():
 
 
 def test_recipe_v4_trains_on_from_v3_with_night_frames():
-    import argparse
+    from lanecam.engines.loader import default_model_path
+    from lanecam.engines.modelspec import ModelSpec
+    from lanecam.tools.train.cli import TEACHER_DIR, _apply_recipe, _widths
 
-    from lanecam.pipeline.data_paths import data_path
-    from lanecam.tools.train.cli import TEACHER_DIR, _apply_recipe, add_arguments, _widths
-
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    if data_path("videos") is None:
-        pytest.skip("../shared/data absent: the v4 recipe's pseudo-label videos")
-    args = parser.parse_args(["--out", "r", "--recipe", "v4"])
-    _apply_recipe(args)
+    parser, args = _recipe("v4")
     assert args.init_from == str(TEACHER_DIR / "lanefcn-v3.keras")
     assert args.teacher == str(TEACHER_DIR / "lanefcn-v3.onnx")
     assert (TEACHER_DIR / "lanefcn-v3.keras").is_file() and (TEACHER_DIR / "lanefcn-v3.onnx").is_file()
     assert _widths(args.widths) == (32, 48, 64, 96, 160) and args.model_version == "4"
     assert args.pseudo_night == 0.3 and args.pseudo_fraction == 0.3
+    assert args.pseudo_outer is None      # trusting outer lines was tried for v4 and not kept
     # a flag wins over the recipe; without a recipe, no night frames
     assert parser.parse_args(["--out", "r", "--recipe", "v4", "--pseudo-night", "0"]).pseudo_night == 0
     plain = parser.parse_args(["--out", "r"])
     _apply_recipe(plain)
     assert plain.pseudo_night == 0.0
-    # the recipe's network is the bundled model's: same input, widths' output and card version
-    from lanecam.engines.loader import default_model_path
-    from lanecam.engines.modelspec import ModelSpec
-
+    # the recipe's network is the bundled model's: same input and card version
     card = ModelSpec.from_json(default_model_path().with_name("lanefcn.spec.json").read_text(),
                                "bundled")
     assert (card.input_width, card.input_height, card.version) == (320, 128, "4")
-    assert args.pseudo_outer is None      # trusting outer lines was tried for v4 and not kept
