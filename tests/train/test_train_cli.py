@@ -147,8 +147,6 @@ def test_fractions_are_checked_only_for_the_data_in_use():
 
 
 def test_recipe_v4_trains_on_from_v3_with_night_frames():
-    from lanecam.engines.loader import default_model_path
-    from lanecam.engines.modelspec import ModelSpec
     from lanecam.tools.train.cli import TEACHER_DIR, _apply_recipe, _widths
 
     parser, args = _recipe("v4")
@@ -163,7 +161,20 @@ def test_recipe_v4_trains_on_from_v3_with_night_frames():
     plain = parser.parse_args(["--out", "r"])
     _apply_recipe(plain)
     assert plain.pseudo_night == 0.0
+
+
+def test_recipe_v5_is_the_bundled_models_recipe():
+    from lanecam.engines.loader import default_model_path
+    from lanecam.engines.modelspec import ModelSpec
+    from lanecam.tools.train.cli import TEACHER_DIR, _widths
+
+    _, args = _recipe("v5")
+    assert args.init_from == str(TEACHER_DIR / "lanefcn-v4.keras")
+    assert args.teacher == str(TEACHER_DIR / "lanefcn-v4.onnx")
+    assert (TEACHER_DIR / "lanefcn-v4.keras").is_file() and (TEACHER_DIR / "lanefcn-v4.onnx").is_file()
+    assert _widths(args.widths) == (32, 48, 64, 96, 160) and args.model_version == "5"
+    assert args.pseudo_night == 0.3 and args.seed == 6
     # the recipe's network is the bundled model's: same input and card version
     card = ModelSpec.from_json(default_model_path().with_name("lanefcn.spec.json").read_text(),
                                "bundled")
-    assert (card.input_width, card.input_height, card.version) == (320, 128, "4")
+    assert (card.input_width, card.input_height, card.version) == (320, 128, "5")

@@ -35,8 +35,9 @@ class LaneFCNConfig:
 
 
 # Larger sizes: more width everywhere and a fourth dilation for the context a wide, cluttered
-# frame needs; the same blocks, so the same op set. LaneFCN v3 and v4 (bundled) have "v2-320"'s
-# widths with the default dilations (lanecam train --recipe v3 / v4); the others are not trained.
+# frame needs; the same blocks, so the same op set. LaneFCN v3, v4 and v5 (bundled) have
+# "v2-320"'s widths with the default dilations (lanecam train --recipe v3 / v4 / v5); the
+# others are not trained.
 V2_CONFIGS = {
     "v2-320": LaneFCNConfig(widths=(32, 48, 64, 96, 160), decoder_width=48,
                             dilations=(2, 4, 8, 16)),

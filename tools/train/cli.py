@@ -22,8 +22,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--export", metavar="DIR",
                         help="also write lanefcn.keras, lanefcn.onnx and lanefcn.spec.json here")
     parser.add_argument("--recipe", choices=sorted(RECIPES),
-                        help="a recorded recipe's settings for every option not given: v4 = "
-                             "LaneFCN v4 (the bundled model), v3 trained on with v3 as the "
+                        help="a recorded recipe's settings for every option not given: v5 = "
+                             "LaneFCN v5 (the bundled model), v4 trained on with v4 as the "
+                             "teacher; v4 = LaneFCN v4, v3 trained on with v3 as the "
                              "teacher and night-transferred real frames; v3 = LaneFCN v3, v2 "
                              "grown wider and trained on; v2 "
                              "= LaneFCN v2, warm-started from v1 and trained on renderer v2 "
@@ -114,6 +115,12 @@ RECIPES = {
            "teacher": str(TEACHER_DIR / "lanefcn-v3.onnx"),
            "pseudo_videos": "<videos>", "pseudo_fraction": 0.3, "pseudo_night": 0.3,
            "widths": "32,48,64,96,160", "decoder_width": 48, "model_version": "4"},
+    # v5: the same once more, v4 trained on and taught by v4 (a third round); docs/model.md
+    "v5": {"epochs": 12, "lr": 3e-4, "seed": 6,
+           "init_from": str(TEACHER_DIR / "lanefcn-v4.keras"),
+           "teacher": str(TEACHER_DIR / "lanefcn-v4.onnx"),
+           "pseudo_videos": "<videos>", "pseudo_fraction": 0.3, "pseudo_night": 0.3,
+           "widths": "32,48,64,96,160", "decoder_width": 48, "model_version": "5"},
 }
 
 
