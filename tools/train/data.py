@@ -326,14 +326,17 @@ def _ignore_outside(seg: np.ndarray, lanes: dict, margin: int) -> np.ndarray:
     lo = max(left[:, 1].min(), right[:, 1].min())
     hi = min(left[:, 1].max(), right[:, 1].max())
 
+    def by_y(pts):   # sorted once, for np.interp on every row
+        return None if pts is None or len(pts) < 2 else pts[np.argsort(pts[:, 1])]
+
     def x_at(pts, r):
-        order = np.argsort(pts[:, 1])
-        return float(np.interp(r, pts[order, 1], pts[order, 0]))
+        return float(np.interp(r, pts[:, 1], pts[:, 0]))
 
     def covers(pts, r):
-        return pts is not None and len(pts) >= 2 and pts[:, 1].min() <= r <= pts[:, 1].max()
+        return pts is not None and pts[0, 1] <= r <= pts[-1, 1]
 
-    outer_left, outer_right = lanes.get(0), lanes.get(3)
+    left, right = by_y(left), by_y(right)
+    outer_left, outer_right = by_y(lanes.get(0)), by_y(lanes.get(3))
     for r in rows[(rows >= lo) & (rows <= hi)].astype(int):
         xl = x_at(outer_left if covers(outer_left, r) else left, r)
         xr = x_at(outer_right if covers(outer_right, r) else right, r)
