@@ -8,7 +8,7 @@ v1 distribution exactly.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from lanecam.pipeline.roadsim.road import LineSpec
 from lanecam.pipeline.roadsim.scene import Scene
 from lanecam.pipeline.roadsim.traffic import dense_traffic
 
-__all__ = ["SceneMix", "DEFAULT_MIX", "V1", "apply_mix", "NO_ROAD_KINDS", "EDGE_KINDS"]
+__all__ = ["SceneMix", "DEFAULT_MIX", "V1", "V3", "MIXES", "apply_mix", "NO_ROAD_KINDS", "EDGE_KINDS"]
 
 NO_ROAD_KINDS = ("black", "white", "sky", "tunnel")
 EDGE_KINDS = ("jersey", "rail", "wall", "curb", "hedge")
@@ -42,10 +42,17 @@ class SceneMix:
     wet: float = 0.2               # per frame: a wet, reflective road
     street_lights: float = 0.6     # of night frames: lit street lights
     night_bloom: float = 0.6       # of night frames: glare around lights
+    uneven_lanes: float = 0.0      # per frame: the other lanes 0.7-1.45x the ego lane's width
 
 
 DEFAULT_MIX = SceneMix()
 V1 = SceneMix(**{k: 0.0 for k in SceneMix.__dataclass_fields__})
+# v3 (training only so far): v2 with lanes of unequal widths in half the frames. In v1 and v2
+# every lane of a road is within a few cm of the same width, so a network can place the outer
+# lines (L2, R2) one ego-lane width out without looking at the paint; real roads have exit,
+# merge and bus lanes, narrow urban lanes beside wide ones, and edge lines beyond a shoulder.
+V3 = replace(DEFAULT_MIX, uneven_lanes=0.5)
+MIXES = {"v1": V1, "v2": DEFAULT_MIX, "v3": V3}
 
 
 def _u(rng, a, b):
@@ -74,6 +81,23 @@ def _camera(scene: Scene, rng, mix: SceneMix) -> None:
     if rng.random() < mix.strong_roll:
         scene.roll = _u(rng, 0.04, 0.14) * float(rng.choice([-1.0, 1.0]))
         _tag(scene, "roll")
+
+
+def _uneven_lanes(scene: Scene, rng) -> None:
+    """Redraw the widths of every lane but the ego lane (0.7-1.45x it, 2.5-5.0 m) and move the
+    lines, and the right-hand barriers, with them."""
+    lay = scene.layout
+    old_right = float(lay.boundaries[-1])
+    ego_w = lay.lane_widths[scene.ego_lane]
+    lay.lane_widths = [w if i == scene.ego_lane else float(np.clip(ego_w * _u(rng, 0.7, 1.45),
+                                                                     2.5, 5.0))
+                       for i, w in enumerate(lay.lane_widths)]
+    for line, d in zip(lay.lines, lay.boundaries):
+        line.d = float(d)
+    shift = float(lay.boundaries[-1]) - old_right
+    scene.barriers = [(kind, d + shift if side == "right" else d, side)
+                      for kind, d, side in scene.barriers]
+    _tag(scene, "uneven")
 
 
 def _rural(scene: Scene, rng, mix: SceneMix) -> None:
@@ -163,6 +187,12 @@ def apply_mix(scene: Scene, mix: SceneMix = DEFAULT_MIX, drive: bool = False) ->
     if rng.random() < mix.rural:
         _rural(scene, rng, mix)
     else:
+        if mix.uneven_lanes and len(scene.layout.lane_widths) > 1:
+            # its own generator: the draws of ``rng`` stay those of v2, so a v3 frame is the
+            # v2 frame of the same seed with other lane widths
+            urng = np.random.default_rng([scene.seed, 3])
+            if urng.random() < mix.uneven_lanes:
+                _uneven_lanes(scene, urng)
         _edges(scene, rng, mix)
     if rng.random() < mix.dense_traffic:
         scene.vehicles = dense_traffic(rng, scene.layout, scene.ego_lane)

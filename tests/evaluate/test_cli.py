@@ -91,6 +91,12 @@ def test_synthetic(tiny_model, tmp_path, capsys):
     assert rep["synthetic"]["frames"] == 2 and "slot_iou" in rep["synthetic"]
     assert "per-slot IoU" in out
 
+    # the v3 frames are scored under their own name
+    code, out, err = run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 2,
+                         "--synthetic-mix", "v3", "--report", report)
+    assert code == 0, err
+    assert json.loads(report.read_text())["synthetic_v3"]["frames"] == 2
+
 
 # ---- bad input: one clear line, exit code 2 ------------------------------------------------------
 def _labels_without_images(tmp_path):

@@ -1,4 +1,5 @@
-"""Scene distribution v2 (mix.py): knobs, ranges, determinism per seed, no-road and bare roads."""
+"""Scene distributions v2 and v3 (mix.py): knobs, ranges, determinism per seed, no-road and bare
+roads, uneven lane widths."""
 
 import math
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from lanecam.pipeline.roadsim import random_frame
-from lanecam.pipeline.roadsim.mix import DEFAULT_MIX, NO_ROAD_KINDS, V1, apply_mix
+from lanecam.pipeline.roadsim.mix import DEFAULT_MIX, NO_ROAD_KINDS, V1, V3, apply_mix
 from lanecam.pipeline.roadsim.scene import sample_scene
 
 from .helpers import first_seed
@@ -91,3 +92,47 @@ def test_rural_edge_lines_only():
     scene = apply_mix(sample_scene(np.random.default_rng(seed), 320, 180))
     painted = [ln.d for ln in scene.layout.lines if ln.painted]
     assert painted == [scene.layout.boundaries[0], scene.layout.boundaries[-1]]
+
+
+def test_v3_uneven_lanes_move_lines_and_right_barriers_only():
+    """v3 = v2 + other lane widths: same scene otherwise, lines on the new boundaries, the
+    ego lane's width kept, right-hand barriers moved with the road edge."""
+    changed = 0
+    for seed in range(300):
+        v2 = apply_mix(sample_scene(np.random.default_rng(seed), 640, 360), DEFAULT_MIX)
+        v3 = apply_mix(sample_scene(np.random.default_rng(seed), 640, 360), V3)
+        if "uneven" not in v3.kind:
+            assert v3.kind == v2.kind
+            assert v3.layout.lane_widths == v2.layout.lane_widths
+            continue
+        changed += 1
+        assert v3.kind.replace("uneven+", "").replace("uneven", "road") == v2.kind
+        w2, w3 = np.array(v2.layout.lane_widths), np.array(v3.layout.lane_widths)
+        ego = v3.ego_lane
+        assert w3[ego] == w2[ego]
+        lo, hi = np.clip(w3[ego] * np.array([0.7, 1.45]), 2.5, 5.0)
+        others = np.delete(w3, ego)
+        assert np.all((others >= lo - 1e-9) & (others <= hi + 1e-9))
+        assert [ln.d for ln in v3.layout.lines] == pytest.approx(v3.layout.boundaries.tolist())
+        shift = v3.layout.boundaries[-1] - v2.layout.boundaries[-1]
+        for (k2, d2, s2), (k3, d3, s3) in zip(v2.barriers, v3.barriers):
+            assert (k2, s2) == (k3, s3)
+            assert d3 == pytest.approx(d2 + shift if s3 == "right" else d2)
+    assert 60 <= changed <= 180      # about half of the multi-lane, non-rural, road frames
+
+
+def test_v3_spreads_the_outer_lane_spacing():
+    """The point of v3: the outer line's distance from the ego line, over the ego lane's width,
+    varies; in v2 it is always near 1."""
+    def ratios(mix):
+        out = []
+        for seed in range(300):
+            s = apply_mix(sample_scene(np.random.default_rng(seed), 640, 360), mix)
+            w = s.layout.lane_widths
+            if s.no_road is None and "rural" not in s.kind and len(w) > 1:
+                out += [w[i] / w[s.ego_lane] for i in range(len(w)) if i != s.ego_lane]
+        return np.array(out)
+
+    r2, r3 = ratios(DEFAULT_MIX), ratios(V3)
+    assert np.ptp(r2) < 0.35
+    assert r3.min() < 0.8 and r3.max() > 1.3

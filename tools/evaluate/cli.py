@@ -21,7 +21,7 @@ from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 __all__ = ["add_arguments", "run", "SYNTHETIC_MIXES", "REPORT_KEYS"]
 
 # --synthetic-mix choices, the first the default
-SYNTHETIC_MIXES = ("v2", "v1")
+SYNTHETIC_MIXES = ("v2", "v1", "v3")
 # the report's own keys and the fixed names of results: a folder of one of these names is
 # reported under another (spec-2), or its entry would overwrite the spec or a result
 REPORT_KEYS = ("model", "spec", "engine", "tusimple_all", "synthetic",

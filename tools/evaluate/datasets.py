@@ -124,15 +124,15 @@ def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_S
     """Score ``count`` independent renderer frames (seeds ``seed .. seed + count - 1``) with the
     TuSimple metric and, for lane_slots models, the per-slot IoU of the argmax mask.
     ``timed``: as for ``evaluate_tusimple``. ``mix``: the scene distribution, "v2" (barriers,
-    traffic, night, no-road frames...) or "v1" (the first renderer's, for comparing with
-    numbers measured before v2)."""
+    traffic, night, no-road frames...), "v1" (the first renderer's, for comparing with
+    numbers measured before v2) or "v3" (v2 with lanes of unequal widths)."""
     try:
         from lanecam.pipeline.roadsim import SLOTS, random_frame
-        scene_mix = None                   # random_frame's default: the v2 distribution
-        if mix == "v1":
-            from lanecam.pipeline.roadsim.mix import V1 as scene_mix
+        from lanecam.pipeline.roadsim.mix import MIXES
     except ImportError as exc:
         raise LanecamError(f"--synthetic needs the road renderer (pipeline.roadsim): {exc}") from None
+    if mix not in MIXES:
+        raise InputError(f"--synthetic-mix {mix!r}: expected one of {', '.join(MIXES)}")
     spec = predictor.spec
     slots = spec.slot_names if spec.output_kind == "lane_slots" else ()
     iou = SlotIoU(slots) if slots else None
@@ -143,7 +143,7 @@ def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_S
     rows = [r for r in h_samples if r < h]
     preds, gts, records = [], [], []
     for i in range(count):
-        frame, gt = random_frame(seed + i, width=w, height=h, mix=scene_mix)
+        frame, gt = random_frame(seed + i, width=w, height=h, mix=MIXES[mix])
         result, ms = predictor(frame, i)
         name = f"synthetic/{seed + i}"
         gt_lanes = gt.tusimple_lanes(rows)

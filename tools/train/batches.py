@@ -19,7 +19,7 @@ _SOURCES = None
 
 
 def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str],
-                pseudo: Optional[str], pseudo_night: float = 0.0):
+                pseudo: Optional[str], pseudo_night: float = 0.0, scene_mix: str = "v2"):
     """Pool initializer: the sample sources of this worker process."""
     global _SOURCES
     import cv2
@@ -32,7 +32,7 @@ def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Option
     pseudo_src = (TuSimpleSource(maker, [Path(pseudo) / "labels.json"], Path(pseudo),
                                  night=pseudo_night)
                   if pseudo else None)
-    _SOURCES = (SyntheticSource(maker), real, pseudo_src)
+    _SOURCES = (SyntheticSource(maker, mix=scene_mix), real, pseudo_src)
 
 
 def _make_batch(task):

@@ -150,18 +150,25 @@ class SyntheticSource:
     """Samples from ``lanecam.pipeline.roadsim.random_frame``: one independent scene per seed.
 
     Frames are rendered at ``render_size`` (640x360 by default: at the 320x128 model input a
-    1280x720 render would be downscaled 4x and look the same, at 2x the cost).
+    1280x720 render would be downscaled 4x and look the same, at 2x the cost), from the scene
+    distribution ``mix`` (a name of ``lanecam.pipeline.roadsim.mix.MIXES``).
     """
 
-    def __init__(self, maker: SampleMaker, render_size: Tuple[int, int] = (640, 360)):
+    def __init__(self, maker: SampleMaker, render_size: Tuple[int, int] = (640, 360),
+                 mix: str = "v2"):
+        from lanecam.pipeline.roadsim.mix import MIXES
+
+        if mix not in MIXES:
+            raise InputError(f"scene mix {mix!r}: expected one of {', '.join(MIXES)}")
         self.maker = maker
         self.render_size = render_size
+        self.mix = MIXES[mix]
 
     def __call__(self, seed: int, augment: bool = True) -> Sample:
         from lanecam.pipeline.roadsim import random_frame
 
         rng = np.random.default_rng([int(seed), 7])
-        frame, gt = random_frame(int(seed), *self.render_size)
+        frame, gt = random_frame(int(seed), *self.render_size, mix=self.mix)
         m = self.maker
         crop = m.crop_for(rng) if augment else m.spec.crop_top
         sh, sw = m.seg_size

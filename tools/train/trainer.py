@@ -64,6 +64,7 @@ class TrainConfig:
     pseudo_fraction: float = 0.25              # share of pseudo-labelled samples
     pseudo_night: float = 0.0                  # share of those turned to night (data.night_transfer)
     pseudo_outer: Optional[float] = None       # also trust steady outer lines this sure
+    scene_mix: str = "v2"                      # renderer scene distribution (roadsim.mix.MIXES)
     model_version: str = "2"                   # the version written in the model card
 
 
@@ -224,7 +225,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
 
     ctx = mp.get_context("spawn")  # fork after TensorFlow has started threads is unsafe
     init = (spec.to_dict(), cfg.thickness, cfg.data_labels, cfg.data_root,
-            str(pseudo) if pseudo else None, cfg.pseudo_night)
+            str(pseudo) if pseudo else None, cfg.pseudo_night, cfg.scene_mix)
     with ctx.Pool(cfg.workers, initializer=init_worker, initargs=init) as pool:
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
@@ -309,6 +310,11 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.pseudo_outer is not None and not 0.0 < cfg.pseudo_outer <= 1.0:
         raise InputError(f"--pseudo-outer: expected an existence in (0, 1], got "
                          f"{cfg.pseudo_outer}")
+    from lanecam.pipeline.roadsim.mix import MIXES
+
+    if cfg.scene_mix not in MIXES:
+        raise InputError(f"--scene-mix: expected one of {', '.join(MIXES)}, got "
+                         f"{cfg.scene_mix!r}")
     for name in ("real_fraction", "pseudo_fraction", "pseudo_night"):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise InputError(f"--{name.replace('_', '-')}: expected a fraction in [0, 1], got "
