@@ -1,10 +1,10 @@
-"""Scene distribution v2: probability knobs for the real-road failure cases, applied on top of
-a v1 scene from ``scene.sample_scene``.
+"""Scene distributions v2 and v3: probability knobs for the real-road failure cases, applied on
+top of a v1 scene from ``scene.sample_scene``.
 
 Each knob is the probability (per frame, or per road side) of one kind of scene. ``apply_mix``
 draws from its own generator, seeded by the scene's seed, so the v1 part of a scene is the same
 with or without the mix and a seed still fixes everything. ``V1`` (all knobs 0) reproduces the
-v1 distribution exactly.
+v1 distribution exactly; ``V3`` is v2 with lanes of unequal widths (``MIXES`` names them all).
 """
 
 import math
@@ -16,7 +16,8 @@ from lanecam.pipeline.roadsim.road import LineSpec
 from lanecam.pipeline.roadsim.scene import Scene
 from lanecam.pipeline.roadsim.traffic import dense_traffic
 
-__all__ = ["SceneMix", "DEFAULT_MIX", "V1", "V3", "MIXES", "apply_mix", "NO_ROAD_KINDS", "EDGE_KINDS"]
+__all__ = ["SceneMix", "DEFAULT_MIX", "V1", "V3", "MIXES", "apply_mix", "NO_ROAD_KINDS",
+           "EDGE_KINDS"]
 
 NO_ROAD_KINDS = ("black", "white", "sky", "tunnel")
 EDGE_KINDS = ("jersey", "rail", "wall", "curb", "hedge")

@@ -193,3 +193,52 @@ def test_pseudo_labels_with_trusted_outer_lines_on_a_real_clip(tmp_path):
     said.clear()
     ensure_pseudo_labels([video], tmp_path / "p", log=said.append)
     assert not any("reusing" in s for s in said)
+
+
+def test_absent_outer_slot_makes_its_side_background(tmp_path):
+    """``absent: ["L2"]``: the teacher steadily saw no line left of L1, so that side of every
+    row the ego lines cover is background and L2's existence is 0; the right side (R2 not
+    listed) stays unknown."""
+    _ego_row(tmp_path)
+    row = json.loads((tmp_path / "labels.json").read_text())
+    row["absent"] = ["L2"]
+    (tmp_path / "labels.json").write_text(json.dumps(row) + "\n")
+    src = TuSimpleSource(SampleMaker(SPEC), [tmp_path / "labels.json"], tmp_path)
+    _, seg, exist = src(0, augment=False)
+    assert exist.tolist() == [0.0, 1.0, 1.0, -1.0]
+    rows = [r for r in seg if (r == 2).any() and (r == 3).any()]
+    assert len(rows) > 20
+    r = rows[-1]
+    l1, r1 = np.flatnonzero(r == 2), np.flatnonzero(r == 3)
+    assert (r[:l1.min()] == 0).all()                      # left of L1: known background
+    assert (r[r1.max() + 7:] == IGNORE).all()             # right of R1: still unknown
+    assert (seg[0] == IGNORE).all()                       # above the ego lines: unknown
+    # mirrored, the known side and the existence follow the slots
+    _, fseg, fexist = flip_sample(np.zeros((*seg.shape, 3), np.uint8), seg, exist)
+    assert fexist.tolist() == [-1.0, 1.0, 1.0, 0.0]
+    both = [x for x in fseg if (x == 2).any() and (x == 3).any()]
+    fr = both[-1]
+    assert (fr[np.flatnonzero(fr == 3).max() + 1:] == 0).all()   # now right of R1
+
+
+@pytest.mark.skipif(data_path("videos", "udacity_vehicle_test.mp4") is None,
+                    reason="../shared/data absent")
+def test_pseudo_labels_trust_a_steady_absence_on_a_real_clip(tmp_path):
+    """On this clip nothing left of the yellow edge line is a lane line (a shoulder and a
+    barrier): with ``absent_below`` most kept rows say L2 is absent; R2 (a dashed line the
+    teacher finds) is not called absent in a row where the teacher reported it."""
+    pytest.importorskip("onnxruntime")
+    from lanecam.tools.train.pseudo import ensure_pseudo_labels
+
+    video = data_path("videos", "udacity_vehicle_test.mp4")
+    said = []
+    labels = ensure_pseudo_labels([video], tmp_path / "p", log=said.append, absent_below=0.3)
+    rows = [json.loads(line) for line in labels.read_text().splitlines()]
+    assert rows and all("absent" in r for r in rows)
+    assert sum("L2" in r["absent"] for r in rows) >= len(rows) // 2
+    assert any("trusted empty" in s for s in said)
+    assert all(not set(r["absent"]) & set(r["slots"]) for r in rows)
+    # another setting is another set of labels
+    said.clear()
+    ensure_pseudo_labels([video], tmp_path / "p", log=said.append)
+    assert not any("reusing" in s for s in said)

@@ -146,6 +146,8 @@ def test_fractions_are_checked_only_for_the_data_in_use():
     check_config(TrainConfig(out="x", pseudo_outer=0.9))
     with pytest.raises(InputError, match="--scene-mix"):
         check_config(TrainConfig(out="x", scene_mix="v9"))
+    with pytest.raises(InputError, match="--pseudo-absent"):
+        check_config(TrainConfig(out="x", pseudo_absent=0.0))
 
 
 def test_recipe_v4_trains_on_from_v3_with_night_frames():

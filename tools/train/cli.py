@@ -81,6 +81,11 @@ def add_arguments(parser) -> None:
                         help="also trust the teacher's outer lines (L2, R2) where they are at "
                              "least this sure and steady over three frames, like the ego lines "
                              "(default: ego lines only)")
+    parser.add_argument("--pseudo-absent", type=float, metavar="EXISTS",
+                        help="also trust the teacher's steady absence of an outer line: where "
+                             "it reports no L2 (R2) even at this existence in a frame and both "
+                             "neighbours, everything left of L1 (right of R1) is background "
+                             "(default: unknown)")
     parser.add_argument("--scene-mix", choices=("v1", "v2", "v3"),
                         help="renderer scene distribution: v2 (default) has the real-road "
                              "failure cases; v3 is v2 with adjacent lanes 0.7-1.45x the ego "
@@ -95,7 +100,7 @@ def add_arguments(parser) -> None:
 BASE = {"epochs": 22, "lr": 3e-3, "seed": 0, "init_from": None, "teacher": None,
         "pseudo_videos": [], "pseudo_fraction": 0.25, "widths": "24,32,48,64,96",
         "decoder_width": 32, "input_size": "320x128", "model_version": "2",
-        "pseudo_night": 0.0, "pseudo_outer": None, "scene_mix": "v2"}
+        "pseudo_night": 0.0, "pseudo_outer": None, "scene_mix": "v2", "pseudo_absent": None}
 # The recorded recipes: settings that differ from BASE. v1 is the shipped v1's recipe except
 # that the renderer now draws its v2 scene mix. "<videos>" is every video in the data folder's
 # videos/ (the teacher files ship with the package, tools/train/teacher).
@@ -225,7 +230,8 @@ def run(args) -> int:
                       init_from=args.init_from, pseudo_videos=list(args.pseudo_videos),
                       teacher=args.teacher, pseudo_fraction=args.pseudo_fraction,
                       pseudo_night=args.pseudo_night, pseudo_outer=args.pseudo_outer,
-                      scene_mix=args.scene_mix, model_version=args.model_version)
+                      scene_mix=args.scene_mix, pseudo_absent=args.pseudo_absent,
+                      model_version=args.model_version)
     check_config(cfg)
     model, spec = train(cfg, resume=args.resume, epochs_given=epochs_given)
     if args.export:

@@ -224,7 +224,9 @@ class TuSimpleSource:
 
     Rows may also carry ``slots`` (the slot name of each lane, instead of assigning slots by
     position) and ``trusted: "ego"`` (only L1 and R1 are known: everything outside them is
-    IGNORE and the L2/R2 existence unknown); ``pseudo.pseudo_label_videos`` writes such rows.
+    IGNORE and the L2/R2 existence unknown), optionally with ``absent`` (outer slots known to be
+    empty: that side is background, the slot's existence 0); ``pseudo.pseudo_label_videos``
+    writes such rows.
     Sample ``seed`` uses row ``rng(seed)``: any row in any epoch, reproducibly. ``night``:
     the share of (augmented) samples passed through ``night_transfer``."""
 
@@ -301,10 +303,15 @@ class TuSimpleSource:
             by_slot = dict(drawn)
             if trusted == "ego":
                 by_slot = {k: v for k, v in by_slot.items() if k in (1, 2)}
-            seg = _ignore_outside(seg, by_slot, margin=2 * m.thickness + 2)
+            # an outer slot the teacher steadily saw nothing in ("absent") is known empty: no
+            # L2 (R2) means nothing left of L1 (right of R1) is a line, so that side is
+            # background out to the frame's border and the slot's existence is 0
+            absent = {SLOT_NAMES.index(name) for name in row.get("absent", ())} - set(by_slot)
+            seg = _ignore_outside(seg, by_slot, margin=2 * m.thickness + 2,
+                                  open_left=0 in absent, open_right=3 in absent)
             for slot in (0, 3):
                 if slot not in by_slot:
-                    exist[slot] = -1.0
+                    exist[slot] = 0.0 if slot in absent else -1.0
         image = m.image(frame, crop)
         if augment and self.night and rng.random() < self.night:
             image = night_transfer(image, rng)
@@ -320,11 +327,13 @@ def _points(xs, h_samples) -> np.ndarray:
     return np.stack([xs[keep], ys[keep]], axis=1)
 
 
-def _ignore_outside(seg: np.ndarray, lanes: dict, margin: int) -> np.ndarray:
+def _ignore_outside(seg: np.ndarray, lanes: dict, margin: int, open_left: bool = False,
+                    open_right: bool = False) -> np.ndarray:
     """Keep the seg labels only between the outermost trusted lines of each row and mark
     everything else IGNORE. ``lanes``: slot index (0 L2, 1 L1, 2 R1, 3 R2) -> (N, 2) x, y seg
     points. A row is known when both ego lines cover it; its bounds are the outer line where
-    that one covers the row, else the ego line (``margin`` pixels beyond it)."""
+    that one covers the row, else the ego line (``margin`` pixels beyond it). ``open_left`` /
+    ``open_right``: that side of a known row is known out to the border (no line there)."""
     out = np.full_like(seg, IGNORE)
     left, right = lanes.get(1), lanes.get(2)
     if left is None or right is None or len(left) < 2 or len(right) < 2:
@@ -347,8 +356,8 @@ def _ignore_outside(seg: np.ndarray, lanes: dict, margin: int) -> np.ndarray:
     for r in rows[(rows >= lo) & (rows <= hi)].astype(int):
         xl = x_at(outer_left if covers(outer_left, r) else left, r)
         xr = x_at(outer_right if covers(outer_right, r) else right, r)
-        a = max(0, int(np.floor(xl)) - margin)
-        b = min(seg.shape[1], int(np.ceil(xr)) + margin + 1)
+        a = 0 if open_left else max(0, int(np.floor(xl)) - margin)
+        b = seg.shape[1] if open_right else min(seg.shape[1], int(np.ceil(xr)) + margin + 1)
         if a < b:
             out[r, a:b] = seg[r, a:b]
     return out

@@ -35,6 +35,7 @@ __all__ = ["pseudo_label_videos", "ensure_pseudo_labels", "consistent"]
 H_STEP = 10  # label rows every 10 px, like TuSimple's h_samples
 EGO = ("L1", "R1")
 OUTER = ("L2", "R2")
+SEEN = "seen"  # key of _ego_lines' result: the outer slots with any line reported
 
 
 def _rows(height: int, crop_top: float) -> np.ndarray:
@@ -56,7 +57,8 @@ def _ego_lines(det, frame, frame_id: int, min_exists: float,
                outer_min_exists: Optional[float] = None) -> Optional[dict]:
     """slot -> x per label row of the teacher's confident ego lines (and outer lines at least
     ``outer_min_exists`` sure, when given); None for a frame the teacher must not label (a trust
-    warning: no road, portrait...)."""
+    warning: no road, portrait...). The outer slots in which the teacher reported any line at
+    all (at the detector's own existence threshold) are listed under the key ``SEEN``."""
     res = det(frame, frame_id)
     if res.warnings:
         return None
@@ -69,6 +71,7 @@ def _ego_lines(det, frame, frame_id: int, min_exists: float,
         lane = res.lane(slot)
         if lane is not None and lane.exists >= least:
             found[slot] = lane.x_at(ys)
+    found[SEEN] = {s for s in OUTER if res.lane(s) is not None}
     return found
 
 
@@ -80,7 +83,8 @@ def _agrees(cur, prev, nxt, max_shift: float, slots=EGO) -> bool:
 
 def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] = None,
                         min_exists: float = 0.7, max_shift: float = 0.012,
-                        outer_min_exists: Optional[float] = None, log=print) -> Path:
+                        outer_min_exists: Optional[float] = None,
+                        absent_below: Optional[float] = None, log=print) -> Path:
     """Write kept frames and ``labels.json`` for ``videos`` into ``out``; returns the labels path.
 
     Frames are read once, in order, with a window of three in memory (the frame judged and its
@@ -94,6 +98,10 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
         max_shift: largest mean horizontal difference to the neighbouring frames' line, as a
             fraction of the frame width (0.012: 15 px at 1280).
         outer_min_exists: also trust the outer lines this sure and as stable (None: never).
+        absent_below: also trust the teacher's steady *absence* of an outer line: an outer slot
+            in which the teacher reports nothing even at this existence threshold, in the frame
+            and both neighbours, is written to the row's ``absent`` list (that side is then
+            background for training). None: never.
     """
     import cv2
 
@@ -103,8 +111,10 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
     out = Path(out)
     (out / "frames").mkdir(parents=True, exist_ok=True)
     rows_out: List[dict] = []
-    outer_kept = 0
-    with LaneDetector(model=model, threads=1) as det:
+    outer_kept = absent_kept = 0
+    # with absent_below the teacher reports outer lines down to that existence, so that "no
+    # line reported" means the network was sure there is none
+    with LaneDetector(model=model, threads=1, exist_threshold=absent_below) as det:
         for k, video in enumerate(map(Path, videos)):
             cap = cv2.VideoCapture(str(video))
             if not cap.isOpened():
@@ -136,11 +146,16 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
                         outer_kept += len(outer)
                     lanes = [[-2.0 if np.isnan(x) else round(float(x), 1) for x in cur[s]]
                              for s in slots]
-                    rows_out.append({"raw_file": name,
-                                     "h_samples": _rows(mid.shape[0], det.spec.crop_top).tolist(),
-                                     "lanes": lanes, "slots": slots,
-                                     "trusted": "ego" if outer_min_exists is None else "listed",
-                                     "source": f"{video.name}#{i}"})
+                    row = {"raw_file": name,
+                           "h_samples": _rows(mid.shape[0], det.spec.crop_top).tolist(),
+                           "lanes": lanes, "slots": slots,
+                           "trusted": "ego" if outer_min_exists is None else "listed",
+                           "source": f"{video.name}#{i}"}
+                    if absent_below is not None:
+                        row["absent"] = [s for s in OUTER if s not in slots and not any(
+                            s in d[SEEN] for d in (prev, cur, nxt))]
+                        absent_kept += len(row["absent"])
+                    rows_out.append(row)
                     kept += 1
             finally:
                 cap.release()
@@ -148,6 +163,9 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
     if outer_min_exists is not None:
         log(f"pseudo-labels: {outer_kept} outer lines trusted (existence >= "
             f"{outer_min_exists}, steady over three frames)")
+    if absent_below is not None:
+        log(f"pseudo-labels: {absent_kept} outer slots trusted empty (nothing reported at "
+            f"existence {absent_below} over three frames)")
     if not rows_out:
         raise InputError("pseudo-labels: no frame had consistent ego lines; nothing to train on")
     labels = out / "labels.json"
@@ -156,7 +174,8 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
 
 
 def _stamp(videos: Sequence, teacher: Optional[str],
-           outer_min_exists: Optional[float] = None) -> dict:
+           outer_min_exists: Optional[float] = None,
+           absent_below: Optional[float] = None) -> dict:
     """What the pseudo-labels were made from: the teacher's identity (its bytes, its spec file
     and the lanecam version, as ``lanecam batch`` identifies a model) and each video's path,
     size and modification time."""
@@ -179,18 +198,21 @@ def _stamp(videos: Sequence, teacher: Optional[str],
              "videos": [ident(v) for v in videos]}
     if outer_min_exists is not None:   # absent otherwise: ego-only folders made before still match
         stamp["outer_min_exists"] = outer_min_exists
+    if absent_below is not None:
+        stamp["absent_below"] = absent_below
     return stamp
 
 
 def ensure_pseudo_labels(videos: Sequence, folder: Path, teacher: Optional[str] = None,
-                         log=print, outer_min_exists: Optional[float] = None) -> Path:
+                         log=print, outer_min_exists: Optional[float] = None,
+                         absent_below: Optional[float] = None) -> Path:
     """The pseudo-labels of ``videos`` by ``teacher`` in ``folder``: reused when they were made
     from the same files with the same settings (``source.json``), else made again from
     scratch."""
     from lanecam.pipeline.outputs import write_atomic
 
     folder = Path(folder)
-    stamp = _stamp(videos, teacher, outer_min_exists)
+    stamp = _stamp(videos, teacher, outer_min_exists, absent_below)
     labels, source = folder / "labels.json", folder / "source.json"
     try:
         same = labels.is_file() and json.loads(source.read_text()) == stamp
@@ -202,6 +224,6 @@ def ensure_pseudo_labels(videos: Sequence, folder: Path, teacher: Optional[str] 
     if folder.exists():
         shutil.rmtree(folder)   # labels of other videos or another teacher: never mix them
     labels = pseudo_label_videos([Path(v) for v in videos], folder, model=teacher, log=log,
-                                 outer_min_exists=outer_min_exists)
+                                 outer_min_exists=outer_min_exists, absent_below=absent_below)
     write_atomic(source, json.dumps(stamp, indent=1), "pseudo-labels")
     return labels

@@ -65,6 +65,7 @@ class TrainConfig:
     pseudo_night: float = 0.0                  # share of those turned to night (data.night_transfer)
     pseudo_outer: Optional[float] = None       # also trust steady outer lines this sure
     scene_mix: str = "v2"                      # renderer scene distribution (roadsim.mix.MIXES)
+    pseudo_absent: Optional[float] = None      # trust outer slots empty below this existence
     model_version: str = "2"                   # the version written in the model card
 
 
@@ -218,7 +219,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
 
         pseudo = _pseudo_folder(cfg)
         ensure_pseudo_labels(cfg.pseudo_videos, pseudo, cfg.teacher, log=log,
-                             outer_min_exists=cfg.pseudo_outer)
+                             outer_min_exists=cfg.pseudo_outer, absent_below=cfg.pseudo_absent)
     # the real-data sources are made here once too: a bad label file is one line now, not a
     # worker initializer failing over and over inside the pool
     _check_real_sources(spec, cfg, pseudo)
@@ -307,9 +308,11 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.data_labels and not cfg.data_root:
         raise InputError("--tusimple-labels needs --tusimple-root (the image folder the raw_file "
                          "paths are relative to)")
-    if cfg.pseudo_outer is not None and not 0.0 < cfg.pseudo_outer <= 1.0:
-        raise InputError(f"--pseudo-outer: expected an existence in (0, 1], got "
-                         f"{cfg.pseudo_outer}")
+    for name in ("pseudo_outer", "pseudo_absent"):
+        value = getattr(cfg, name)
+        if value is not None and not 0.0 < value <= 1.0:
+            raise InputError(f"--{name.replace('_', '-')}: expected an existence in (0, 1], "
+                             f"got {value}")
     from lanecam.pipeline.roadsim.mix import MIXES
 
     if cfg.scene_mix not in MIXES:
