@@ -1,6 +1,7 @@
-"""Training samples: shapes, determinism, mirrored slots, TuSimple slot assignment."""
+"""Training samples: shapes, determinism, mirrored slots, TuSimple slot assignment, CULane folders."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from lanecam.engines.modelspec import ModelSpec
 from lanecam.pipeline.errors import InputError
 from lanecam.tools.train.data import (SampleMaker, SyntheticSource, TuSimpleSource, assign_slots,
-                              flip_sample)
+                                      culane_to_tusimple, flip_sample)
 
 SPEC = ModelSpec(crop_top=0.30)
 
@@ -153,3 +154,49 @@ def test_tusimple_source_night_share_changes_the_image_not_the_label(tmp_path):
     assert img_n.mean() < 0.6 * img_d.mean()
     # never on an unaugmented sample (validation and threshold frames stay as they are)
     assert np.array_equal(night(5, augment=False)[0], day(5, augment=False)[0])
+
+
+def _culane_folder(root, n=2):
+    """A CULane-format folder: n frames 1640x590 with two lines drawn and labelled."""
+    import cv2
+
+    sub = root / "driver_00" / "clip.MP4"
+    sub.mkdir(parents=True)
+    ys = list(range(590, 260, -20))               # CULane lists points bottom-up
+    left = [(420 + 0.9 * (590 - y), y) for y in ys]
+    right = [(1220 - 0.9 * (590 - y), y) for y in ys]
+    for i in range(n):
+        img = np.full((590, 1640, 3), 70, np.uint8)
+        for lane in (left, right):
+            cv2.polylines(img, [np.int32(lane).reshape(-1, 1, 2)], False, (255, 255, 255), 6)
+        cv2.imwrite(str(sub / f"{i:05d}.jpg"), img)
+        (sub / f"{i:05d}.lines.txt").write_text(
+            "\n".join(" ".join(f"{x:.2f} {y}" for x, y in lane) for lane in (left, right)) + "\n")
+    (sub / "stray.jpg").write_bytes(b"")          # no labels beside it: not a frame
+    return root, left, right
+
+
+def test_culane_folders_become_tusimple_rows_with_position_slots(tmp_path):
+    root, left, right = _culane_folder(tmp_path / "culane")
+    out = culane_to_tusimple([root], tmp_path / "run" / "labels.json")
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 2
+    row = rows[0]
+    assert Path(row["raw_file"]).is_absolute() and row["raw_file"].endswith("00000.jpg")
+    ys = row["h_samples"]
+    assert ys[0] == 270 and ys[-1] == 590 and all(b - a == 10 for a, b in zip(ys, ys[1:]))
+    i = ys.index(430)
+    assert row["lanes"][0][i] == pytest.approx(420 + 0.9 * 160)
+    # read back as a training sample: the left line is L1, the right one R1
+    src = TuSimpleSource(SampleMaker(SPEC), [out], tmp_path / "any")
+    _, seg, exist = src(0, augment=False)
+    assert exist.tolist() == [0.0, 1.0, 1.0, 0.0]
+    r = seg[-4]
+    assert (r == 2).any() and (r == 3).any()
+    assert np.flatnonzero(r == 2).max() < seg.shape[1] // 2 < np.flatnonzero(r == 3).min()
+
+
+def test_culane_folder_without_frames_is_one_line(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="expected CULane frames"):
+        culane_to_tusimple([tmp_path / "empty"], tmp_path / "labels.json")

@@ -182,3 +182,23 @@ def test_recipe_v5_is_the_bundled_models_recipe():
     card = ModelSpec.from_json(default_model_path().with_name("lanefcn.spec.json").read_text(),
                                "bundled")
     assert (card.input_width, card.input_height, card.version) == (320, 128, "5")
+
+
+def test_train_on_a_culane_folder(tmp_path):
+    """--culane: the folder's frames are converted into the run folder and trained on as the
+    real share of the batches (here every sample)."""
+    from .test_data import _culane_folder
+
+    root, _, _ = _culane_folder(tmp_path / "culane")
+    run = tmp_path / "run"
+    r = _train("--out", str(run), "--epochs", "1", "--culane", str(root), "--real-fraction", "1",
+               *TINY)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = (run / "culane" / "labels.json").read_text().splitlines()
+    assert len(rows) == 2
+    assert json.loads((run / "state.json").read_text())["config"]["culane"] == [str(root)]
+    # a folder with no CULane frame: one line before any training
+    (tmp_path / "empty").mkdir()
+    r = _train("--out", str(tmp_path / "run2"), "--culane", str(tmp_path / "empty"), *TINY)
+    assert r.returncode == 2 and "expected CULane frames" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -51,7 +51,7 @@ class Batches:
         n = cfg.steps * cfg.batch
         # per sample: 0 synthetic, 1 real labelled (TuSimple format), 2 pseudo-labelled real
         u = rng.random(n)
-        real = cfg.real_fraction if cfg.data_labels else 0.0
+        real = cfg.real_fraction if (cfg.data_labels or cfg.culane) else 0.0
         pseudo = cfg.pseudo_fraction if cfg.pseudo_videos else 0.0
         self.kinds = np.where(u < real, 1, np.where(u < real + pseudo, 2, 0))
 

@@ -3,9 +3,10 @@
 The run folder (--out) holds checkpoints, the per-epoch history and the final model; with
 --export the final model is also exported to ONNX (plus its Keras file and ModelSpec) into
 that folder, e.g. engines/models/lanefcn to replace the bundled model. Real frames in TuSimple
-format can be mixed in (--tusimple-labels/--tusimple-root); a TuSimple folder given to
---eval-tusimple is scored after every epoch for the log and never trained on. It is off by
-default: the TuSimple frames are test data, and a score per epoch invites choosing by it.
+format (--tusimple-labels/--tusimple-root) or CULane format (--culane) can be mixed in; a
+TuSimple folder given to --eval-tusimple is scored after every epoch for the log and never
+trained on. It is off by default: the TuSimple frames are test data, and a score per epoch
+invites choosing by it.
 """
 
 from pathlib import Path
@@ -55,8 +56,12 @@ def add_arguments(parser) -> None:
                         help="train also on real frames: TuSimple label files ...")
     parser.add_argument("--tusimple-root", metavar="DIR",
                         help="... and the folder their raw_file paths are relative to")
+    parser.add_argument("--culane", metavar="DIR", nargs="+", default=[],
+                        help="real labelled frames in CULane format: folders of NAME.jpg with "
+                             "NAME.lines.txt beside it (searched recursively); slots by position "
+                             "as for TuSimple rows")
     parser.add_argument("--real-fraction", type=float, default=0.5,
-                        help="share of real samples when --tusimple-labels is given")
+                        help="share of real samples when --tusimple-labels or --culane is given")
     parser.add_argument("--widths",
                         help="encoder widths (stem,/2,/4,/8,/16; default 24,32,48,64,96)")
     parser.add_argument("--decoder-width", type=int, help="default 32")
@@ -191,7 +196,7 @@ def _check_paths(args, eval_dir) -> None:
     inputs = {"--init-from": args.init_from, "--teacher": args.teacher,
               "--tusimple-root": args.tusimple_root, "--eval-tusimple": eval_dir}
     for flag, paths in (("--pseudo-videos", args.pseudo_videos),
-                        ("--tusimple-labels", args.tusimple_labels)):
+                        ("--tusimple-labels", args.tusimple_labels), ("--culane", args.culane)):
         inputs.update({flag if i == 0 else f"{flag} #{i + 1}": path
                        for i, path in enumerate(paths)})
     files = {}
@@ -225,6 +230,7 @@ def run(args) -> int:
                       synthetic_eval=args.synthetic_eval,
                       tusimple_eval=None if ev in (None, "none") else ev,
                       data_labels=list(args.tusimple_labels), data_root=args.tusimple_root,
+                      culane=list(args.culane),
                       real_fraction=args.real_fraction, widths=_widths(args.widths),
                       decoder_width=args.decoder_width, input_size=_size(args.input_size),
                       init_from=args.init_from, pseudo_videos=list(args.pseudo_videos),

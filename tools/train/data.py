@@ -1,4 +1,5 @@
-"""Training samples: road-renderer frames made on the fly, or a real dataset in TuSimple format.
+"""Training samples: road-renderer frames made on the fly, or a real dataset in TuSimple format
+(CULane-format folders are converted to it: ``culane_to_tusimple``).
 
 A sample is what the network sees and what it must answer, at model resolution:
 
@@ -26,7 +27,7 @@ from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.preprocess import area_resize
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
-           "night_transfer", "Sample", "IGNORE", "SLOT_NAMES"]
+           "night_transfer", "culane_to_tusimple", "Sample", "IGNORE", "SLOT_NAMES"]
 
 Sample = Tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -176,6 +177,50 @@ class SyntheticSource:
                            crop_bottom=m.spec.crop_bottom)
         sample = (m.image(frame, crop), seg, _exist_from(seg, gt.exists))
         return m.augment(sample, rng) if augment else sample
+
+
+def culane_to_tusimple(folders: Sequence[Path], out: Path, step: int = 10) -> Path:
+    """Write the frames of CULane-format ``folders`` (``NAME.jpg`` + ``NAME.lines.txt``,
+    searched recursively) as TuSimple label rows into ``out`` and return it.
+
+    A CULane lane is a list of (x, y) points; TuSimple's form samples every lane on one list of
+    rows. The rows here are every ``step`` px over all the frame's lanes (from the highest point
+    down to the lowest), each lane's x interpolated along its points between its own ends and -2
+    elsewhere. ``raw_file`` is the image's absolute path, so the rows need no image root (a
+    relative root joined with an absolute path is that path). Slots are then assigned by
+    position, as for TuSimple rows (``assign_slots``). Lanes of fewer than 2 points are left
+    out; a frame with no lane is kept (a road with no line is a label too).
+    """
+    from lanecam.tools.evaluate.culane import list_culane, read_lines_txt
+
+    from lanecam.pipeline.outputs import write_atomic
+
+    rows = []
+    for folder in folders:
+        for image, labels in list_culane(folder):
+            lanes = []
+            for pts in read_lines_txt(labels):
+                if len(pts) < 2:
+                    continue
+                pts = pts[np.argsort(pts[:, 1], kind="stable")]
+                lanes.append(pts)
+            if lanes:
+                top = int(np.floor(min(p[0, 1] for p in lanes) / step)) * step
+                bottom = int(np.ceil(max(p[-1, 1] for p in lanes)))
+                ys = np.arange(max(top, 0), bottom + 1, step, dtype=np.float64)
+            else:
+                ys = np.zeros(0)
+            xs = []
+            for pts in lanes:
+                inside = (ys >= pts[0, 1]) & (ys <= pts[-1, 1])
+                x = np.interp(ys, pts[:, 1], pts[:, 0])
+                xs.append([round(float(v), 1) if ok and v >= 0 else -2 for v, ok in zip(x, inside)])
+            rows.append({"raw_file": str(Path(image).resolve()), "h_samples": ys.astype(int).tolist(),
+                         "lanes": xs})
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out, "".join(json.dumps(r) + "\n" for r in rows), "--culane")
+    return out
 
 
 def _exist_from(seg: np.ndarray, exists: np.ndarray) -> np.ndarray:

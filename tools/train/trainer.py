@@ -54,7 +54,8 @@ class TrainConfig:
     tusimple_eval: Optional[str] = None        # folder with labels.json: scored, never trained on
     data_labels: List[str] = field(default_factory=list)   # real data in TuSimple format
     data_root: Optional[str] = None
-    real_fraction: float = 0.5                 # share of real samples when data_labels is given
+    culane: List[str] = field(default_factory=list)        # real data, CULane-format folders
+    real_fraction: float = 0.5                 # share of real samples when real data is given
     widths: tuple = (24, 32, 48, 64, 96)
     decoder_width: int = 32
     input_size: tuple = (320, 128)             # model input width, height
@@ -220,12 +221,10 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
         pseudo = _pseudo_folder(cfg)
         ensure_pseudo_labels(cfg.pseudo_videos, pseudo, cfg.teacher, log=log,
                              outer_min_exists=cfg.pseudo_outer, absent_below=cfg.pseudo_absent)
-    # the real-data sources are made here once too: a bad label file is one line now, not a
-    # worker initializer failing over and over inside the pool
     _check_real_sources(spec, cfg, pseudo)
 
     ctx = mp.get_context("spawn")  # fork after TensorFlow has started threads is unsafe
-    init = (spec.to_dict(), cfg.thickness, cfg.data_labels, cfg.data_root,
+    init = (spec.to_dict(), cfg.thickness, _real_labels(cfg), cfg.data_root or ".",
             str(pseudo) if pseudo else None, cfg.pseudo_night, cfg.scene_mix)
     with ctx.Pool(cfg.workers, initializer=init_worker, initargs=init) as pool:
         for epoch in range(start_epoch, cfg.epochs):
@@ -277,12 +276,29 @@ def _net_config(cfg: TrainConfig, spec: ModelSpec):
                          widths=tuple(cfg.widths), decoder_width=cfg.decoder_width)
 
 
+def _culane_labels(cfg: TrainConfig) -> Path:
+    """Where the run keeps its CULane folders' labels, converted to TuSimple rows."""
+    return Path(cfg.out) / "culane" / "labels.json"
+
+
+def _real_labels(cfg: TrainConfig) -> List[str]:
+    """Every labelled real-data file of the run: TuSimple label files, then the converted
+    CULane labels (absolute image paths: any root serves them)."""
+    return list(cfg.data_labels) + ([str(_culane_labels(cfg))] if cfg.culane else [])
+
+
 def _check_real_sources(spec: ModelSpec, cfg: TrainConfig, pseudo: Optional[Path]) -> None:
+    """Make every real-data source once here (converting CULane folders first): a bad label
+    file is one line now, not a worker initializer failing over and over inside the pool."""
     from lanecam.tools.train.data import SampleMaker, TuSimpleSource
 
     maker = SampleMaker(spec, thickness=cfg.thickness)
-    if cfg.data_labels:
-        TuSimpleSource(maker, [Path(p) for p in cfg.data_labels], Path(cfg.data_root))
+    if cfg.culane:
+        from lanecam.tools.train.data import culane_to_tusimple
+
+        culane_to_tusimple([Path(p) for p in cfg.culane], _culane_labels(cfg))
+    if _real_labels(cfg):
+        TuSimpleSource(maker, [Path(p) for p in _real_labels(cfg)], Path(cfg.data_root or "."))
     if pseudo is not None:
         TuSimpleSource(maker, [pseudo / "labels.json"], pseudo)
 
@@ -322,7 +338,7 @@ def check_config(cfg: TrainConfig) -> None:
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise InputError(f"--{name.replace('_', '-')}: expected a fraction in [0, 1], got "
                              f"{getattr(cfg, name)}")
-    real = cfg.real_fraction if cfg.data_labels else 0.0
+    real = cfg.real_fraction if (cfg.data_labels or cfg.culane) else 0.0
     pseudo = cfg.pseudo_fraction if cfg.pseudo_videos else 0.0
     if real + pseudo > 1.0:
         raise InputError("--real-fraction + --pseudo-fraction: expected at most 1 together")
@@ -331,6 +347,9 @@ def check_config(cfg: TrainConfig) -> None:
     for video in cfg.pseudo_videos:
         if not Path(video).is_file():
             raise InputError(f"{video}: --pseudo-videos expected a video file")
+    for folder in cfg.culane:
+        if not Path(folder).is_dir():
+            raise InputError(f"{folder}: --culane expected a folder of CULane frames")
     if cfg.init_from and not Path(cfg.init_from).is_file():
         raise InputError(f"{cfg.init_from}: --init-from expected a saved LaneFCN (.keras)")
     if not cfg.lr > 0:
