@@ -1,6 +1,7 @@
 """Lane models side by side on every quality measure we have, in one run.
 
-  python benchmarks/compare_models.py [MODEL ...] [--synthetic N] [--no-road N] [--json OUT]
+  python benchmarks/compare_models.py [MODEL ...] [--synthetic N] [--mixes v2,v1] [--seed S]
+                                     [--no-tusimple] [--no-road N] [--json OUT]
 
 MODEL defaults to the teacher v1 (tools/train/teacher) and the bundled LaneFCN. Columns:
 
@@ -8,10 +9,11 @@ MODEL defaults to the teacher v1 (tools/train/teacher) and the bundled LaneFCN. 
   (the benchmark's rule; untimed, so a busy machine does not zero frames);
 - the CULane rule (30 px lanes, IoU > 0.5) on the same 15 frames, their TuSimple labels drawn as
   CULane lines: F1 and the share of frames with a false outer line (L2/R2 matching nothing);
-- the renderer's hold-out frames with the v2 scene mix and with the v1 mix (``--synthetic N``),
-  and the v2 frames again by scene kind (night, dense traffic, a barrier at the road edge...);
-  ``--seed 700100`` scores renderer frames no model trained on that are not the hold-out
-  either: those are the frames to choose between candidates on;
+- the renderer's hold-out frames with the v2 scene mix and with the v1 mix (``--synthetic N``;
+  ``--mixes`` picks others, e.g. v3's unequal lanes), and the v2 and v3 frames again by scene
+  kind (night, dense traffic, a barrier at the road edge...); ``--seed 700100`` scores
+  renderer frames no model trained on that are not the hold-out either: those are the frames to
+  choose between candidates on, with ``--no-tusimple``, which leaves the test frames out;
 - rendered frames without a road (black, blown out, sky, tunnel): share with any lane;
 - on the two real clips where the car drives in the leftmost lane: the share of frames with an L2
   (any L2 there is on the barrier or the verge), the share with both ego lines, and the median
@@ -81,7 +83,7 @@ def culane_scores(pred, folder: Path) -> list:
 SCENE_GROUPS = {"night": ("night",), "dense traffic": ("traffic",),
                 "barrier/wall/curb/hedge": ("jersey", "rail", "wall", "curb", "hedge"),
                 "unpainted edge": ("bare-edge",), "other camera": ("camera",),
-                "bonnet": ("hood",), "wet": ("wet",)}
+                "bonnet": ("hood",), "wet": ("wet",), "uneven lanes (v3)": ("uneven",)}
 
 
 def synthetic_scores(pred, count: int, mix: str, seed: int, by_kind: bool = False) -> dict:
@@ -132,15 +134,16 @@ def measure_model(model, args, culane_dir) -> dict:
 
     row = {}
     with Predictor(model) as pred:
-        row.update({f"TuSimple {k}": v for k, v in tusimple_scores(pred).items()})
-        if culane_dir is not None:
+        if not args.no_tusimple:
+            row.update({f"TuSimple {k}": v for k, v in tusimple_scores(pred).items()})
+        if culane_dir is not None and not args.no_tusimple:
             row["CULane rule on TuSimple: F1, false outer"] = culane_scores(pred, culane_dir)
         if args.synthetic:
             what = "hold-out" if args.seed == SYNTHETIC_SEED else f"seeds {args.seed}+"
-            for mix in ("v2", "v1"):
+            for mix in args.mixes.split(","):
                 label = f"renderer {mix} {what} ({args.synthetic})"
                 for suffix, values in synthetic_scores(pred, args.synthetic, mix, args.seed,
-                                                       by_kind=mix == "v2").items():
+                                                       by_kind=mix != "v1").items():
                     row[label + suffix] = values
     if args.no_road:
         with LaneDetector(model=model, threads=1) as det:
@@ -210,10 +213,20 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=SYNTHETIC_SEED,
                     help="first seed of the renderer frames (default: the hold-out, "
                          f"{SYNTHETIC_SEED}; 700100: frames for choosing between candidates)")
+    ap.add_argument("--mixes", default="v2,v1",
+                    help="renderer scene mixes, comma-separated (v1, v2, v3; default v2,v1)")
+    ap.add_argument("--no-tusimple", action="store_true",
+                    help="skip the TuSimple frames (when choosing between candidates: they are "
+                         "the test set)")
     ap.add_argument("--no-road", type=int, default=200, metavar="N",
                     help="rendered no-road frames (0: skip)")
     ap.add_argument("--json", metavar="OUT", help="also write the table as JSON")
     args = ap.parse_args(argv)
+    from lanecam.pipeline.roadsim.mix import MIXES
+
+    bad = [m for m in args.mixes.split(",") if m not in MIXES]
+    if bad:
+        ap.error(f"--mixes: {', '.join(bad)}: expected names from {', '.join(MIXES)}")
     from lanecam.engines.loader import default_model_path
 
     models = args.models or [str(TEACHER_V1), str(default_model_path())]
