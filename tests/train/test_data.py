@@ -1,4 +1,5 @@
-"""Training samples: shapes, determinism, mirrored slots, TuSimple slot assignment, CULane folders."""
+"""Training samples: shapes, determinism, mirrored slots, TuSimple slot assignment, CULane
+folders."""
 
 import json
 from pathlib import Path

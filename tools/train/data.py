@@ -215,8 +215,8 @@ def culane_to_tusimple(folders: Sequence[Path], out: Path, step: int = 10) -> Pa
                 inside = (ys >= pts[0, 1]) & (ys <= pts[-1, 1])
                 x = np.interp(ys, pts[:, 1], pts[:, 0])
                 xs.append([round(float(v), 1) if ok and v >= 0 else -2 for v, ok in zip(x, inside)])
-            rows.append({"raw_file": str(Path(image).resolve()), "h_samples": ys.astype(int).tolist(),
-                         "lanes": xs})
+            rows.append({"raw_file": str(Path(image).resolve()),
+                         "h_samples": ys.astype(int).tolist(), "lanes": xs})
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out, "".join(json.dumps(r) + "\n" for r in rows), "--culane")

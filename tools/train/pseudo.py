@@ -54,11 +54,12 @@ def consistent(a: np.ndarray, b: np.ndarray, max_shift: float, min_overlap: floa
 
 
 def _ego_lines(det, frame, frame_id: int, min_exists: float,
-               outer_min_exists: Optional[float] = None) -> Optional[dict]:
+               outer_min_exists: Optional[float] = None,
+               seen_from: Optional[float] = None) -> Optional[dict]:
     """slot -> x per label row of the teacher's confident ego lines (and outer lines at least
     ``outer_min_exists`` sure, when given); None for a frame the teacher must not label (a trust
-    warning: no road, portrait...). The outer slots in which the teacher reported any line at
-    all (at the detector's own existence threshold) are listed under the key ``SEEN``."""
+    warning: no road, portrait...). The outer slots in which the teacher reported a line at
+    least ``seen_from`` sure (any line when None) are listed under the key ``SEEN``."""
     res = det(frame, frame_id)
     if res.warnings:
         return None
@@ -71,7 +72,8 @@ def _ego_lines(det, frame, frame_id: int, min_exists: float,
         lane = res.lane(slot)
         if lane is not None and lane.exists >= least:
             found[slot] = lane.x_at(ys)
-    found[SEEN] = {s for s in OUTER if res.lane(s) is not None}
+    found[SEEN] = {s for s in OUTER if res.lane(s) is not None
+                   and (seen_from is None or res.lane(s).exists >= seen_from)}
     return found
 
 
@@ -112,9 +114,10 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
     (out / "frames").mkdir(parents=True, exist_ok=True)
     rows_out: List[dict] = []
     outer_kept = absent_kept = 0
-    # with absent_below the teacher reports outer lines down to that existence, so that "no
-    # line reported" means the network was sure there is none
-    with LaneDetector(model=model, threads=1, exist_threshold=absent_below) as det:
+    # with absent_below the teacher reports lines down to that existence (the ego lines still
+    # need min_exists), so that "no outer line reported" means the network was sure of none
+    low = None if absent_below is None else min(absent_below, min_exists)
+    with LaneDetector(model=model, threads=1, exist_threshold=low) as det:
         for k, video in enumerate(map(Path, videos)):
             cap = cv2.VideoCapture(str(video))
             if not cap.isOpened():
@@ -127,7 +130,7 @@ def pseudo_label_videos(videos: Iterable[Path], out: Path, model: Optional[str] 
                     if not ok:
                         break
                     window.append((total, frame, _ego_lines(det, frame, total, min_exists,
-                                                            outer_min_exists)))
+                                                            outer_min_exists, absent_below)))
                     total += 1
                     if len(window) < 3:
                         continue
