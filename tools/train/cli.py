@@ -93,9 +93,9 @@ def add_arguments(parser) -> None:
                              "(default: unknown)")
     parser.add_argument("--scene-mix", choices=("v1", "v2", "v3"),
                         help="renderer scene distribution: v2 (default) has the real-road "
-                             "failure cases; v3 is v2 with adjacent lanes 0.7-1.45x the ego "
-                             "lane's width in half the frames, so outer lines must be found "
-                             "from the paint, not placed one lane width out")
+                             "failure cases; v3 is v2 with the other lanes 0.7-1.45x the ego "
+                             "lane's width in half the multi-lane frames, so outer lines must "
+                             "be found from the paint, not placed one lane width out")
     parser.add_argument("--model-version",
                         help="version written in the model card (default 2)")
 
