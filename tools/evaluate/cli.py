@@ -49,8 +49,9 @@ def add_arguments(parser) -> None:
                         help="also score N synthetic renderer frames (fixed seeds)")
     parser.add_argument("--synthetic-mix", choices=SYNTHETIC_MIXES, default=SYNTHETIC_MIXES[0],
                         help="scene distribution of --synthetic: v2 (barriers, traffic, night, "
-                             "no-road frames; default) or v1 (the first renderer's, to compare "
-                             "with numbers measured before v2)")
+                             "no-road frames; default), v1 (the first renderer's, to compare "
+                             "with numbers measured before v2) or v3 (v2 with lanes of unequal "
+                             "widths)")
     parser.add_argument("--seed", type=int, default=None, help="first seed of the synthetic frames")
     parser.add_argument("--images", metavar="DIR",
                         help="extra unlabelled frames for the contact sheet (default "
