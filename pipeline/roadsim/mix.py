@@ -12,12 +12,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.roadsim.road import LineSpec
 from lanecam.pipeline.roadsim.scene import Scene
 from lanecam.pipeline.roadsim.traffic import dense_traffic
 
-__all__ = ["SceneMix", "DEFAULT_MIX", "V1", "V3", "MIXES", "apply_mix", "NO_ROAD_KINDS",
-           "EDGE_KINDS"]
+__all__ = ["SceneMix", "DEFAULT_MIX", "V1", "V3", "MIXES", "mix_named", "apply_mix",
+           "NO_ROAD_KINDS", "EDGE_KINDS"]
 
 NO_ROAD_KINDS = ("black", "white", "sky", "tunnel")
 EDGE_KINDS = ("jersey", "rail", "wall", "curb", "hedge")
@@ -54,6 +55,14 @@ V1 = SceneMix(**{k: 0.0 for k in SceneMix.__dataclass_fields__})
 # merge and bus lanes, narrow urban lanes beside wide ones, and edge lines beyond a shoulder.
 V3 = replace(DEFAULT_MIX, uneven_lanes=0.5)
 MIXES = {"v1": V1, "v2": DEFAULT_MIX, "v3": V3}
+
+
+def mix_named(name: str, what: str = "scene mix") -> SceneMix:
+    """The distribution called ``name`` in ``MIXES``; an unknown name is one ``InputError``
+    line that starts with ``what`` (the flag or option that gave it) and the name."""
+    if name not in MIXES:
+        raise InputError(f"{what} {name!r}: expected one of {', '.join(MIXES)}")
+    return MIXES[name]
 
 
 def _u(rng, a, b):

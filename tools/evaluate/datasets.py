@@ -128,11 +128,10 @@ def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_S
     numbers measured before v2) or "v3" (v2 with lanes of unequal widths)."""
     try:
         from lanecam.pipeline.roadsim import SLOTS, random_frame
-        from lanecam.pipeline.roadsim.mix import MIXES
+        from lanecam.pipeline.roadsim.mix import mix_named
     except ImportError as exc:
         raise LanecamError(f"--synthetic needs the road renderer (pipeline.roadsim): {exc}") from None
-    if mix not in MIXES:
-        raise InputError(f"--synthetic-mix {mix!r}: expected one of {', '.join(MIXES)}")
+    scene_mix = mix_named(mix, "--synthetic-mix")
     spec = predictor.spec
     slots = spec.slot_names if spec.output_kind == "lane_slots" else ()
     iou = SlotIoU(slots) if slots else None
@@ -143,7 +142,7 @@ def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_S
     rows = [r for r in h_samples if r < h]
     preds, gts, records = [], [], []
     for i in range(count):
-        frame, gt = random_frame(seed + i, width=w, height=h, mix=MIXES[mix])
+        frame, gt = random_frame(seed + i, width=w, height=h, mix=scene_mix)
         result, ms = predictor(frame, i)
         name = f"synthetic/{seed + i}"
         gt_lanes = gt.tusimple_lanes(rows)

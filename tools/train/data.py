@@ -157,13 +157,11 @@ class SyntheticSource:
 
     def __init__(self, maker: SampleMaker, render_size: Tuple[int, int] = (640, 360),
                  mix: str = "v2"):
-        from lanecam.pipeline.roadsim.mix import MIXES
+        from lanecam.pipeline.roadsim.mix import mix_named
 
-        if mix not in MIXES:
-            raise InputError(f"scene mix {mix!r}: expected one of {', '.join(MIXES)}")
         self.maker = maker
         self.render_size = render_size
-        self.mix = MIXES[mix]
+        self.mix = mix_named(mix)
 
     def __call__(self, seed: int, augment: bool = True) -> Sample:
         from lanecam.pipeline.roadsim import random_frame

@@ -329,11 +329,9 @@ def check_config(cfg: TrainConfig) -> None:
         if value is not None and not 0.0 < value <= 1.0:
             raise InputError(f"--{name.replace('_', '-')}: expected an existence in (0, 1], "
                              f"got {value}")
-    from lanecam.pipeline.roadsim.mix import MIXES
+    from lanecam.pipeline.roadsim.mix import mix_named
 
-    if cfg.scene_mix not in MIXES:
-        raise InputError(f"--scene-mix: expected one of {', '.join(MIXES)}, got "
-                         f"{cfg.scene_mix!r}")
+    mix_named(cfg.scene_mix, "--scene-mix")
     for name in ("real_fraction", "pseudo_fraction", "pseudo_night"):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise InputError(f"--{name.replace('_', '-')}: expected a fraction in [0, 1], got "
