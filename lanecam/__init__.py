@@ -17,8 +17,22 @@ and works before OpenCV or ONNX Runtime are importable.
 """
 
 import importlib
+from pathlib import Path as _Path
 
 __version__ = "0.1.0"
+
+# Why this is here: in a source checkout this file is ``<repo>/lanecam/__init__.py`` and the
+# subpackages are the repository's top-level folders (``<repo>/pipeline``, ``<repo>/engines``,
+# ...), which setup.py maps to ``lanecam.<folder>`` only when installing. Any Python started in
+# the repository root (``python -m pytest``, a Ray worker, a spawned process, a script that puts
+# the root on sys.path) finds this folder before an installed copy, so without this line
+# ``lanecam.pipeline`` would not resolve after a regular ``pip install .``. Searching the
+# checkout root as well makes ``lanecam.<folder>`` the checkout's own code there, however the
+# project was installed (regularly, editable, or not at all); installed in site-packages, the
+# parent holds no ``setup.py`` + ``pipeline/`` and nothing changes.
+_CHECKOUT = _Path(__file__).resolve().parent.parent
+if (_CHECKOUT / "setup.py").is_file() and (_CHECKOUT / "pipeline" / "__init__.py").is_file():
+    __path__.append(str(_CHECKOUT))  # noqa: F821 (a package's __path__)
 
 # public name -> module that defines it (imported on first access, PEP 562)
 _EXPORTS = {
