@@ -19,7 +19,8 @@ _SOURCES = None
 
 
 def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str],
-                pseudo: Optional[str], pseudo_night: float = 0.0, scene_mix: str = "v2"):
+                pseudo: Optional[str], pseudo_night: float = 0.0, scene_mix: str = "v2",
+                strong: bool = False, hold_out: bool = False):
     """Pool initializer: the sample sources of this worker process."""
     global _SOURCES
     import cv2
@@ -28,7 +29,8 @@ def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Option
     from lanecam.tools.train.data import SampleMaker, SyntheticSource, TuSimpleSource
 
     maker = SampleMaker(ModelSpec.from_dict(spec_dict), thickness=thickness)
-    real = TuSimpleSource(maker, [Path(p) for p in labels], Path(root)) if labels else None
+    real = (TuSimpleSource(maker, [Path(p) for p in labels], Path(root), strong=strong,
+                           skip_validation=hold_out) if labels else None)
     pseudo_src = (TuSimpleSource(maker, [Path(pseudo) / "labels.json"], Path(pseudo),
                                  night=pseudo_night)
                   if pseudo else None)

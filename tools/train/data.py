@@ -25,6 +25,8 @@ import numpy as np
 from lanecam.engines.modelspec import ModelSpec
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.preprocess import area_resize
+from lanecam.tools.train.augment import camera_warp, warp_points, weather
+from lanecam.tools.train.split import is_validation
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
            "night_transfer", "culane_to_tusimple", "Sample", "IGNORE", "SLOT_NAMES"]
@@ -271,13 +273,17 @@ class TuSimpleSource:
     empty: that side is background, the slot's existence 0); ``pseudo.pseudo_label_videos``
     writes such rows.
     Sample ``seed`` uses row ``rng(seed)``: any row in any epoch, reproducibly. ``night``:
-    the share of (augmented) samples passed through ``night_transfer``."""
+    the share of (augmented) samples passed through ``night_transfer``. ``strong``: augmented
+    samples also get ``augment.camera_warp`` (label points moved with the frame) and
+    ``augment.weather`` (the real labelled frames: few drives, one camera). ``skip_validation``:
+    leave out the rows of ``split.VALIDATION_SETS`` (they choose models; never trained on)."""
 
     def __init__(self, maker: SampleMaker, labels: Sequence[Path], root: Path,
-                 night: float = 0.0):
+                 night: float = 0.0, strong: bool = False, skip_validation: bool = False):
         self.maker = maker
         self.root = Path(root)
         self.night = float(night)
+        self.strong = bool(strong)
         self.rows = []
         for path in labels:
             path = Path(path)
@@ -292,6 +298,8 @@ class TuSimpleSource:
                 except (ValueError, KeyError, TypeError):
                     raise InputError(f"{path}: line {n}: expected a JSON object with raw_file, "
                                      f"lanes and h_samples (TuSimple label format)") from None
+                if skip_validation and is_validation(row["raw_file"]):
+                    continue    # held out for choosing (tools/train/split.py)
                 self.rows.append(row)
         if not self.rows:
             raise InputError(f"{', '.join(map(str, labels))}: no labelled frames")
@@ -314,6 +322,9 @@ class TuSimpleSource:
             raise InputError(f"{self.root / row['raw_file']}: not a readable image")
         m = self.maker
         h, w = frame.shape[:2]
+        warp = None
+        if augment and self.strong and rng.random() < 0.8:
+            frame, warp = camera_warp(frame, rng)
         crop = m.crop_for(rng) if augment else m.spec.crop_top
         sh, sw = m.seg_size
         seg = np.zeros((sh, sw), np.uint8)
@@ -332,6 +343,8 @@ class TuSimpleSource:
                      for name, xs in zip(row["slots"], row["lanes"])]
         else:
             lanes = assign_slots(row["lanes"], row["h_samples"], w, h)
+        if warp is not None:   # slots were assigned on the camera's own view, then moved
+            lanes = [(slot, warp_points(pts, warp)) for slot, pts in lanes]
         drawn = []
         for slot, pts in lanes:
             p = to_seg(pts)
@@ -356,7 +369,9 @@ class TuSimpleSource:
                 if slot not in by_slot:
                     exist[slot] = 0.0 if slot in absent else -1.0
         image = m.image(frame, crop)
-        if augment and self.night and rng.random() < self.night:
+        if augment and self.strong:
+            image = weather(image, rng, night=max(self.night, 0.15))
+        elif augment and self.night and rng.random() < self.night:
             image = night_transfer(image, rng)
         sample = (image, seg, exist)
         return m.augment(sample, rng) if augment else sample
