@@ -104,6 +104,20 @@ def _compile(model, cfg: TrainConfig, total_steps: int):
         loss_weights={"lane_prob": 1.0, "lane_exist": cfg.exist_weight})
 
 
+def _reschedule(optimizer, step: int, total: int) -> str:
+    """A resume with another epoch count: the learning rate goes on from its present value and
+    decays by the same cosine to the new end, so a run cut short (or made longer) still ends
+    annealed. Built from Keras's own CosineDecay (saved and loaded like the first schedule):
+    its "warm-up" is a flat line at today's rate over the steps already taken."""
+    import keras
+
+    now = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(
+        now, decay_steps=max(1, total - step), alpha=0.02, warmup_target=now,
+        warmup_steps=max(1, step))
+    return f"learning rate {now:.2e} at step {step}, decaying to step {total}"
+
+
 def _load_state(out: Path) -> dict:
     path = out / "state.json"
     try:
@@ -214,6 +228,8 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
         _compile_if_needed = model.optimizer is None
         if _compile_if_needed:
             _compile(model, cfg, total)
+        elif epochs_given and state["config"]["epochs"] != cfg.epochs:
+            log("train: " + _reschedule(model.optimizer, start_epoch * cfg.steps, total))
     else:
         model = build_lanefcn(_net_config(cfg, spec), encoder=cfg.encoder)
         if cfg.freeze_blocks:
