@@ -73,15 +73,11 @@ def venv(tmp_path_factory):
         pytest.skip("the fresh venv layout here is POSIX (bin/)")
     if not hasattr(site, "getsitepackages"):
         _cannot("site.getsitepackages() is missing (an old virtualenv): cannot reuse the deps")
-    try:
-        import wheel  # noqa: F401 (pip wheel --no-build-isolation needs it with setuptools < 70.1)
-    except ImportError:
-        _cannot("the 'wheel' package is not installed (pip install '.[test]')")
     base = tmp_path_factory.mktemp("install")
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                   "-q", "-w", base / "dist", ROOT], base)
-    if built.returncode != 0:
-        _cannot(f"cannot build the wheel: {built.stderr.strip()[-400:]}")
+    if built.returncode != 0:  # e.g. setuptools < 70.1 without the 'wheel' package
+        _cannot(f"cannot build the wheel (pip install '.[test]'): {built.stderr.strip()[-400:]}")
     (wheel_path,) = (base / "dist").glob("lanecam-*.whl")
 
     folder = base / "venv"
@@ -89,8 +85,9 @@ def venv(tmp_path_factory):
     if made.returncode != 0:
         _cannot(f"cannot make a venv: {made.stderr.strip()[-400:]}")
     python = folder / "bin" / "python"
-    purelib = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                        base).stdout.strip())
+    where = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], base)
+    assert where.returncode == 0, where.stderr
+    purelib = Path(where.stdout.strip()).resolve()
     # The wheel goes in before the .pth exists: pip must see no other lanecam (the running
     # environment's editable one) that it could call "already installed" or try to uninstall.
     installed = _run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps",
@@ -111,16 +108,16 @@ def test_the_venv_runs_the_wheel_not_an_editable_install(venv, tmp_path):
     away = venv.run(venv.python, "-c", probe, cwd=tmp_path)
     assert away.returncode == 0, away.stderr
     init, pipeline, editable = away.stdout.splitlines()
-    assert Path(init).parent == venv.purelib / "lanecam"
-    assert Path(pipeline).parent == venv.purelib / "lanecam" / "pipeline"
+    assert Path(init).resolve().parent == venv.purelib / "lanecam"
+    assert Path(pipeline).resolve().parent == venv.purelib / "lanecam" / "pipeline"
     assert editable == "[]"
     # In the root: the checkout's code, found through lanecam's own __path__, with no editable
     # import hook doing it instead (that hook is what lets an editable install pass without it).
     home = venv.run(venv.python, "-c", probe)
     assert home.returncode == 0, home.stderr
     init, pipeline, editable = home.stdout.splitlines()
-    assert Path(init) == ROOT / "lanecam" / "__init__.py"
-    assert Path(pipeline) == ROOT / "pipeline" / "__init__.py"
+    assert Path(init).resolve() == ROOT / "lanecam" / "__init__.py"
+    assert Path(pipeline).resolve() == ROOT / "pipeline" / "__init__.py"
     assert editable == "[]"
 
 
