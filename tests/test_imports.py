@@ -19,6 +19,7 @@ def _modules(pkg_name):
         yield info.name
 
 
+@pytest.mark.smoke
 def test_runtime_never_imports_tensorflow():
     code = (
         "import sys, importlib, pkgutil\n"
@@ -35,6 +36,7 @@ def test_runtime_never_imports_tensorflow():
     assert out.stdout.strip() == "", f"runtime imported heavy modules: {out.stdout}"
 
 
+@pytest.mark.smoke
 def test_cli_help_works():
     out = subprocess.run([sys.executable, "-m", "lanecam", "--help"], capture_output=True,
                          text=True, timeout=120)

@@ -67,6 +67,7 @@ def _build(source, engine, sinks):
     return build_lane_pipeline(source, LaneDetector(engine=engine), sinks)
 
 
+@pytest.mark.smoke
 def test_file_mode_with_a_slow_sink_loses_nothing(engine_factory):
     sink = RecordingSink(delay=0.01)
     runner = _build(SizedFakeSource(n=40), engine_factory(), [sink])

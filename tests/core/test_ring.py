@@ -36,6 +36,7 @@ def test_block_full_put_times_out_without_dropping():
     assert ring.put("b", timeout=0.05)
 
 
+@pytest.mark.smoke
 def test_block_loses_nothing_with_a_slow_consumer():
     ring = Ring("file", capacity=2, policy=Policy.BLOCK)
     n = 200

@@ -22,6 +22,7 @@ def run(sink, results, metas):
     return [json.loads(line) for line in open(sink.path, encoding="utf-8")]
 
 
+@pytest.mark.smoke
 def test_native_records(tmp_path):
     results = [two_lanes(i) for i in range(3)]
     results[1].geometry = {"curvature_m": math.inf, "offset_m": np.float32(0.25),

@@ -10,6 +10,7 @@ from lanecam.pipeline.sources import ReadStatus, open_source
 pytest.importorskip("lanecam.pipeline.roadsim", reason="the road renderer is not in this checkout yet")
 
 
+@pytest.mark.smoke
 def test_file_like_drive_ends_after_frames():
     with open_source("synthetic://?width=160&height=96&fps=20&seed=3&frames=5") as src:
         assert (src.width, src.height, src.fps) == (160, 96, 20.0)
