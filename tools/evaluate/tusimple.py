@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.safe_load import json_loads
 
 __all__ = [
     "PIXEL_THRESHOLD", "POINT_THRESHOLD", "MAX_RUN_TIME_MS", "FrameScore", "TuSimpleScore",
@@ -204,7 +205,7 @@ def load_jsonl(path, what: str = "JSON lines file") -> List[dict]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json_loads(line, f"{path}:{lineno}")
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
         if not isinstance(obj, dict):

@@ -25,6 +25,7 @@ import numpy as np
 from lanecam.engines.modelspec import ModelSpec
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.preprocess import area_resize
+from lanecam.pipeline.safe_load import json_loads
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
            "night_transfer", "culane_to_tusimple", "Sample", "IGNORE", "SLOT_NAMES"]
@@ -287,7 +288,7 @@ class TuSimpleSource:
                 if not line.strip():
                     continue
                 try:
-                    row = json.loads(line)
+                    row = json_loads(line, f"{path}: line {n}")
                     row["raw_file"], row["lanes"], row["h_samples"]
                 except (ValueError, KeyError, TypeError):
                     raise InputError(f"{path}: line {n}: expected a JSON object with raw_file, "
