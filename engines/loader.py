@@ -17,7 +17,8 @@ from lanecam.engines.modelspec import ModelSpec
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lazy import require
 
-__all__ = ["open_engine", "default_model_path", "register_engine", "ENGINE_NAMES"]
+__all__ = ["open_engine", "default_model_path", "register_engine", "ENGINE_NAMES",
+           "model_files"]
 
 _PLAN_SUFFIXES = (".plan", ".engine", ".trt")
 
@@ -40,6 +41,21 @@ def default_model_path(engine: str = "auto") -> Path:
     ``lanefcn.keras`` for the keras engine."""
     suffix = ".keras" if engine == "keras" else ".onnx"
     return Path(__file__).resolve().parent / "models" / "lanefcn" / f"lanefcn{suffix}"
+
+
+def model_files(model=None, engine: str = "auto", flag: str = "--model") -> Dict[str, str]:
+    """The files a run reads for ``model`` (None: the bundled one), by what names them, for
+    the output alias check (``check_outputs``): the model itself and, when present, the
+    ModelSpec sidecar beside it (``<stem>.spec.json``) and a TensorRT plan's sidecar."""
+    from lanecam.engines.engine_cache import sidecar_path_for
+    from lanecam.engines.inputspec import spec_path_for
+
+    path = Path(model) if model is not None else default_model_path(engine)
+    files = {flag: str(path)}
+    for what, extra in (("spec", spec_path_for(path)), ("plan sidecar", sidecar_path_for(path))):
+        if extra.is_file():
+            files[f"{flag} {what}"] = str(extra)
+    return files
 
 
 def register_engine(name: str, target: str) -> None:
