@@ -7,7 +7,7 @@ so a batch depends only on the run's seed, the epoch and the step, never on sche
 
 from collections import deque
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -19,7 +19,8 @@ _SOURCES = None
 
 
 def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str],
-                pseudo: Optional[str], pseudo_night: float = 0.0, scene_mix: str = "v2"):
+                pseudo: Optional[str], pseudo_night: float = 0.0, scene_mix: str = "v2",
+                own_labels: Sequence[str] = ()):
     """Pool initializer: the sample sources of this worker process."""
     global _SOURCES
     import cv2
@@ -28,7 +29,8 @@ def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Option
     from lanecam.tools.train.data import SampleMaker, SyntheticSource, TuSimpleSource
 
     maker = SampleMaker(ModelSpec.from_dict(spec_dict), thickness=thickness)
-    real = TuSimpleSource(maker, [Path(p) for p in labels], Path(root)) if labels else None
+    real = (TuSimpleSource(maker, [Path(p) for p in labels], Path(root),
+                           own_labels=[Path(p) for p in own_labels]) if labels else None)
     pseudo_src = (TuSimpleSource(maker, [Path(pseudo) / "labels.json"], Path(pseudo),
                                  night=pseudo_night)
                   if pseudo else None)

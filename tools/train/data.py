@@ -26,6 +26,7 @@ from lanecam.engines.modelspec import ModelSpec
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.preprocess import area_resize
 from lanecam.pipeline.safe_load import json_loads
+from lanecam.tools.evaluate.tusimple import image_path
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
            "night_transfer", "culane_to_tusimple", "Sample", "IGNORE", "SLOT_NAMES"]
@@ -272,11 +273,17 @@ class TuSimpleSource:
     empty: that side is background, the slot's existence 0); ``pseudo.pseudo_label_videos``
     writes such rows.
     Sample ``seed`` uses row ``rng(seed)``: any row in any epoch, reproducibly. ``night``:
-    the share of (augmented) samples passed through ``night_transfer``."""
+    the share of (augmented) samples passed through ``night_transfer``.
+
+    A label file is data, maybe from elsewhere: every ``raw_file`` must be a path inside
+    ``root`` (``tusimple.image_path``), never an absolute path or one climbing out with ``..``.
+    ``own_labels`` are label files lanecam wrote itself (``culane_to_tusimple``), whose
+    absolute image paths are allowed."""
 
     def __init__(self, maker: SampleMaker, labels: Sequence[Path], root: Path,
-                 night: float = 0.0):
+                 night: float = 0.0, own_labels: Sequence[Path] = ()):
         self.maker = maker
+        own = {Path(p).resolve() for p in own_labels}
         self.root = Path(root)
         self.night = float(night)
         self.rows = []
@@ -293,6 +300,8 @@ class TuSimpleSource:
                 except (ValueError, KeyError, TypeError):
                     raise InputError(f"{path}: line {n}: expected a JSON object with raw_file, "
                                      f"lanes and h_samples (TuSimple label format)") from None
+                if path.resolve() not in own:  # nothing outside the root is ever opened
+                    image_path(self.root, row["raw_file"], f"{path}: line {n}")
                 self.rows.append(row)
         if not self.rows:
             raise InputError(f"{', '.join(map(str, labels))}: no labelled frames")
