@@ -53,6 +53,19 @@ def tusimple_scores(pred) -> dict:
     return {r.name: [r.score.accuracy, r.score.fp, r.score.fn] for r in results}
 
 
+def validation_scores(pred) -> dict:
+    """TuSimple score on the validation split of the training frames (choosing frames)."""
+    from lanecam.tools.evaluate.datasets import evaluate_tusimple
+    from lanecam.tools.train.split import TRAIN_FOLDER, is_validation
+
+    folder = data_path(TRAIN_FOLDER, "labels.json")
+    if folder is None:
+        return {}
+    r = evaluate_tusimple(pred, folder.parent, timed=False, name="tusimple_val",
+                          select=lambda row: is_validation(row["raw_file"]))
+    return {"val (choosing)": [r.score.accuracy, r.score.fp, r.score.fn]}
+
+
 def culane_from_tusimple(folder: Path) -> bool:
     """Link the TuSimple frames into ``folder`` with their labels as CULane ``.lines.txt``."""
     made = False
@@ -134,6 +147,7 @@ def measure_model(model, args, culane_dir) -> dict:
 
     row = {}
     with Predictor(model) as pred:
+        row.update({f"TuSimple {k}": v for k, v in validation_scores(pred).items()})
         if not args.no_tusimple:
             row.update({f"TuSimple {k}": v for k, v in tusimple_scores(pred).items()})
         if culane_dir is not None and not args.no_tusimple:

@@ -17,8 +17,8 @@ from lanecam.engines.modelspec import ModelSpec
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lazy import require
 
-__all__ = ["open_engine", "default_model_path", "register_engine", "ENGINE_NAMES",
-           "model_files"]
+__all__ = ["open_engine", "default_model_path", "resolve_model", "register_engine",
+           "ENGINE_NAMES", "NAMED_MODELS", "model_files"]
 
 _PLAN_SUFFIXES = (".plan", ".engine", ".trt")
 
@@ -36,11 +36,27 @@ _ONLY_FOR = {"threads": "onnxruntime", "spinning": "onnxruntime", "providers": "
              "workspace_mib": "tensorrt", "device": "tensorrt", "trust_model_code": "keras"}
 
 
-def default_model_path(engine: str = "auto") -> Path:
-    """The bundled model: ``engines/models/lanefcn/lanefcn.onnx``, or its Keras original
-    ``lanefcn.keras`` for the keras engine."""
+# bundled models by name (``--model fast``, ``LaneDetector(model="fast")``): name -> folder
+# under engines/models. "default" is the bundled default; "fast" the fastest good one (LaneFCN
+# v5: about 15 % less model time than v6, weaker on real roads; docs/model.md)
+NAMED_MODELS = {"default": "lanefcn", "fast": "lanefcn-fast"}
+
+
+def default_model_path(engine: str = "auto", name: str = "default") -> Path:
+    """A bundled model: ``engines/models/<folder>/lanefcn.onnx`` (``NAMED_MODELS[name]``), or
+    its Keras original ``lanefcn.keras`` for the keras engine."""
     suffix = ".keras" if engine == "keras" else ".onnx"
-    return Path(__file__).resolve().parent / "models" / "lanefcn" / f"lanefcn{suffix}"
+    return Path(__file__).resolve().parent / "models" / NAMED_MODELS[name] / f"lanefcn{suffix}"
+
+
+def resolve_model(model, engine: str = "auto") -> Path:
+    """The file a ``--model`` value means: None is the bundled default, a bundled model's name
+    (``fast``) is that model unless a file of that name exists here, anything else a path."""
+    if model is None:
+        return default_model_path(engine)
+    if str(model) in NAMED_MODELS and not Path(model).exists():
+        return default_model_path(engine, str(model))
+    return Path(model)
 
 
 def model_files(model=None, engine: str = "auto", flag: str = "--model") -> Dict[str, str]:
@@ -50,7 +66,7 @@ def model_files(model=None, engine: str = "auto", flag: str = "--model") -> Dict
     from lanecam.engines.engine_cache import sidecar_path_for
     from lanecam.engines.inputspec import spec_path_for
 
-    path = Path(model) if model is not None else default_model_path(engine)
+    path = resolve_model(model, engine)
     files = {flag: str(path)}
     for what, extra in (("spec", spec_path_for(path)), ("plan sidecar", sidecar_path_for(path))):
         if extra.is_file():
@@ -96,9 +112,9 @@ def open_engine(model=None, engine: str = "auto", spec: Optional[ModelSpec] = No
         InputError: the model is missing or invalid, or the engine name is unknown.
         MissingDependencyError: the chosen engine's library is not installed.
     """
-    path = Path(model) if model is not None else default_model_path(engine)
+    path = resolve_model(model, engine)
     if not path.is_file() and not is_saved_model(path):
-        if model is None:
+        if model is None or str(model) in NAMED_MODELS:
             raise InputError(f"{path}: the bundled model is missing; pass --model PATH")
         raise InputError(f"{path}: model file not found")
     if engine not in ENGINE_NAMES and engine not in _ENGINES:

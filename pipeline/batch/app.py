@@ -110,10 +110,10 @@ class BatchApp:
     def _model_path(self) -> str:
         """The model file (the bundled one unless ``--model``), checked to exist, with the
         ``--spec`` and ``--calibration`` files: a typo stops the job before Ray starts."""
-        from lanecam.engines.loader import default_model_path
+        from lanecam.engines.loader import resolve_model
 
         c = self.config
-        model = c.model or str(default_model_path(c.engine))
+        model = str(resolve_model(c.model, c.engine))
         if not Path(model).exists():
             raise InputError(f"--model {model}: no such file" if c.model else
                              f"{model}: the bundled model is missing; pass --model PATH")

@@ -44,3 +44,32 @@ def test_confident_outputs_keep_every_lane():
     chosen = lines[-1]
     acc = float(chosen.split("synthetic accuracy ")[1].split(",")[0])
     assert acc > 0.9     # perfect maps: the extraction itself must score high
+
+
+class MixedEngine(TruthEngine):
+    """Confident on the synthetic SEEDS, then unsure (existence 0.35) on "real" frames."""
+
+    def __init__(self, real_seeds):
+        super().__init__(0.95)
+        for s in real_seeds:
+            _, gt = random_frame(s, 1280, 720)
+            mask = gt.slot_mask(64, 160, thickness=2, crop_top=SPEC.crop_top)
+            self.outputs.append({"lane_prob": np.eye(5, dtype=np.float32)[mask][None],
+                                 "lane_exist": np.full((1, 4), 0.35, np.float32)})
+
+
+def test_real_validation_frames_take_part_in_the_choice():
+    """With held-out real frames the choice must also keep their lanes: an existence
+    threshold above their 0.35 would lose every real lane."""
+    real_seeds = [21, 22, 23]
+    rows = list(range(160, 720, 10))
+    real = []
+    for s in real_seeds:
+        frame, gt = random_frame(s, 1280, 720)
+        real.append((frame, {"raw_file": f"r{s}", "lanes": gt.tusimple_lanes(rows),
+                             "h_samples": rows}))
+    lines = []
+    spec = choose_thresholds(MixedEngine(real_seeds), SPEC, SEEDS, log=lines.append,
+                             real_frames=real)
+    assert spec.exist_threshold <= 0.3
+    assert "real accuracy" in lines[-1]

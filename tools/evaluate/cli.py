@@ -24,7 +24,7 @@ __all__ = ["add_arguments", "run", "SYNTHETIC_MIXES", "REPORT_KEYS"]
 SYNTHETIC_MIXES = ("v2", "v1", "v3")
 # the report's own keys and the fixed names of results: a folder of one of these names is
 # reported under another (spec-2), or its entry would overwrite the spec or a result
-REPORT_KEYS = ("model", "spec", "engine", "tusimple_all", "synthetic",
+REPORT_KEYS = ("model", "spec", "engine", "tusimple_all", "tusimple_val", "synthetic",
                *(f"synthetic_{mix}" for mix in SYNTHETIC_MIXES[1:]))
 
 
@@ -41,6 +41,11 @@ def add_arguments(parser) -> None:
                              "<data>/tusimple-test when present; data: $LANECAM_DATA or "
                              "./shared/data or ../shared/data)")
     parser.add_argument("--no-tusimple", action="store_true", help="skip the real TuSimple frames")
+    parser.add_argument("--tusimple-val", metavar="DIR",
+                        help="a folder of TuSimple training frames whose validation split "
+                             "(tools/train/split.py: the drives models are chosen on) is scored "
+                             "as tusimple_val, apart from the test frames (default "
+                             "<data>/tusimple-train when present; 'none' skips it)")
     parser.add_argument("--culane", metavar="DIR", nargs="+",
                         help="CULane-format folders (NAME.jpg + NAME.lines.txt, searched "
                              "recursively): F1 at IoU 0.5 with 30 px lanes, and the share of "
@@ -171,6 +176,21 @@ def _tusimple_folders(args) -> List[Path]:
     return [f for f in found if f is not None and (f / "labels.json").is_file()]
 
 
+def _validation_folder(args):
+    """The TuSimple training folder whose validation split is scored, or None."""
+    from lanecam.pipeline.data_paths import data_path
+    from lanecam.tools.train.split import TRAIN_FOLDER
+
+    if args.tusimple_val == "none" or (args.no_tusimple and not args.tusimple_val):
+        return None
+    if args.tusimple_val:
+        return Path(args.tusimple_val)
+    if args.tusimple:   # folders chosen by hand: only those, unless asked
+        return None
+    found = data_path(TRAIN_FOLDER)
+    return found if found is not None and (found / "labels.json").is_file() else None
+
+
 def _unique_name(folder: Path, taken: set) -> str:
     name, n = folder.name or "tusimple", 2
     base = name
@@ -190,7 +210,8 @@ def _evaluate(args) -> int:
 
     folders = _tusimple_folders(args)
     culane = [Path(f) for f in args.culane or []]
-    if not folders and not culane and args.synthetic == 0 and not args.videos:
+    if (not folders and not culane and args.synthetic == 0 and not args.videos
+            and _validation_folder(args) is None):
         raise InputError("nothing to evaluate: give --tusimple DIR, --culane DIR, --synthetic N or "
                          "--videos PATH --sheet OUT.png "
                          f"(no tusimple folder found in ${DATA_ENV}, ./shared/data or "
@@ -201,6 +222,12 @@ def _evaluate(args) -> int:
         results += tusimple
         if len(tusimple) > 1:
             results.append(combine_tusimple(tusimple))
+        val_folder = _validation_folder(args)
+        if val_folder is not None:   # choosing frames: reported, never part of tusimple_all
+            from lanecam.tools.train.split import is_validation
+
+            results.append(evaluate_tusimple(predictor, val_folder, name="tusimple_val",
+                                             select=lambda row: is_validation(row["raw_file"])))
         for f in culane:
             lane_results.append(evaluate_culane(predictor, f, name=_unique_name(f, taken)))
         if args.synthetic:

@@ -58,8 +58,9 @@ class DatasetResult:
         return d
 
 
-def load_tusimple(folder) -> List[dict]:
-    """Label rows of a TuSimple folder (``labels.json`` + the images it names), checked."""
+def load_tusimple(folder, select=None) -> List[dict]:
+    """Label rows of a TuSimple folder (``labels.json`` + the images it names), checked;
+    with ``select`` (a row -> bool), only the rows it accepts (a split of the folder)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: TuSimple folder not found")
@@ -67,8 +68,11 @@ def load_tusimple(folder) -> List[dict]:
     if not labels.is_file():
         raise InputError(f"{folder}: expected labels.json (TuSimple label lines) in this folder")
     rows = load_jsonl(labels, "TuSimple label file")
+    if select is not None:
+        rows = [row for row in rows if isinstance(row, dict) and select(row)]
     if not rows:
-        raise InputError(f"{labels}: no labelled frames")
+        raise InputError(f"{labels}: no labelled frames"
+                         + (" in the selected split" if select is not None else ""))
     for i, row in enumerate(rows, 1):
         for key in ("raw_file", "lanes", "h_samples"):
             if key not in row:
@@ -79,13 +83,14 @@ def load_tusimple(folder) -> List[dict]:
 
 
 def evaluate_tusimple(predictor: Predictor, folder, timed: bool = True,
-                      name: str = "tusimple") -> DatasetResult:
+                      name: str = "tusimple", select=None) -> DatasetResult:
     """Predict every labelled frame of a TuSimple folder and score it (reported as ``name``).
 
     ``timed=False`` reports a run time of 0 to the metric, so that its 200 ms rule does not
-    zero frames of a model run somewhere its speed means nothing (Keras while it trains)."""
+    zero frames of a model run somewhere its speed means nothing (Keras while it trains).
+    ``select``: score only the rows it accepts (``load_tusimple``)."""
     folder = Path(folder)
-    rows = load_tusimple(folder)
+    rows = load_tusimple(folder, select)
     preds, records = [], []
     for i, row in enumerate(rows):
         path = folder / row["raw_file"]

@@ -19,7 +19,8 @@ from keras import layers
 
 from lanecam.engines.keras_layers import custom_objects
 
-__all__ = ["LaneFCNConfig", "build_lanefcn", "AddCoords", "CUSTOM_OBJECTS", "V2_CONFIGS"]
+__all__ = ["LaneFCNConfig", "build_lanefcn", "AddCoords", "CUSTOM_OBJECTS", "V2_CONFIGS",
+           "ENCODERS"]
 
 
 @dataclass(frozen=True)
@@ -69,18 +70,38 @@ def _sep(x, filters, name, dilation=1):
     return _conv(x, filters, f"{name}_pw", kernel=1)
 
 
-def build_lanefcn(config: LaneFCNConfig = LaneFCNConfig()) -> keras.Model:
+ENCODERS = ("lanefcn", "effnet-lite0")
+
+
+def build_lanefcn(config: LaneFCNConfig = LaneFCNConfig(), encoder: str = "lanefcn",
+                  pretrained: bool = True) -> keras.Model:
     """Build the (uncompiled) LaneFCN.
 
     Input: ``image`` (H, W, 3) RGB float in [0, 1]. Outputs: ``lane_prob`` (H/2, W/2, 1 + K)
-    softmax and ``lane_exist`` (K,) sigmoid.
+    softmax and ``lane_exist`` (K,) sigmoid. ``encoder``: ``"lanefcn"`` (from scratch, sized by
+    ``config.widths``) or ``"effnet-lite0"`` (EfficientNet-Lite0 cut at stride 16, with its
+    ImageNet weights unless ``pretrained`` is False; ``config.widths[4]`` sizes the context
+    blocks). The context blocks, existence head and decoder are the same for both.
     """
     c = config
     if c.input_height % 16 or c.input_width % 16:
         raise ValueError(f"input size must be a multiple of 16, got {c.input_height}x{c.input_width}")
-    w0, w1, w2, w3, w4 = c.widths
+    if encoder not in ENCODERS:
+        raise ValueError(f"encoder: expected one of {ENCODERS}, got {encoder!r}")
     inp = keras.Input((c.input_height, c.input_width, 3), name="image")
+    if encoder == "effnet-lite0":
+        from lanecam.tools.fcn.effnet import build_effnet_lite0_encoder, load_lite0_weights
 
+        model = _head(inp, *build_effnet_lite0_encoder(inp), c)
+        if pretrained:
+            load_lite0_weights(model)
+        return model
+    return _head(inp, *_lanefcn_encoder(inp, c), c)
+
+
+def _lanefcn_encoder(inp, c: LaneFCNConfig):
+    """The from-scratch encoder: features at stride 2, 4, 8 and 16."""
+    w0, w1, w2, w3, w4 = c.widths
     s1 = _conv(inp, w0, "stem", stride=2)              # /2
     s1 = _sep(s1, w1, "enc1")
     s2 = _conv(s1, w2, "down2", stride=2)              # /4
@@ -88,6 +109,12 @@ def build_lanefcn(config: LaneFCNConfig = LaneFCNConfig()) -> keras.Model:
     s3 = _conv(s2, w3, "down3", stride=2)              # /8
     s3 = _sep(s3, w3, "enc3")
     b = _conv(s3, w4, "down4", stride=2)               # /16
+    return s1, s2, s3, b
+
+
+def _head(inp, s1, s2, s3, b, c: LaneFCNConfig) -> keras.Model:
+    """Context blocks, existence head and decoder on an encoder's stride 2/4/8/16 features."""
+    w4 = c.widths[4]
     b = AddCoords(name="coords")(b)
     b = _conv(b, w4, "ctx0", kernel=1)
     for i, d in enumerate(c.dilations):                # wide context: which line is which slot

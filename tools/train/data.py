@@ -27,6 +27,8 @@ from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.preprocess import area_resize
 from lanecam.pipeline.safe_load import json_loads
 from lanecam.tools.evaluate.tusimple import image_path
+from lanecam.tools.train.augment import camera_warp, warp_points, weather
+from lanecam.tools.train.split import is_validation
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
            "night_transfer", "culane_to_tusimple", "Sample", "IGNORE", "SLOT_NAMES"]
@@ -273,7 +275,10 @@ class TuSimpleSource:
     empty: that side is background, the slot's existence 0); ``pseudo.pseudo_label_videos``
     writes such rows.
     Sample ``seed`` uses row ``rng(seed)``: any row in any epoch, reproducibly. ``night``:
-    the share of (augmented) samples passed through ``night_transfer``.
+    the share of (augmented) samples passed through ``night_transfer``. ``strong``: augmented
+    samples also get ``augment.camera_warp`` (label points moved with the frame) and
+    ``augment.weather`` (the real labelled frames: few drives, one camera). ``skip_validation``:
+    leave out the rows of ``split.VALIDATION_SETS`` (they choose models; never trained on).
 
     A label file is data, maybe from elsewhere: every ``raw_file`` must be a path inside
     ``root`` (``tusimple.image_path``), never an absolute path or one climbing out with ``..``.
@@ -281,11 +286,13 @@ class TuSimpleSource:
     absolute image paths are allowed."""
 
     def __init__(self, maker: SampleMaker, labels: Sequence[Path], root: Path,
-                 night: float = 0.0, own_labels: Sequence[Path] = ()):
+                 night: float = 0.0, strong: bool = False, skip_validation: bool = False,
+                 own_labels: Sequence[Path] = ()):
         self.maker = maker
         own = {Path(p).resolve() for p in own_labels}
         self.root = Path(root)
         self.night = float(night)
+        self.strong = bool(strong)
         self.rows = []
         for path in labels:
             path = Path(path)
@@ -302,6 +309,8 @@ class TuSimpleSource:
                                      f"lanes and h_samples (TuSimple label format)") from None
                 if path.resolve() not in own:  # nothing outside the root is ever opened
                     image_path(self.root, row["raw_file"], f"{path}: line {n}")
+                if skip_validation and is_validation(row["raw_file"]):
+                    continue    # held out for choosing (tools/train/split.py)
                 self.rows.append(row)
         if not self.rows:
             raise InputError(f"{', '.join(map(str, labels))}: no labelled frames")
@@ -324,6 +333,9 @@ class TuSimpleSource:
             raise InputError(f"{self.root / row['raw_file']}: not a readable image")
         m = self.maker
         h, w = frame.shape[:2]
+        warp = None
+        if augment and self.strong and rng.random() < 0.8:
+            frame, warp = camera_warp(frame, rng)
         crop = m.crop_for(rng) if augment else m.spec.crop_top
         sh, sw = m.seg_size
         seg = np.zeros((sh, sw), np.uint8)
@@ -342,6 +354,8 @@ class TuSimpleSource:
                      for name, xs in zip(row["slots"], row["lanes"])]
         else:
             lanes = assign_slots(row["lanes"], row["h_samples"], w, h)
+        if warp is not None:   # slots were assigned on the camera's own view, then moved
+            lanes = [(slot, warp_points(pts, warp)) for slot, pts in lanes]
         drawn = []
         for slot, pts in lanes:
             p = to_seg(pts)
@@ -366,7 +380,9 @@ class TuSimpleSource:
                 if slot not in by_slot:
                     exist[slot] = 0.0 if slot in absent else -1.0
         image = m.image(frame, crop)
-        if augment and self.night and rng.random() < self.night:
+        if augment and self.strong:
+            image = weather(image, rng, night=max(self.night, 0.15))
+        elif augment and self.night and rng.random() < self.night:
             image = night_transfer(image, rng)
         sample = (image, seg, exist)
         return m.augment(sample, rng) if augment else sample

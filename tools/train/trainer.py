@@ -68,6 +68,10 @@ class TrainConfig:
     scene_mix: str = "v2"                      # renderer scene distribution (roadsim.mix.MIXES)
     pseudo_absent: Optional[float] = None      # trust outer slots empty below this existence
     model_version: str = "2"                   # the version written in the model card
+    strong_augment: bool = False               # camera warps and weather on the real frames
+    hold_out: bool = False                     # keep split.VALIDATION_SETS out of training
+    encoder: str = "lanefcn"                   # "lanefcn" or "effnet-lite0" (ImageNet weights)
+    freeze_blocks: int = 0                     # effnet-lite0: keep its stem + first N blocks
 
 
 VAL_SEED = 800_000          # the fixed synthetic validation set: seeds VAL_SEED + i
@@ -98,6 +102,20 @@ def _compile(model, cfg: TrainConfig, total_steps: int):
         loss={"lane_prob": SegLoss(5, cfg.lane_weight, cfg.dice_weight),
               "lane_exist": MaskedExistLoss()},
         loss_weights={"lane_prob": 1.0, "lane_exist": cfg.exist_weight})
+
+
+def _reschedule(optimizer, step: int, total: int) -> str:
+    """A resume with another epoch count: the learning rate goes on from its present value and
+    decays by the same cosine to the new end, so a run cut short (or made longer) still ends
+    annealed. Built from Keras's own CosineDecay (saved and loaded like the first schedule):
+    its "warm-up" is a flat line at today's rate over the steps already taken."""
+    import keras
+
+    now = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(
+        now, decay_steps=max(1, total - step), alpha=0.02, warmup_target=now,
+        warmup_steps=max(1, step))
+    return f"learning rate {now:.2e} at step {step}, decaying to step {total}"
 
 
 def _load_state(out: Path) -> dict:
@@ -158,6 +176,13 @@ def _lane_scores(model, spec: ModelSpec, cfg: TrainConfig) -> dict:
             s = evaluate_tusimple(pred, cfg.tusimple_eval, timed=False).score
             out["tusimple"] = {"accuracy": round(s.accuracy, 4), "fp": round(s.fp, 4),
                                "fn": round(s.fn, 4)}
+        if cfg.hold_out and cfg.data_root:
+            from lanecam.tools.train.split import is_validation
+
+            s = evaluate_tusimple(pred, cfg.data_root, timed=False, name="tusimple_val",
+                                  select=lambda row: is_validation(row["raw_file"])).score
+            out["tusimple_val"] = {"accuracy": round(s.accuracy, 4), "fp": round(s.fp, 4),
+                                   "fn": round(s.fn, 4)}
     return out
 
 
@@ -203,8 +228,14 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
         _compile_if_needed = model.optimizer is None
         if _compile_if_needed:
             _compile(model, cfg, total)
+        elif epochs_given and state["config"]["epochs"] != cfg.epochs:
+            log("train: " + _reschedule(model.optimizer, start_epoch * cfg.steps, total))
     else:
-        model = build_lanefcn(_net_config(cfg, spec))
+        model = build_lanefcn(_net_config(cfg, spec), encoder=cfg.encoder)
+        if cfg.freeze_blocks:
+            from lanecam.tools.fcn.effnet import freeze_lite0
+
+            log(f"train: {freeze_lite0(model, cfg.freeze_blocks)} encoder layers frozen")
         if cfg.init_from:
             from lanecam.tools.train.warmstart import warm_start
 
@@ -225,7 +256,8 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
 
     ctx = mp.get_context("spawn")  # fork after TensorFlow has started threads is unsafe
     init = (spec.to_dict(), cfg.thickness, _real_labels(cfg), cfg.data_root or ".",
-            str(pseudo) if pseudo else None, cfg.pseudo_night, cfg.scene_mix, _own_labels(cfg))
+            str(pseudo) if pseudo else None, cfg.pseudo_night, cfg.scene_mix,
+            cfg.strong_augment, cfg.hold_out, _own_labels(cfg))
     with ctx.Pool(cfg.workers, initializer=init_worker, initargs=init) as pool:
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
@@ -255,7 +287,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
                 f.write(json.dumps(record) + "\n")
             log("train: " + _summary(record))
 
-    final = build_lanefcn(_net_config(cfg, spec))
+    final = build_lanefcn(_net_config(cfg, spec), encoder=cfg.encoder, pretrained=False)
     final.set_weights(model.get_weights())
     if cfg.threshold_frames:
         from lanecam.tools.train.keras_engine import InMemoryKerasEngine
@@ -263,10 +295,25 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
 
         seeds = range(THRESHOLD_SEED, THRESHOLD_SEED + cfg.threshold_frames)
         with InMemoryKerasEngine(final, spec) as engine:
-            spec = choose_thresholds(engine, spec, seeds, log=log)
+            spec = choose_thresholds(engine, spec, seeds, log=log,
+                                     real_frames=validation_frames(cfg))
     final.save(out / "model.keras")
     spec.save(out / "model.spec.json")
     return final, spec
+
+
+def validation_frames(cfg: TrainConfig) -> list:
+    """(BGR frame, label row) of the held-out real frames (``split.py``), or [] when the run
+    holds none out."""
+    if not (cfg.hold_out and cfg.data_root):
+        return []
+    from lanecam.tools.evaluate.datasets import load_tusimple
+    from lanecam.tools.evaluate.predict import read_image
+    from lanecam.tools.train.split import is_validation
+
+    root = Path(cfg.data_root)
+    rows = load_tusimple(root, select=lambda row: is_validation(row["raw_file"]))
+    return [(read_image(root / row["raw_file"]), row) for row in rows]
 
 
 def _net_config(cfg: TrainConfig, spec: ModelSpec):
@@ -305,7 +352,7 @@ def _check_real_sources(spec: ModelSpec, cfg: TrainConfig, pseudo: Optional[Path
         culane_to_tusimple([Path(p) for p in cfg.culane], _culane_labels(cfg))
     if _real_labels(cfg):
         TuSimpleSource(maker, [Path(p) for p in _real_labels(cfg)], Path(cfg.data_root or "."),
-                       own_labels=_own_labels(cfg))
+                       skip_validation=cfg.hold_out, own_labels=_own_labels(cfg))
     if pseudo is not None:
         TuSimpleSource(maker, [pseudo / "labels.json"], pseudo)
 
@@ -313,7 +360,7 @@ def _check_real_sources(spec: ModelSpec, cfg: TrainConfig, pseudo: Optional[Path
 def _summary(r: dict) -> str:
     parts = [f"epoch {r['epoch']}", f"loss {r['train_loss']:.4f}", f"val {r['val_loss']:.4f}",
              f"mIoU {r['val_miou']:.3f}", f"exist {r['val_exist_acc']:.3f}"]
-    for name in ("synthetic", "tusimple"):
+    for name in ("synthetic", "tusimple", "tusimple_val"):
         if name in r:
             parts.append(f"{name} acc {r[name]['accuracy']:.3f} fp {r[name]['fp']:.3f} "
                          f"fn {r[name]['fn']:.3f}")
@@ -357,5 +404,13 @@ def check_config(cfg: TrainConfig) -> None:
             raise InputError(f"{folder}: --culane expected a folder of CULane frames")
     if cfg.init_from and not Path(cfg.init_from).is_file():
         raise InputError(f"{cfg.init_from}: --init-from expected a saved LaneFCN (.keras)")
+    if cfg.hold_out and not (cfg.data_root and (Path(cfg.data_root) / "labels.json").is_file()):
+        raise InputError("--hold-out: expected --tusimple-root to be a TuSimple folder with its "
+                         "labels.json (the validation split is read from it)")
+    if cfg.freeze_blocks and cfg.encoder != "effnet-lite0":
+        raise InputError("--freeze-blocks: only with --encoder effnet-lite0")
+    if not 0 <= cfg.freeze_blocks <= 11:
+        raise InputError(f"--freeze-blocks: expected 0 to 11 (Lite0's blocks), got "
+                         f"{cfg.freeze_blocks}")
     if not cfg.lr > 0:
         raise LanecamError(f"--lr: expected > 0, got {cfg.lr}")

@@ -1,0 +1,84 @@
+"""Strong augmentation of real labelled frames: the label moves with a camera warp, weather
+keeps the label, the validation split never reaches training."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from lanecam.engines.modelspec import ModelSpec
+from lanecam.tools.train.augment import camera_warp, warp_points, weather
+from lanecam.tools.train.data import SampleMaker, TuSimpleSource
+from lanecam.tools.train.split import is_validation
+
+SPEC = ModelSpec(crop_top=0.30)
+H_SAMPLES = list(range(400, 720, 10))
+
+
+def _road(width=1280, height=720):
+    """A grey frame with two bright painted lines and their TuSimple label row."""
+    frame = np.full((height, width, 3), 90, np.uint8)
+    lanes = []
+    for x_bottom, x_top in ((300, 600), (1000, 700)):
+        xs = [x_top + (x_bottom - x_top) * (y - 400) / 320 for y in H_SAMPLES]
+        pts = np.array(list(zip(xs, H_SAMPLES)), np.int32)
+        cv2.polylines(frame, [pts], False, (255, 255, 255), 12)
+        lanes.append([round(x) for x in xs])
+    return frame, lanes
+
+
+def test_camera_warp_moves_the_label_with_the_paint():
+    frame, lanes = _road()
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        warped, m = camera_warp(frame, rng)
+        assert warped.shape == frame.shape
+        assert not np.array_equal(warped, frame)
+        for xs in lanes:
+            pts = warp_points(np.array(list(zip(xs, H_SAMPLES)), float), m)
+            inside = ((pts[:, 0] >= 0) & (pts[:, 0] < 1280) & (pts[:, 1] >= 0) & (pts[:, 1] < 720))
+            x, y = np.round(pts[inside]).astype(int).T
+            # the moved label points still lie on the (moved) white paint
+            assert inside.sum() > 10
+            assert (warped[y, x, 0] > 200).mean() > 0.9
+
+
+def test_weather_keeps_shape_and_changes_pixels():
+    frame, _ = _road(320, 128)
+    rng = np.random.default_rng(0)
+    outs = [weather(frame, rng) for _ in range(20)]
+    assert all(o.shape == frame.shape and o.dtype == np.uint8 for o in outs)
+    # each look is drawn on its own; about three samples in four get at least one
+    assert sum(not np.array_equal(o, frame) for o in outs) >= 10
+
+
+def test_strong_samples_label_the_paint_and_skip_validation(tmp_path: Path):
+    frame, lanes = _road()
+    rows = []
+    for name in ("clips/0313-1/1/20.jpg", "clips/0601/2/20.jpg"):
+        (tmp_path / name).parent.mkdir(parents=True)
+        cv2.imwrite(str(tmp_path / name), frame)
+        rows.append({"raw_file": name, "lanes": lanes, "h_samples": H_SAMPLES})
+    labels = tmp_path / "labels.json"
+    labels.write_text("\n".join(json.dumps(r) for r in rows))
+    maker = SampleMaker(SPEC, photometric=False, flip=False)
+    src = TuSimpleSource(maker, [labels], tmp_path, strong=True, skip_validation=True)
+    assert [r["raw_file"] for r in src.rows] == ["clips/0313-1/1/20.jpg"]
+    hits = []
+    for seed in range(12):
+        image, seg, exist = src(seed)
+        assert exist[1] == 1.0 and exist[2] == 1.0     # L1 and R1
+        # labelled pixels sit on bright paint, unless weather darkened the whole frame
+        big = cv2.resize(seg, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
+        grey = image.mean(axis=2)
+        on, off = grey[big > 0].mean(), grey[big == 0].mean()
+        hits.append(on > off)
+    assert sum(hits) >= 11
+
+
+def test_split_is_by_drive():
+    assert is_validation("clips/0601/1494452553518276564/20.jpg")
+    assert not is_validation("clips/0313-1/10000/20.jpg")
+    assert not is_validation("clips/0313-2/0601/20.jpg")
+    assert not is_validation("0601.jpg")
