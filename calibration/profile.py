@@ -16,6 +16,7 @@ import numpy as np
 from lanecam.calibration.birdseye import BirdsEye, birdseye_from_pose
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.outputs import write_atomic
+from lanecam.pipeline.safe_load import json_loads
 
 __all__ = ["Profile", "load_profile", "save_profile", "profile_from_dict", "profile_from_pose",
            "bundled_profile"]
@@ -167,7 +168,7 @@ def load_profile(path) -> Profile:
         raise InputError(f"{p}: calibration profile not found (expected a JSON file made by "
                          "`lanecam calibrate`)")
     try:
-        d = json.loads(p.read_text())
+        d = json_loads(p.read_text(), str(p))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{p}: not a JSON calibration profile ({exc})") from None
     return profile_from_dict(d, str(p))

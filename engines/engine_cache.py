@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.safe_load import json_loads
 
 __all__ = ["EngineCache", "default_cache_dir", "sha256_file", "expected_sidecar",
            "sidecar_path_for", "sidecar_differences", "read_sidecar", "write_sidecar",
@@ -79,7 +80,7 @@ def read_sidecar(plan_path) -> Dict:
         raise InputError(f"{plan_path}: no sidecar {path.name}; cannot tell which TensorRT and "
                          "GPU built it (rebuild it with lanecam export --trt)")
     try:
-        data = json.loads(path.read_text())
+        data = json_loads(path.read_text(), str(path))
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: unreadable plan sidecar ({exc})") from None
     if not isinstance(data, dict):

@@ -20,6 +20,7 @@ from typing import ClassVar, Mapping, Optional, Tuple, Type, TypeVar
 
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.outputs import write_atomic
+from lanecam.pipeline.safe_load import json_loads
 
 __all__ = ["InputSpec", "spec_path_for", "find_spec"]
 
@@ -161,7 +162,7 @@ class InputSpec:
     def from_json(cls: Type[S], text: str, source: Optional[str] = None) -> S:
         """Parse and validate JSON text (``from_dict``)."""
         try:
-            data = json.loads(text)
+            data = json_loads(text, source or cls.kind)
         except json.JSONDecodeError as exc:
             raise InputError(f"{source or cls.kind}: not valid JSON ({exc})") from None
         return cls.from_dict(data, source)

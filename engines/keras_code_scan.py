@@ -6,19 +6,22 @@ even where Keras 3's ``safe_mode`` refused the same file. So the loader reads th
 configuration as plain JSON first (h5py attribute, zip member, protobuf bytes) and refuses the
 model before any Keras code sees it. The configuration is walked recursively, so a Lambda
 nested in a Functional, Sequential, TimeDistributed or Bidirectional config is found too.
+
+Which configuration is read follows the format decided once by ``keras_file.KerasFile`` from
+the file's first bytes (never its name): the HDF5 ``model_config`` of an HDF5 file, the
+``config.json`` of a zip, read through the same open file the loader then loads from.
 """
 
-import json
 import os
 import re
-import zipfile
 from pathlib import Path
-from typing import Iterator, List
+from typing import Iterator, List, Optional
 
+from lanecam.engines.keras_file import KerasFile
 from lanecam.pipeline.errors import InputError
-from lanecam.pipeline.lazy import require
+from lanecam.pipeline.safe_load import json_loads
 
-__all__ = ["code_layers", "TRUST_ENV", "trust_from_env", "refuse_code_layers", "add_trust_flag",
+__all__ = ["code_layers", "code_layers_in", "TRUST_ENV", "trust_from_env", "refuse_code_layers", "add_trust_flag",
            "apply_trust_flag"]
 
 TRUST_ENV = "LANECAM_TRUST_MODEL_CODE"
@@ -49,27 +52,24 @@ def _json(text, path: Path, what: str):
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     try:
-        return json.loads(text)
+        return json_loads(text, f"{path}: its {what}")
     except ValueError:
         raise InputError(f"{path}: its {what} is not valid JSON; not a Keras model?") from None
 
 
-def _h5_config(path: Path):
-    h5py = require("h5py", "train", "reading a Keras .h5 model")
-    try:
-        with h5py.File(str(path), "r") as f:
-            text = f.attrs.get("model_config")
-    except OSError:
-        return None  # not HDF5: no Keras can load it either, and the loader says so
-    return None if text is None else _json(text, path, "model_config")
+def _h5_config(kf: KerasFile):
+    text = kf.h5().attrs.get("model_config")
+    return None if text is None else _json(text, kf.path, "model_config")
 
 
-def _keras_zip_config(path: Path):
-    try:
-        with zipfile.ZipFile(path) as z:
-            return _json(z.read("config.json"), path, "config.json")
-    except (zipfile.BadZipFile, KeyError, OSError):
-        raise InputError(f"{path}: not a .keras archive with a config.json (damaged?)") from None
+def _zip_config(kf: KerasFile):
+    with kf.zip() as z:
+        try:
+            text = z.read("config.json")
+        except (KeyError, OSError, ValueError):  # ValueError: zipfile's damaged-member errors
+            raise InputError(f"{kf.path}: not a .keras archive with a config.json "
+                             f"(damaged?)") from None
+    return _json(text, kf.path, "config.json")
 
 
 def _saved_model_layers(path: Path) -> List[str]:
@@ -86,27 +86,31 @@ def _saved_model_layers(path: Path) -> List[str]:
     return names
 
 
+def code_layers_in(kf: KerasFile) -> List[str]:
+    """Names of the code-carrying layers of the open model file ``kf``, read in the format
+    ``kf`` decided (what the loader then loads from the same handle)."""
+    config = _h5_config(kf) if kf.format == "h5" else _zip_config(kf)
+    return list(dict.fromkeys(_walk(config))) if config is not None else []
+
+
 def code_layers(path) -> List[str]:
     """Names of the layers of the saved model at ``path`` that carry Python code.
 
     Raises:
-        InputError: the file cannot be read as the format its name says.
+        InputError: the file is not a Keras model file (by its first bytes), is both HDF5
+            and zip, or its configuration cannot be read.
     """
     path = Path(path)
     if path.is_dir():
         return _saved_model_layers(path)
-    if zipfile.is_zipfile(path):  # .keras archives (also a .keras saved under another name)
-        config = _keras_zip_config(path)
-    elif path.suffix.lower() == ".keras":
-        config = None  # not an archive: Keras 3 refuses it (never tf_keras), naming the file
-    else:
-        config = _h5_config(path)
-    return list(dict.fromkeys(_walk(config))) if config is not None else []
+    with KerasFile(path) as kf:
+        return code_layers_in(kf)
 
 
-def refuse_code_layers(path) -> None:
-    """``InputError`` naming the file and its first code-carrying layer, if it has one."""
-    names = code_layers(path)
+def refuse_code_layers(path, kf: Optional[KerasFile] = None) -> None:
+    """``InputError`` naming the file and its first code-carrying layer, if it has one
+    (read through the open ``kf`` when given)."""
+    names = code_layers_in(kf) if kf is not None else code_layers(path)
     if names:
         more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
         raise InputError(

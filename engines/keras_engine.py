@@ -69,7 +69,7 @@ class KerasEngine(Engine):
         self._loaded = self._load_and_check()
 
     def _load_and_check(self):
-        import_tensorflow("the Keras engine")
+        # load_model checks the file (format, Lambda layers) before it imports TensorFlow
         loaded = load_model(self.model_path, trust_code=self.trust_model_code)
         where, s = str(self.model_path), self.spec
         shape = loaded.input_shape

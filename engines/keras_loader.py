@@ -3,6 +3,11 @@
 The runtime's Keras engine and the offline tools (export, convolutionalize) load models through
 ``load_model`` here. TensorFlow is imported inside the functions, never at module import: the
 runtime (``lanecam.pipeline``, ``lanecam.engines``) runs without it.
+
+A file is loaded in the format ``keras_file.KerasFile`` decided from its first bytes, through
+the handle the code check read: an HDF5 file by Keras 3's HDF5 loader, then tf_keras's, both
+given the ``h5py.File`` the check read; a zip by Keras 3's ``.keras`` loader, given the same
+open file. Never by the file's name, whose suffix Keras would otherwise dispatch on.
 """
 
 import logging
@@ -14,6 +19,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from lanecam.engines.keras_code_scan import refuse_code_layers, trust_from_env
+from lanecam.engines.keras_file import KerasFile
 from lanecam.engines.keras_layers import custom_objects
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lazy import require
@@ -120,13 +126,6 @@ def _saved_model(path: Path, tf) -> LoadedModel:
     return LoadedModel(call, "saved_model", shape, in_spec.dtype.name, str(path))
 
 
-def _refuse_untrusted(path: Path) -> None:
-    """The code check, run before TensorFlow is even imported (existing paths only: a missing
-    one gets its own message below)."""
-    if (path.is_file() and path.suffix.lower() in KERAS_SUFFIXES) or is_saved_model(path):
-        refuse_code_layers(path)
-
-
 def load_model(model_or_path, trust_code: Optional[bool] = None) -> LoadedModel:
     """Load a Keras 3 ``.keras``/``.h5``, a legacy Keras 1/2 ``.h5`` (through tf_keras) or a
     SavedModel folder; an in-memory Keras model is taken as is.
@@ -136,17 +135,17 @@ def load_model(model_or_path, trust_code: Optional[bool] = None) -> LoadedModel:
     before any deserialisation, from its configuration read as plain JSON
     (``keras_code_scan``), unless ``trust_code`` is true. ``trust_code=None`` means
     ``$LANECAM_TRUST_MODEL_CODE``. Untrusted Keras 3 files also load with ``safe_mode=True``.
+    The file's format is decided once from its first bytes (``KerasFile``: HDF5 or zip, and a
+    file that is both is refused); the check and the load read it through one open handle.
 
     Raises:
-        InputError: the path is missing, of another type, carries code (not trusted), or no
-            Keras can read it.
+        InputError: the path is missing, of another type, carries code (not trusted), is not
+            (or is more than) one Keras format, or no Keras can read it.
         MissingDependencyError: TensorFlow/Keras (the ``train`` extra) is not installed.
     """
     trusted = trust_from_env() if trust_code is None else bool(trust_code)
-    if isinstance(model_or_path, (str, os.PathLike)) and not trusted:
-        _refuse_untrusted(Path(model_or_path))
-    tf = import_tensorflow()
     if not isinstance(model_or_path, (str, os.PathLike)):
+        import_tensorflow()
         shape, dtype = _keras_input(model_or_path, "model")
         kind = "tf_keras" if type(model_or_path).__module__.startswith("tf_keras") else "keras3"
         return LoadedModel(model_or_path, kind, shape, dtype, type(model_or_path).__name__)
@@ -154,27 +153,68 @@ def load_model(model_or_path, trust_code: Optional[bool] = None) -> LoadedModel:
     if path.is_dir():
         if not is_saved_model(path):
             raise InputError(f"{path}: a folder must be a SavedModel (saved_model.pb not found)")
-        return _saved_model(path, tf)
+        if not trusted:
+            refuse_code_layers(path)  # before TensorFlow is even imported
+        return _saved_model(path, import_tensorflow())
     if not path.is_file():
         raise InputError(f"{path}: model file not found")
-    suffix = path.suffix.lower()
-    if suffix not in KERAS_SUFFIXES:
+    if path.suffix.lower() not in KERAS_SUFFIXES:
         raise InputError(f"{path}: expected a .keras, .h5 file or a SavedModel folder")
-    keras = require("keras", "train", "loading a Keras model")
-    custom_objects()  # registers lanecam's own layers (LaneFCN's AddCoords) by their saved names
-
-    try:
-        model = keras.saving.load_model(str(path), compile=False, safe_mode=not trusted)
-        kind = "keras3"
-    except Exception as exc3:  # Keras 3 rejects Keras 1/2 HDF5 configs with assorted errors
-        if suffix == ".keras":
-            raise InputError(f"{path}: Keras 3 could not load it: {exc3}") from None
-        tf_keras = require("tf_keras", "train", "loading a legacy Keras 1/2 .h5 model")
-        try:
-            model = tf_keras.models.load_model(str(path), compile=False)
-        except Exception as exc2:
-            raise InputError(f"{path}: neither Keras 3 ({str(exc3)[:120]}) nor tf_keras "
-                             f"({str(exc2)[:120]}) could load it") from None
-        kind = "tf_keras"
+    with KerasFile(path) as kf:
+        if not trusted:
+            refuse_code_layers(path, kf)  # before TensorFlow is even imported
+        import_tensorflow()
+        keras = require("keras", "train", "loading a Keras model")
+        custom_objects()  # registers lanecam's own layers (LaneFCN's AddCoords) by their names
+        if kf.format == "zip":
+            model, kind = _load_zip(kf, keras, trusted), "keras3"
+        else:
+            model, kind = _load_h5(kf, keras, trusted)
     shape, dtype = _keras_input(model, str(path))
     return LoadedModel(model, kind, shape, dtype, str(path))
+
+
+def _load_zip(kf: KerasFile, keras, trusted: bool):
+    """A ``.keras`` archive, by Keras 3's zip loader reading ``kf``'s open file (whatever the
+    file is named: ``keras.saving.load_model`` would pick the loader by the suffix)."""
+    try:
+        from keras.src.saving import saving_lib
+    except ImportError:  # a Keras 3 without it: the public loader, which needs the .keras name
+        saving_lib = None
+    try:
+        if saving_lib is not None:
+            kf.fh.seek(0)
+            return saving_lib.load_model(kf.fh, compile=False, safe_mode=not trusted)
+        if kf.path.suffix.lower() != ".keras":
+            raise InputError(f"{kf.path}: a .keras zip archive under another name; rename it "
+                             f"to .keras")
+        return keras.saving.load_model(str(kf.path), compile=False, safe_mode=not trusted)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Keras reports bad archives with assorted errors
+        raise InputError(f"{kf.path}: Keras 3 could not load it: {exc}") from None
+
+
+def _load_h5(kf: KerasFile, keras, trusted: bool):
+    """An HDF5 model: Keras 3's HDF5 loader, else tf_keras's (Keras 1/2 configs), both given
+    the ``h5py.File`` on ``kf``'s open file that the code check read."""
+    h5 = kf.h5()
+    try:
+        from keras.src.legacy.saving import legacy_h5_format
+    except ImportError:
+        legacy_h5_format = None
+    try:
+        if legacy_h5_format is not None:
+            return legacy_h5_format.load_model_from_hdf5(h5, compile=False,
+                                                         safe_mode=not trusted), "keras3"
+        if kf.path.suffix.lower() not in (".h5", ".hdf5"):
+            raise ValueError("this Keras 3 reads HDF5 files named .h5 only")
+        return keras.saving.load_model(str(kf.path), compile=False,
+                                       safe_mode=not trusted), "keras3"
+    except Exception as exc3:  # Keras 3 rejects Keras 1/2 HDF5 configs with assorted errors
+        tf_keras = require("tf_keras", "train", "loading a legacy Keras 1/2 .h5 model")
+        try:
+            return tf_keras.models.load_model(h5, compile=False), "tf_keras"
+        except Exception as exc2:  # noqa: BLE001 - as above
+            raise InputError(f"{kf.path}: neither Keras 3 ({str(exc3)[:120]}) nor tf_keras "
+                             f"({str(exc2)[:120]}) could load it") from None

@@ -18,7 +18,7 @@ from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lazy import require
 
 __all__ = ["open_engine", "default_model_path", "resolve_model", "register_engine",
-           "ENGINE_NAMES", "NAMED_MODELS"]
+           "ENGINE_NAMES", "NAMED_MODELS", "model_files"]
 
 _PLAN_SUFFIXES = (".plan", ".engine", ".trt")
 
@@ -57,6 +57,21 @@ def resolve_model(model, engine: str = "auto") -> Path:
     if str(model) in NAMED_MODELS and not Path(model).exists():
         return default_model_path(engine, str(model))
     return Path(model)
+
+
+def model_files(model=None, engine: str = "auto", flag: str = "--model") -> Dict[str, str]:
+    """The files a run reads for ``model`` (None: the bundled one), by what names them, for
+    the output alias check (``check_outputs``): the model itself and, when present, the
+    ModelSpec sidecar beside it (``<stem>.spec.json``) and a TensorRT plan's sidecar."""
+    from lanecam.engines.engine_cache import sidecar_path_for
+    from lanecam.engines.inputspec import spec_path_for
+
+    path = resolve_model(model, engine)
+    files = {flag: str(path)}
+    for what, extra in (("spec", spec_path_for(path)), ("plan sidecar", sidecar_path_for(path))):
+        if extra.is_file():
+            files[f"{flag} {what}"] = str(extra)
+    return files
 
 
 def register_engine(name: str, target: str) -> None:

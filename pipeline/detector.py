@@ -203,10 +203,18 @@ class LaneDetector:
 
     # ---- per size ----------------------------------------------------------------------------
     def for_size(self, width: int, height: int) -> _SizeState:
-        """The per-size workers for ``width`` x ``height`` frames (made on first use)."""
+        """The per-size workers for ``width`` x ``height`` frames (made on first use).
+
+        Raises ``InputError`` for a size outside what every source accepts
+        (``MIN_SIDE``..``MAX_WIDTH`` x ``MIN_SIDE``..``MAX_HEIGHT``, 8 px to 8K)."""
         key = (int(width), int(height))
         state = self._sizes.get(key)
         if state is None:
+            from lanecam.pipeline.sources.base import check_frame_size
+
+            # the bounds of every source (8 px .. 8K), for frames handed in by the API too:
+            # a 20000x20000 frame would otherwise cost gigabytes per buffer before any check
+            check_frame_size("frame", *key)
             with self._sizes_lock:
                 state = self._sizes.get(key)
                 if state is None:

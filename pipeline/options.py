@@ -147,19 +147,18 @@ def add_flags(parser, config_cls, skip: Sequence[str] = ()) -> None:
 def load_toml(path) -> dict:
     """A TOML file as a dict; one ``InputError`` line for a missing, non-UTF-8 or invalid file.
 
-    ``tomllib`` on Python 3.11+, ``tomli`` (the same parser and API) below.
+    ``tomllib`` on Python 3.11+, ``tomli`` (the same parser and API) below, with the nesting
+    limit of ``pipeline.safe_load``.
     """
-    try:
-        import tomllib as toml
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as toml
+    from lanecam.pipeline.safe_load import toml_decode_error, toml_load
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"--config {path}: file not found")
     try:
         with open(path, "rb") as fh:
-            return toml.load(fh)
-    except toml.TOMLDecodeError as exc:
+            return toml_load(fh, f"--config {path}")
+    except toml_decode_error() as exc:
         raise InputError(f"--config {path}: not valid TOML ({exc})") from None
     except UnicodeDecodeError as exc:  # TOML is UTF-8; the parser decodes the bytes first
         raise InputError(f"--config {path}: not valid TOML (not UTF-8 text: byte "

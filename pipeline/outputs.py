@@ -4,7 +4,8 @@ written under their final name.
 - ``check_outputs`` refuses, before anything is opened, an output that is one of the inputs
   (also through a symlink, a hard link or another spelling of the path), two outputs that are
   the same file, and an output folder inside an input folder; and an output whose folder does
-  not exist or cannot be written.
+  not exist or cannot be written. A glob input (``"frames/*.jpg"``) stands for every file it
+  matches, and for the files it would match: an output matching it is refused too.
 - ``PartialFile`` is the writing side: the data goes to a hidden temporary name in the same
   folder (``.NAME.partial-PID.EXT``: same file system, same extension, so muxers pick the same
   container) and ``commit()`` renames it into place in one step (``os.replace``);
@@ -14,9 +15,11 @@ written under their final name.
 """
 
 import contextlib
+import fnmatch
+import glob
 import os
 import stat
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Dict, Iterator, Optional
 
 from lanecam.pipeline.errors import InputError, LanecamError
@@ -78,6 +81,9 @@ def check_outputs(inputs: Dict[str, Optional[str]], files: Dict[str, Optional[st
             inside one, or contain an input file.
     """
     local_inputs = [(flag, Path(p)) for flag, p in inputs.items() if p and _is_local(p)]
+    patterns = [(flag, p) for flag, p in local_inputs if _is_glob(p)]
+    local_inputs = [(flag, p) for flag, p in local_inputs if not _is_glob(p)] + [
+        (flag, Path(m)) for flag, p in patterns for m in glob.glob(str(p), recursive=True)]
     outs = [(flag, Path(p)) for flag, p in files.items() if p]
     for flag, out in outs:
         if is_special_file(out):
@@ -86,6 +92,10 @@ def check_outputs(inputs: Dict[str, Optional[str]], files: Dict[str, Optional[st
             if same_file(out, inp) or (inp.is_dir() and _inside(out, inp)):
                 raise InputError(f"{flag} {out}: is the input {in_flag} {inp}; choose another "
                                  f"output name (an output never overwrites an input)")
+        for in_flag, pattern in patterns:
+            if _matches(out, pattern):
+                raise InputError(f"{flag} {out}: matches the input {in_flag} {pattern}; choose "
+                                 f"another output name (an output never overwrites an input)")
         check_writable_folder(flag, out)
     for i, (flag_a, a) in enumerate(outs):
         for flag_b, b in outs[i + 1:]:
@@ -108,6 +118,30 @@ def check_outputs(inputs: Dict[str, Optional[str]], files: Dict[str, Optional[st
 
 def _is_local(text: str) -> bool:
     return "://" not in str(text) or str(text).startswith("file://")
+
+
+def _is_glob(path: Path) -> bool:
+    """A glob pattern (``*``, ``?``, ``[``) that is not itself an existing path."""
+    return glob.has_magic(str(path)) and not os.path.lexists(path)
+
+
+def _matches(out: Path, pattern: Path) -> bool:
+    """Whether ``out`` is (or would be) one of the files of the glob ``pattern``: absolute
+    paths compared, as written and with the folders before the wildcards resolved (links)."""
+    absolute = Path(os.path.abspath(out))
+    outs = {str(absolute), str(absolute.parent.resolve() / absolute.name)}
+    parts = Path(os.path.abspath(pattern)).parts
+    fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    patterns = {str(Path(*parts)), str(Path(*parts[:fixed]).resolve().joinpath(*parts[fixed:]))}
+    for text in outs:
+        for pat in patterns:
+            # ``*`` stays within a folder (PurePath.match); ``**`` spans any number of them,
+            # none included (fnmatch's ``*`` crosses folders)
+            if PurePath(text).match(pat) or ("**" in pat and (
+                    fnmatch.fnmatchcase(text, pat) or
+                    PurePath(text).match(pat.replace("**" + os.sep, "")))):
+                return True
+    return False
 
 
 class PartialFile:

@@ -55,6 +55,23 @@ def _exclusive(out: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _check_keras_model(model: str, trusted: bool) -> None:
+    """A Keras model's format (one of HDF5 or zip, by its first bytes) and, unless trusted,
+    its Lambda layers are checked here, before Ray starts: the workers would only refuse it
+    video by video."""
+    from lanecam.engines.keras_code_scan import refuse_code_layers, trust_from_env
+    from lanecam.engines.keras_file import keras_format
+    from lanecam.engines.keras_loader import KERAS_SUFFIXES, is_saved_model
+
+    path = Path(model)
+    if not (is_saved_model(path) or (path.is_file() and path.suffix.lower() in KERAS_SUFFIXES)):
+        return
+    if trusted or trust_from_env():
+        keras_format(path)
+    else:
+        refuse_code_layers(path)
+
+
 class BatchApp:
     """One ``lanecam batch`` invocation.
 
@@ -103,6 +120,7 @@ class BatchApp:
         for flag, path in (("--spec", c.spec), ("--calibration", c.calibration)):
             if path and not Path(path).is_file():
                 raise InputError(f"{flag} {path}: no such file")
+        _check_keras_model(model, c.trust_model_code)
         return model
 
     def _kinds(self):

@@ -91,7 +91,12 @@ def _sequence_job(source: str, path: str, files: Sequence[str]) -> VideoJob:
 
 
 def _inside(path: str, folder: Optional[str]) -> bool:
-    return folder is not None and (path == folder or path.startswith(folder + os.sep))
+    """Whether ``path`` is ``folder`` (a resolved path) or lies in it, compared resolved: the
+    output folder reached through a link to its parent is still the output folder."""
+    if folder is None:
+        return False
+    path = os.path.realpath(path)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _walk(folder: str, exclude: Optional[str]) -> List[VideoJob]:
@@ -181,10 +186,11 @@ def discover(inputs: Iterable[str], exclude: Optional[str] = None
 
     Args:
         inputs: files, folders, globs and manifests as typed by the user.
-        exclude: a folder never searched (the output folder).
+        exclude: a folder never searched (the output folder), however it is reached (links
+            are resolved on both sides).
     Returns ``(jobs, bad)``: the jobs, and the inputs that named nothing with the reason.
     """
-    exclude = os.path.abspath(exclude) if exclude else None
+    exclude = os.path.realpath(exclude) if exclude else None
     jobs: List[VideoJob] = []
     bad: List[BadInput] = []
     seen = set()

@@ -130,10 +130,16 @@ def run(args) -> int:
     if args.frames is not None and args.seconds is not None:
         raise InputError("--frames and --seconds: give one of them, not both")
     source_options = stream_settings(args, args.source)
+    from lanecam.engines.loader import model_files
     from lanecam.pipeline.outputs import check_outputs
 
     # minutes of measuring must not end in an unwritable report or an overwritten input
-    check_outputs({"SOURCE": args.source, "--model": args.model, "--calibration": args.calibration,
+    # (every file read is an input: each model and the spec beside it too)
+    models = {}
+    for i, model in enumerate(_list(args.model, "model")):
+        if model is not None:
+            models.update(model_files(model, flag="--model" if i == 0 else f"--model #{i + 1}"))
+    check_outputs({"SOURCE": args.source, **models, "--calibration": args.calibration,
                    "--config": config_path},
                   {"--json": args.json, "--markdown": args.markdown, "--plot": args.plot})
     if args.trust_model_code:

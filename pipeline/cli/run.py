@@ -33,7 +33,8 @@ def run(args) -> int:
     from lanecam.pipeline.cli.run_app import RunApp
 
     config = load_run_config(args)
-    return RunApp(config, parse_h_samples(config.h_samples)).run()
+    return RunApp(config, parse_h_samples(config.h_samples),
+                  config_file=getattr(args, "config", None)).run()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,10 +36,13 @@ class RunApp:
     Args:
         config: the run's ``RunConfig``.
         h_samples: TuSimple rows for ``--lanes-format tusimple``.
+        config_file: the ``--config`` file it was read from, if any (an input: no output may
+            overwrite it).
     """
 
-    def __init__(self, config, h_samples):
+    def __init__(self, config, h_samples, config_file=None):
         self.config = config
+        self.config_file = config_file
         self.h_samples = h_samples
         self.quiet = bool(config.quiet)
         self.source = None
@@ -83,10 +86,14 @@ class RunApp:
         checked before anything is opened or written."""
         from lanecam.pipeline.outputs import check_outputs
 
+        from lanecam.engines.loader import model_files
+
         o = self.config
         source = o.source[len("file://"):] if o.source.startswith("file://") else o.source
-        check_outputs({"SOURCE": source, "--model": o.model, "--spec": o.spec,
-                       "--calibration": o.calibration, "--heatmap": o.heatmap},
+        # every file the run reads is an input: the model's spec beside it and the config too
+        check_outputs({"SOURCE": source, **model_files(o.model, o.engine), "--spec": o.spec,
+                       "--calibration": o.calibration, "--heatmap": o.heatmap,
+                       "--config": self.config_file},
                       {"-o": o.output, "--lanes": o.lanes, "--stats": o.stats},
                       {"--images": o.images})
 

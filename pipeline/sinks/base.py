@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from lanecam.pipeline.errors import LanecamError
+
 __all__ = ["Sink", "NullSink", "frame_id_of"]
 
 
@@ -51,9 +53,22 @@ class Sink:
         self._is_open = True
 
     def write(self, frame: np.ndarray, result, meta) -> None:
-        """Consume one BGR frame with its ``LaneResult`` and ``FrameMeta`` (either may be None)."""
-        self._write(frame, result, meta)
+        """Consume one BGR frame with its ``LaneResult`` and ``FrameMeta`` (either may be None).
+
+        A file sink's write error (disk full, file too large) is one ``LanecamError`` naming
+        the flag and the path the user gave, not the hidden temporary file."""
+        try:
+            self._write(frame, result, meta)
+        except OSError as exc:
+            if self.partial is None:
+                raise
+            raise self._as_user_error(exc) from None
         self.frames_written += 1
+
+    def _as_user_error(self, exc: OSError) -> LanecamError:
+        """``exc`` worded with a file sink's flag and final path."""
+        return LanecamError(f"{self.partial.flag} {self.partial.final}: cannot write "
+                            f"({exc.strerror or exc})")
 
     def close(self, keep: bool = True) -> None:
         """Finish the output; safe to call twice or after a failed ``open``.
@@ -68,6 +83,11 @@ class Sink:
         self._is_open = False
         try:
             self._close()
+        except OSError as exc:  # the last bytes did not fit either: worded like write's
+            if self.partial is None:
+                raise
+            self.partial.discard()
+            raise self._as_user_error(exc) from None
         except BaseException:
             if self.partial is not None:
                 self.partial.discard()

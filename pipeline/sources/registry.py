@@ -31,7 +31,9 @@ def _path_of(uri: str) -> str:
 
 
 def _is_gstreamer(uri: str) -> bool:
-    return "!" in uri and _scheme(uri) is None
+    # a pipeline joins its elements with "!"; a file name may hold one too ("wow!.mp4"):
+    # an existing file or folder is a file or folder, never a pipeline
+    return "!" in uri and _scheme(uri) is None and not os.path.exists(uri)
 
 
 def _is_camera(uri: str) -> bool:

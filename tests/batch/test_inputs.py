@@ -100,3 +100,20 @@ def test_inputs_that_name_nothing_are_reported_with_the_reason(tmp_path, make, r
 def test_video_ids_are_file_name_safe_and_differ_by_path():
     a, b = video_id_for("/x/day 1/cam front.mp4"), video_id_for("/x/day 2/cam front.mp4")
     assert a != b and a.startswith("cam_front-") and "/" not in a and " " not in a
+
+
+@pytest.mark.parametrize("side", ["input through a link", "output through a link"])
+def test_the_output_folder_is_left_out_however_it_is_reached(archive, tmp_path, side):
+    """Issue 25 #5: ``lanecam batch LINK --out DIR/results`` with LINK -> DIR searched the
+    annotated videos of the last run as inputs (paths compared unresolved)."""
+    link = tmp_path / "link"
+    link.symlink_to(archive)
+    if side == "input through a link":
+        inputs, out = [str(link)], archive / "results"
+    else:
+        inputs, out = [str(archive)], link / "results"
+    for given, found in ((inputs, 4), ([os.path.join(inputs[0], "**", "*.mp4")], 2)):
+        jobs, bad = discover(given, exclude=str(out))
+        paths = [j.path for j in jobs]
+        assert not any(os.sep + "results" + os.sep in p for p in paths), paths
+        assert len(paths) == found and not bad, paths  # the cam_front.mp4s (b.MKV, frames/)

@@ -166,3 +166,11 @@ def test_each_video_starts_from_fresh_smoothing_state(tmp_path, shared_data):
     assert any(r["geometry"]["valid"] for r in rows_first)
     assert [(r["lanes"], r["geometry"]) for r in rows_again] == \
         [(r["lanes"], r["geometry"]) for r in rows_first]
+
+
+def test_a_video_whose_name_holds_an_exclamation_mark_is_a_video(tmp_path):
+    """Issue 25 #10: ``wow!.mp4`` was taken for a GStreamer pipeline ("... ! ...")."""
+    video = write_video(tmp_path / "wow!.mp4", frames=5)
+    summary = _worker(tmp_path / "out").process(_job(video), Board())
+    assert summary["status"] == "done", summary["error"]
+    assert summary["frames"] == 5

@@ -165,3 +165,20 @@ def test_bad_output_folder_is_reported_before_the_run(tmp_path, capsys, small_vi
     out = tmp_path / "no" / "such" / "dir" / "out.mp4"
     rc, err = _run(capsys, small_video, "--model", tiny_model, "-o", out, "--quiet")
     assert rc == 2 and str(tmp_path / "no") in err
+
+
+def test_a_video_whose_name_holds_an_exclamation_mark_is_a_file(tmp_path, capsys, tiny_model):
+    """Issue 25 #10: an existing file is a file, not a GStreamer pipeline ("a ! b")."""
+    from conftest import write_video
+
+    video = write_video(tmp_path / "wow!.mp4", frames=4)
+    lanes = tmp_path / "lanes.jsonl"
+    rc, err = _run(capsys, video, "--model", tiny_model, "--lanes", lanes, "--quiet")
+    assert rc == 0, err
+    assert len(lanes.read_text().splitlines()) == 4
+
+
+def test_a_pipeline_is_still_a_pipeline():
+    from lanecam.pipeline.sources.registry import find_plugin
+
+    assert find_plugin("videotestsrc num-buffers=3 ! videoconvert ! appsink").name == "gstreamer"

@@ -84,7 +84,7 @@ def test_bad_files_are_refused_naming_them(tmp_path, spec):
     junk = tmp_path / "junk.keras"
     junk.write_bytes(b"not a zip archive")
     spec.save(spec_path_for(junk))
-    with pytest.raises(InputError, match="junk.keras: Keras 3 could not load it"):
+    with pytest.raises(InputError, match="junk.keras: not a Keras model file"):
         KerasEngine(junk)
 
 

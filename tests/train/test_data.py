@@ -189,7 +189,8 @@ def test_culane_folders_become_tusimple_rows_with_position_slots(tmp_path):
     i = ys.index(430)
     assert row["lanes"][0][i] == pytest.approx(420 + 0.9 * 160)
     # read back as a training sample: the left line is L1, the right one R1
-    src = TuSimpleSource(SampleMaker(SPEC), [out], tmp_path / "any")
+    # absolute image paths: allowed for a label file lanecam wrote itself only
+    src = TuSimpleSource(SampleMaker(SPEC), [out], tmp_path / "any", own_labels=[out])
     _, seg, exist = src(0, augment=False)
     assert exist.tolist() == [0.0, 1.0, 1.0, 0.0]
     r = seg[-4]

@@ -116,8 +116,11 @@ def _check_outputs(args) -> None:
     or cannot be written (a report lost after minutes of inference)."""
     from lanecam.pipeline.outputs import check_outputs
 
-    inputs = {"--model": args.model, "--images": args.images, "--predict": args.predict,
-              "--gt": args.gt, "--pred": args.pred}
+    from lanecam.engines.loader import model_files
+
+    # every file read is an input, the spec beside the model too
+    inputs = {**(model_files(args.model) if args.model else {}), "--images": args.images,
+              "--predict": args.predict, "--gt": args.gt, "--pred": args.pred}
     for flag in ("tusimple", "culane", "videos"):
         for i, folder in enumerate(getattr(args, flag) or []):
             inputs[f"--{flag} ({i + 1})"] = folder

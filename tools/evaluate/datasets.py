@@ -12,7 +12,8 @@ from lanecam.pipeline.lanes import LaneResult
 from lanecam.pipeline.metrics import latency_summary
 from lanecam.tools.evaluate.iou import SlotIoU
 from lanecam.tools.evaluate.predict import Predictor, read_image, tusimple_lanes
-from lanecam.tools.evaluate.tusimple import TuSimpleScore, load_jsonl, score_frames
+from lanecam.tools.evaluate.tusimple import (TuSimpleScore, image_path, load_jsonl,
+                                             score_frames)
 
 __all__ = ["FrameRecord", "DatasetResult", "load_tusimple", "evaluate_tusimple",
            "evaluate_synthetic", "combine_tusimple", "CULaneResult", "evaluate_culane",
@@ -76,7 +77,7 @@ def load_tusimple(folder, select=None) -> List[dict]:
         for key in ("raw_file", "lanes", "h_samples"):
             if key not in row:
                 raise InputError(f"{labels}: line {i}: missing key {key!r}")
-        if not (folder / row["raw_file"]).is_file():
+        if not image_path(folder, row["raw_file"], f"{labels}: line {i}").is_file():
             raise InputError(f"{labels}: line {i}: image {row['raw_file']!r} not found in {folder}")
     return rows
 

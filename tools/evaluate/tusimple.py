@@ -10,16 +10,18 @@ that take longer than 200 ms or predict more than GT + 2 lanes score (0, 0, 1). 
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.safe_load import json_loads
 
 __all__ = [
     "PIXEL_THRESHOLD", "POINT_THRESHOLD", "MAX_RUN_TIME_MS", "FrameScore", "TuSimpleScore",
     "lane_angle", "line_accuracy", "score_frame", "score_frames", "load_jsonl", "score_files",
+    "image_path",
 ]
 
 PIXEL_THRESHOLD = 20.0   # px, at angle 0
@@ -189,6 +191,23 @@ def _require_keys(d, keys, what):
         raise InputError(f"{what} {d.get('raw_file', '?')!r}: missing key(s) {absent}")
 
 
+def image_path(root, raw_file, where: str) -> Path:
+    """``root / raw_file`` for a label's ``raw_file``, which must stay inside ``root``.
+
+    A label file is data, possibly from elsewhere: an absolute ``raw_file`` or one climbing out
+    with ``..`` (``../../../../etc/passwd``) would open any file on the machine. Checked on the
+    text (links inside ``root`` are the user's own layout and are followed). ``InputError``
+    naming ``where`` (the label file and line) otherwise.
+    """
+    text = raw_file if isinstance(raw_file, str) else None
+    parts = PurePosixPath(text.replace("\\", "/")).parts if text else ()
+    if not text or PurePosixPath(text).is_absolute() or PureWindowsPath(text).drive \
+            or ".." in parts:
+        raise InputError(f"{where}: raw_file {raw_file!r} is not a path inside {root}; "
+                         f"expected an image path relative to it")
+    return Path(root) / text
+
+
 def load_jsonl(path, what: str = "JSON lines file") -> List[dict]:
     """Read a JSON-lines file (one object a line, blank lines skipped)."""
     path = Path(path)
@@ -204,7 +223,7 @@ def load_jsonl(path, what: str = "JSON lines file") -> List[dict]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json_loads(line, f"{path}:{lineno}")
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
         if not isinstance(obj, dict):

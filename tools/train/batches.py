@@ -7,7 +7,7 @@ so a batch depends only on the run's seed, the epoch and the step, never on sche
 
 from collections import deque
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -20,7 +20,7 @@ _SOURCES = None
 
 def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str],
                 pseudo: Optional[str], pseudo_night: float = 0.0, scene_mix: str = "v2",
-                strong: bool = False, hold_out: bool = False):
+                strong: bool = False, hold_out: bool = False, own_labels: Sequence[str] = ()):
     """Pool initializer: the sample sources of this worker process."""
     global _SOURCES
     import cv2
@@ -30,7 +30,8 @@ def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Option
 
     maker = SampleMaker(ModelSpec.from_dict(spec_dict), thickness=thickness)
     real = (TuSimpleSource(maker, [Path(p) for p in labels], Path(root), strong=strong,
-                           skip_validation=hold_out) if labels else None)
+                           skip_validation=hold_out, own_labels=[Path(p) for p in own_labels])
+            if labels else None)
     pseudo_src = (TuSimpleSource(maker, [Path(pseudo) / "labels.json"], Path(pseudo),
                                  night=pseudo_night)
                   if pseudo else None)

@@ -25,6 +25,8 @@ import numpy as np
 from lanecam.engines.modelspec import ModelSpec
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.preprocess import area_resize
+from lanecam.pipeline.safe_load import json_loads
+from lanecam.tools.evaluate.tusimple import image_path
 from lanecam.tools.train.augment import camera_warp, warp_points, weather
 from lanecam.tools.train.split import is_validation
 
@@ -276,11 +278,18 @@ class TuSimpleSource:
     the share of (augmented) samples passed through ``night_transfer``. ``strong``: augmented
     samples also get ``augment.camera_warp`` (label points moved with the frame) and
     ``augment.weather`` (the real labelled frames: few drives, one camera). ``skip_validation``:
-    leave out the rows of ``split.VALIDATION_SETS`` (they choose models; never trained on)."""
+    leave out the rows of ``split.VALIDATION_SETS`` (they choose models; never trained on).
+
+    A label file is data, maybe from elsewhere: every ``raw_file`` must be a path inside
+    ``root`` (``tusimple.image_path``), never an absolute path or one climbing out with ``..``.
+    ``own_labels`` are label files lanecam wrote itself (``culane_to_tusimple``), whose
+    absolute image paths are allowed."""
 
     def __init__(self, maker: SampleMaker, labels: Sequence[Path], root: Path,
-                 night: float = 0.0, strong: bool = False, skip_validation: bool = False):
+                 night: float = 0.0, strong: bool = False, skip_validation: bool = False,
+                 own_labels: Sequence[Path] = ()):
         self.maker = maker
+        own = {Path(p).resolve() for p in own_labels}
         self.root = Path(root)
         self.night = float(night)
         self.strong = bool(strong)
@@ -293,11 +302,13 @@ class TuSimpleSource:
                 if not line.strip():
                     continue
                 try:
-                    row = json.loads(line)
+                    row = json_loads(line, f"{path}: line {n}")
                     row["raw_file"], row["lanes"], row["h_samples"]
                 except (ValueError, KeyError, TypeError):
                     raise InputError(f"{path}: line {n}: expected a JSON object with raw_file, "
                                      f"lanes and h_samples (TuSimple label format)") from None
+                if path.resolve() not in own:  # nothing outside the root is ever opened
+                    image_path(self.root, row["raw_file"], f"{path}: line {n}")
                 if skip_validation and is_validation(row["raw_file"]):
                     continue    # held out for choosing (tools/train/split.py)
                 self.rows.append(row)

@@ -257,7 +257,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
     ctx = mp.get_context("spawn")  # fork after TensorFlow has started threads is unsafe
     init = (spec.to_dict(), cfg.thickness, _real_labels(cfg), cfg.data_root or ".",
             str(pseudo) if pseudo else None, cfg.pseudo_night, cfg.scene_mix,
-            cfg.strong_augment, cfg.hold_out)
+            cfg.strong_augment, cfg.hold_out, _own_labels(cfg))
     with ctx.Pool(cfg.workers, initializer=init_worker, initargs=init) as pool:
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
@@ -334,6 +334,12 @@ def _real_labels(cfg: TrainConfig) -> List[str]:
     return list(cfg.data_labels) + ([str(_culane_labels(cfg))] if cfg.culane else [])
 
 
+def _own_labels(cfg: TrainConfig) -> List[str]:
+    """The label files of ``_real_labels`` that this run wrote itself (the converted CULane
+    labels, whose image paths are absolute): the others must name images inside the root."""
+    return [str(_culane_labels(cfg))] if cfg.culane else []
+
+
 def _check_real_sources(spec: ModelSpec, cfg: TrainConfig, pseudo: Optional[Path]) -> None:
     """Make every real-data source once here (converting CULane folders first): a bad label
     file is one line now, not a worker initializer failing over and over inside the pool."""
@@ -346,7 +352,7 @@ def _check_real_sources(spec: ModelSpec, cfg: TrainConfig, pseudo: Optional[Path
         culane_to_tusimple([Path(p) for p in cfg.culane], _culane_labels(cfg))
     if _real_labels(cfg):
         TuSimpleSource(maker, [Path(p) for p in _real_labels(cfg)], Path(cfg.data_root or "."),
-                       skip_validation=cfg.hold_out)
+                       skip_validation=cfg.hold_out, own_labels=_own_labels(cfg))
     if pseudo is not None:
         TuSimpleSource(maker, [pseudo / "labels.json"], pseudo)
 
