@@ -70,11 +70,14 @@ def main(argv=None) -> int:
     Ctrl-C, SIGTERM and SIGHUP finish the outputs and exit with 128 + the signal number
     (130, 143, 129).
     """
-    from lanecam.pipeline import signals
-
     argv = sys.argv[1:] if argv is None else list(argv)
-    signals.install(deferred=bool(argv) and argv[0] in _DEFERRED_SIGNALS)
     command = argv[0] if argv else ""
+    try:
+        from lanecam.pipeline import signals
+
+        signals.install(deferred=bool(argv) and argv[0] in _DEFERRED_SIGNALS)
+    except KeyboardInterrupt:  # Ctrl-C while the handlers were being imported and installed
+        return _interrupted_early(command)
     try:
         parser = _build_parser()
         args = parser.parse_args(argv)
@@ -96,6 +99,13 @@ def main(argv=None) -> int:
         name = f" ({exc})" if isinstance(exc, signals.Interrupted) else ""
         print(f"lanecam {command}: interrupted{name}", file=sys.stderr)
         return signals.exit_code()
+
+
+def _interrupted_early(command: str) -> int:
+    """A Ctrl-C before the stop signals are routed (Python still importing the command):
+    one line and 130, as for a Ctrl-C later, instead of a traceback out of an import."""
+    print(f"{' '.join(['lanecam', command]).strip()}: interrupted (SIGINT)", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":
