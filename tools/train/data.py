@@ -292,6 +292,9 @@ class TuSimpleSource:
                 except (ValueError, KeyError, TypeError):
                     raise InputError(f"{path}: line {n}: expected a JSON object with raw_file, "
                                      f"lanes and h_samples (TuSimple label format)") from None
+                # checked here, in the parent: a bad value would otherwise surface as a
+                # traceback from a sample worker of the pool, or be drawn as garbage
+                _check_row(row, f"{path}: line {n}")
                 self.rows.append(row)
         if not self.rows:
             raise InputError(f"{', '.join(map(str, labels))}: no labelled frames")
@@ -360,6 +363,23 @@ class TuSimpleSource:
             image = night_transfer(image, rng)
         sample = (image, seg, exist)
         return m.augment(sample, rng) if augment else sample
+
+
+def _check_row(row: dict, where: str) -> None:
+    """A training label row: the TuSimple checks shared with ``lanecam evaluate``, and the
+    slot names of a pseudo-labelled row (one known slot per lane)."""
+    from lanecam.tools.evaluate.label_rows import label_row
+
+    label_row(row, where)
+    for key, count in (("slots", len(row["lanes"])), ("absent", None)):
+        names = row.get(key)
+        if names is None:
+            continue
+        if (not isinstance(names, list) or any(n not in SLOT_NAMES for n in names)
+                or (count is not None and len(names) != count)):
+            one_per_lane = " (one per lane)" if count is not None else ""
+            raise InputError(f"{where}: {key}: expected a list of slot names "
+                             f"({', '.join(SLOT_NAMES)}){one_per_lane}, got {names!r}")
 
 
 def _points(xs, h_samples) -> np.ndarray:
