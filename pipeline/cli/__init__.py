@@ -8,6 +8,7 @@ of the module docstring is the subcommand's help; the whole docstring is its des
 
 import argparse
 import importlib
+import os
 import sys
 
 from lanecam.pipeline.errors import LanecamError
@@ -72,6 +73,7 @@ def main(argv=None) -> int:
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     command = argv[0] if argv else ""
+    _quiet_native_logs()
     try:
         from lanecam.pipeline import signals
 
@@ -99,6 +101,22 @@ def main(argv=None) -> int:
         name = f" ({exc})" if isinstance(exc, signals.Interrupted) else ""
         print(f"lanecam {command}: interrupted{name}", file=sys.stderr)
         return signals.exit_code()
+
+
+def _quiet_native_logs() -> None:
+    """Keep the native libraries' own warnings off the terminal, before they are imported.
+
+    OpenCV prints ``[ WARN ]`` lines (a stalled stream's "Stream timeout triggered") between
+    our one-line messages, which say the same thing ("stream dropped; reconnecting"); its
+    errors still show. Ray workers of ``lanecam batch`` inherit the setting. A user who sets
+    ``OPENCV_LOG_LEVEL`` themselves gets what they set. (TensorFlow's start-up lines are kept
+    off by ``engines.keras_loader.import_tensorflow``.)
+    """
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    if "cv2" in sys.modules:  # imported already (in a test, an embedding program): tell it now
+        logging = getattr(getattr(sys.modules["cv2"], "utils", None), "logging", None)
+        if logging is not None and os.environ["OPENCV_LOG_LEVEL"].upper() == "ERROR":
+            logging.setLogLevel(logging.LOG_LEVEL_ERROR)
 
 
 def _interrupted_early(command: str) -> int:
