@@ -14,12 +14,14 @@ Ray is imported when a ``RayBackend`` starts, never at module level.
 
 import logging
 import math
+import os
 import signal
 import threading
 import time
 from collections import deque
 from typing import Callable, Dict, List, Optional, Sequence
 
+from lanecam.pipeline.batch.watchdog import Watchdog
 from lanecam.pipeline.errors import InputError, LanecamError
 from lanecam.pipeline.lazy import require
 
@@ -73,7 +75,8 @@ class RayBackend:
     """Runs ``VideoWorker.process`` on Ray, one video per task.
 
     Args:
-        address: None: start Ray on this machine (stopped again at the end); "auto",
+        address: None: start Ray on this machine (stopped again at the end, or by the
+            ``watchdog`` when this process is killed); "auto",
             ``HOST:PORT`` or ``ray://HOST:10001``: join that cluster.
         cpus_per_task, gpus_per_task: what each worker reserves.
         max_concurrency: at most this many videos at once (None: as many as fit).
@@ -97,6 +100,7 @@ class RayBackend:
         self.retries = retries
         self.ray = None
         self._started = False
+        self._watchdog: Optional[Watchdog] = None
         self._actors: List = []
         self._inflight: Dict = {}
 
@@ -113,14 +117,22 @@ class RayBackend:
         common = {"logging_level": logging.ERROR, "log_to_driver": False}
         try:
             if self.address is None:
+                # what a job of Ray tasks needs only: no dashboard, no usage reports; and a
+                # watchdog that ends this Ray if the driver is killed (``watchdog``)
+                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+                self._watchdog = Watchdog(os.path.dirname(ray.__file__)).start()
                 ray.init(address="local", num_cpus=self.num_cpus, include_dashboard=False,
                          **common)
             else:
                 ray.init(address=self.address, **common)
         except (ConnectionError, RuntimeError, ValueError) as exc:
+            self._stop_watchdog()
             where = f"--address {self.address}" if self.address else "local Ray"
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"{where}: cannot start or join Ray ({first})") from None
+        except BaseException:
+            self._stop_watchdog()
+            raise
         finally:
             # ray.init replaces the SIGTERM handler: ours finish the summary like Ctrl-C
             for n, handler in saved.items():
@@ -139,6 +151,12 @@ class RayBackend:
         if self._started and self.ray is not None:
             self.ray.shutdown()
             self._started = False
+        self._stop_watchdog()
+
+    def _stop_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.stop()
+            self._watchdog = None
 
     def stop_workers(self, wait_s: float = 3.0) -> List:
         """Kill every worker (Ctrl-C, or the end); returns the jobs that were running, once
