@@ -126,13 +126,9 @@ class RayBackend:
             else:
                 ray.init(address=self.address, **common)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            self._stop_watchdog()
             where = f"--address {self.address}" if self.address else "local Ray"
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"{where}: cannot start or join Ray ({first})") from None
-        except BaseException:
-            self._stop_watchdog()
-            raise
         finally:
             # ray.init replaces the SIGTERM handler: ours finish the summary like Ctrl-C
             for n, handler in saved.items():
@@ -148,14 +144,13 @@ class RayBackend:
     def shutdown(self) -> None:
         """Stop the workers, and Ray itself when it was started here."""
         self.stop_workers()
+        clean = False
         if self._started and self.ray is not None:
             self.ray.shutdown()
-            self._started = False
-        self._stop_watchdog()
-
-    def _stop_watchdog(self) -> None:
+            self._started, clean = False, True
         if self._watchdog is not None:
-            self._watchdog.stop()
+            # after a failed or interrupted start the watchdog ends what Ray had started
+            self._watchdog.stop(clean=clean)
             self._watchdog = None
 
     def stop_workers(self, wait_s: float = 3.0) -> List:

@@ -13,7 +13,9 @@ get it). Every half second it notes the driver's descendants that are Ray's (the
 line is in the ``ray`` package, or their title is ``ray::...``). When the pipe reaches its end
 without a "stop" (the kernel closes it when the driver dies, however it dies), it ends every
 noted process still running: SIGTERM, then SIGKILL after two seconds. After a normal
-``ray.shutdown()`` the driver sends "stop" and the watchdog exits without touching anything.
+``ray.shutdown()`` the driver sends "stop" and the watchdog exits without touching anything;
+after a failed or interrupted start it closes the pipe without "stop", and the watchdog ends
+what Ray had started.
 """
 
 import os
@@ -55,14 +57,18 @@ class Watchdog:
             self.proc = None   # no watchdog is no worse than before it existed
         return self
 
-    def stop(self) -> None:
-        """Ray was shut down normally: the watchdog exits and kills nothing."""
+    def stop(self, clean: bool = True) -> None:
+        """``clean``: Ray was shut down normally, the watchdog exits and kills nothing.
+        Otherwise (Ray failed or was interrupted while starting) it ends now what Ray had
+        started, as if the driver had died."""
         if self.proc is None:
             return
         try:
-            self.proc.stdin.write(b"stop\n")
+            if clean:
+                self.proc.stdin.write(b"stop\n")
             self.proc.stdin.close()
-            self.proc.wait(timeout=5)
+            if clean:
+                self.proc.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
             self.proc.kill()
         self.proc = None

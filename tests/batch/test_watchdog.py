@@ -24,8 +24,8 @@ fake = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "
                         start_new_session=True)
 print(fake.pid, dog.proc.pid, flush=True)
 time.sleep(1.5)   # the watchdog notes the driver's Ray processes every 0.5 s
-if sys.argv[1] == "stop":
-    dog.stop()
+if sys.argv[1] in ("stop", "close"):
+    dog.stop(clean=sys.argv[1] == "stop")
 print("ready", flush=True)
 time.sleep(120)
 '''
@@ -65,6 +65,22 @@ def test_after_a_normal_shutdown_the_watchdog_kills_nothing():
         assert fake.is_running()
     finally:
         fake.kill()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the watchdog is POSIX only")
+def test_a_start_that_failed_has_what_ray_started_ended_at_once():
+    proc, fake, _ = _driver("close")   # the driver lives on (and does not reap the fake)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and fake.is_running() and \
+                fake.status() != psutil.STATUS_ZOMBIE:
+            time.sleep(0.1)
+        assert not fake.is_running() or fake.status() == psutil.STATUS_ZOMBIE
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        if fake.is_running():
+            fake.kill()
 
 
 @pytest.mark.slow
