@@ -225,6 +225,13 @@ def test_tusimple_source_refuses_bad_rows_when_it_reads_them(tmp_path, change, m
     assert str(exc.value).startswith(f"{labels}: line 2: ")
 
 
+def test_tusimple_source_refuses_a_label_file_that_is_not_utf8(tmp_path):
+    labels = tmp_path / "labels.json"
+    labels.write_bytes(b'{"raw_file": "\xff"}\n')
+    with pytest.raises(InputError, match=f"^{labels}: cannot read this TuSimple label file"):
+        TuSimpleSource(SampleMaker(SPEC), [labels], tmp_path)
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", "1e300", "-2147483649"])
 def test_culane_conversion_refuses_non_finite_or_absurd_points(tmp_path, value):
     root, _, _ = _culane_folder(tmp_path / "culane", n=1)

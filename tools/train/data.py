@@ -283,7 +283,12 @@ class TuSimpleSource:
             path = Path(path)
             if not path.is_file():
                 raise InputError(f"{path}: TuSimple label file not found")
-            for n, line in enumerate(path.read_text().splitlines(), 1):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError(f"{path}: cannot read this TuSimple label file "
+                                 f"({type(exc).__name__}: {exc})") from None
+            for n, line in enumerate(text.splitlines(), 1):
                 if not line.strip():
                     continue
                 try:
