@@ -178,8 +178,8 @@ def test_sigterm_is_exit_143_in_one_line_and_leaves_no_partial_report(tmp_path, 
     proc = subprocess.Popen(
         [sys.executable, "-m", "lanecam", "bench", "synthetic://?frames=100000", "--model",
          str(tiny_model), "--seconds", "120", "--json", str(out / "b.json"), "--markdown",
-         str(out / "b.md"), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env=dict(os.environ, OMP_NUM_THREADS="1"))
+         str(out / "b.md"), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
     try:
         time.sleep(delay)
         proc.send_signal(signal.SIGTERM)

@@ -20,7 +20,8 @@ GOOD = {"raw_file": "images/0000.png", "lanes": [[-2, 100, 110], [300, 310, -2]]
 
 BAD_VALUES = [("abc", "'abc'"), (None, "None"), (True, "True"), (float("nan"), "nan"),
               (float("inf"), "inf"), (float("-inf"), "-inf"), (1e300, "1e+300"),
-              (-2147483649, "-2147483649"), (10 ** 400, "got 1000000000000000000000000000000000000...")]
+              (-2147483649, "-2147483649"),
+              (10 ** 400, "got 1000000000000000000000000000000000000...")]
 
 
 @pytest.mark.parametrize("value, shown", BAD_VALUES)

@@ -1,4 +1,4 @@
-"""One check of the lane rows read from files, shared by ``lanecam evaluate`` and ``lanecam train``.
+"""One check of the lane rows read from files, for ``lanecam evaluate`` and ``lanecam train``.
 
 TuSimple label rows and prediction rows (JSON lines) and CULane ``.lines.txt`` lanes are
 checked when they are read, in the process that reads them (before any worker pool), so a bad

@@ -17,11 +17,13 @@ def add_spec_arguments(parser) -> None:
     g.add_argument("--name", help="model name")
     g.add_argument("--input-size", metavar="HxW", help="input height x width, e.g. 80x160")
     g.add_argument("--color", choices=("rgb", "bgr"), help="channel order of the input")
-    g.add_argument("--scale", type=finite_float, help="pixel scale: x = (pixel * scale - mean) / std")
+    g.add_argument("--scale", type=finite_float,
+                   help="pixel scale: x = (pixel * scale - mean) / std")
     g.add_argument("--mean", metavar="a,b,c", help="per-channel mean")
     g.add_argument("--std", metavar="a,b,c", help="per-channel std")
     g.add_argument("--crop-top", type=finite_float, help="fraction of the frame cut at the top")
-    g.add_argument("--crop-bottom", type=finite_float, help="fraction of the frame cut at the bottom")
+    g.add_argument("--crop-bottom", type=finite_float,
+                   help="fraction of the frame cut at the bottom")
     g.add_argument("--output-kind", choices=OUTPUT_KINDS, help="lane_slots or ego_area")
 
 
