@@ -8,7 +8,9 @@ out); ``load_config`` merges command line > ``--config`` TOML file > defaults, c
 value (type, choice, bounds; never coerced) and returns the typed config.
 """
 
+import argparse
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,14 +18,30 @@ from typing import Any, Callable, Optional, Sequence, Tuple, Type, TypeVar, Unio
 
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["option", "source_option", "stream_option", "stream_settings", "STREAM_SETTINGS",
-           "add_flags", "load_config", "load_toml", "max_threads", "Bound"]
+__all__ = ["finite_float", "option", "source_option", "stream_option", "stream_settings",
+           "STREAM_SETTINGS", "add_flags", "load_config", "load_toml", "max_threads", "Bound"]
 
 C = TypeVar("C")
 # an inclusive bound: a number, or a function giving it (evaluated when checked)
 Bound = Optional[Union[int, float, Callable[[], Union[int, float]]]]
 
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
+
+
+def finite_float(text: str) -> float:
+    """The argparse ``type`` of every float option of every command: a finite number.
+
+    ``float`` alone takes "nan", "inf" and "-inf", and NaN then passes every bound check
+    (``nan < low`` and ``nan > high`` are both False) to fail later with a traceback; they
+    are refused here, when the command line is parsed (argparse: one line, exit 2).
+    """
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -130,7 +148,7 @@ def add_flags(parser, config_cls, skip: Sequence[str] = ()) -> None:
         if spec.kind is bool:
             kwargs["action"] = "store_true"
         else:
-            kwargs["type"] = spec.kind if spec.kind in (int, float) else str
+            kwargs["type"] = {int: int, float: finite_float}.get(spec.kind, str)
             if spec.metavar:
                 kwargs["metavar"] = spec.metavar
             if spec.choices:
@@ -184,6 +202,8 @@ def _check(name: str, spec: _Spec, value, where: str):
         raise InputError(f"{where}: {flag} expects {names}, got {value!r}")
     if not isinstance(value, spec.kind):
         value = spec.kind(value)
+    if spec.kind is float and not math.isfinite(value):  # TOML has nan and inf too
+        raise InputError(f"{where}: {flag} expects a finite number, got {value!r}")
     if spec.choices and value not in spec.choices:
         raise InputError(f"{where}: {flag} expects one of {', '.join(map(str, spec.choices))}, "
                          f"got {value!r}")

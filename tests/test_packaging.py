@@ -30,7 +30,7 @@ def test_only_lanecam_is_installed_at_the_top_level(wheel):
         top_level = next(n for n in names if n.endswith(".dist-info/top_level.txt"))
         assert zf.read(top_level).decode().split() == ["lanecam"]
         entry = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-        assert "lanecam = lanecam.pipeline.cli:main" in zf.read(entry).decode()
+        assert "lanecam = lanecam.__main__:run" in zf.read(entry).decode()
     packages = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert packages == {"lanecam"}
     for required in ("lanecam/__init__.py", "lanecam/pipeline/detector.py",

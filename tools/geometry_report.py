@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lanecam.pipeline.options import finite_float
+
 __all__ = ["load_frames", "recompute", "jitter", "summarise", "main"]
 
 
@@ -124,7 +126,7 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", help="recompute the geometry with this profile (path or "
                                       "bundled name, e.g. udacity)")
     ap.add_argument("--size", default="1280x720", help="frame size WxH of the lanes' pixels")
-    ap.add_argument("--fps", type=float, default=25.0)
+    ap.add_argument("--fps", type=finite_float, default=25.0)
     ap.add_argument("--distorted", action="store_true",
                     help="the run did not undistort: undistort the lane points here")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")

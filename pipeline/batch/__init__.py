@@ -8,8 +8,8 @@ and a summary table lists every video with its status.
 Modules: ``inputs`` (what the INPUTs name), ``ledger`` (what is done), ``layout`` (where
 outputs go and how they become final), ``parquet`` (the per-frame schema and sink),
 ``worker`` (one model, many videos; no Ray), ``cluster`` (Ray: start or join, actors,
-retries), ``report`` (progress, summary table), ``app`` (the command). Nothing here imports
-Ray or pyarrow at module level.
+retries), ``watchdog`` (a local Ray ends with a killed driver), ``report`` (progress,
+summary table), ``app`` (the command). Nothing here imports Ray or pyarrow at module level.
 """
 
 from lanecam.pipeline.batch.inputs import BadInput, VideoJob, discover

@@ -160,7 +160,13 @@ class BatchApp:
         todo = []
         for job in jobs:
             entry = None if c.force else ledger.done(video_key(job, model_id), wanted)
-            if entry is not None:
+            if entry is not None and entry.get("summary", {}).get("status") == "damaged":
+                # the same damaged file again: its outputs hold what could be read, redoing it
+                # gives the same; it stays listed as damaged (not counted as processed now)
+                self.rows[job.video_id] = {**entry["summary"], "video_id": job.video_id,
+                                           "path": job.path, "status": "damaged",
+                                           "before": True}
+            elif entry is not None:
                 self.rows[job.video_id] = {**entry.get("summary", {}), "video_id": job.video_id,
                                            "path": job.path, "status": "skipped"}
             else:
@@ -238,7 +244,7 @@ class BatchApp:
                    attempts=self.attempts.get(job.video_id))
         self.rows[job.video_id] = {**self.rows[job.video_id], **row}
         self._finished[job.video_id] = int(summary.get("frames") or 0)
-        if summary["status"] == "done":
+        if summary["status"] in ("done", "damaged"):  # damaged: every readable frame is in
             kept = {name: row.get(name) for name, _ in SUMMARY_COLUMNS}
             ledger.record(video_key(job, model_id), summary["outputs"], kept)
 

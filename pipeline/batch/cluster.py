@@ -14,12 +14,14 @@ Ray is imported when a ``RayBackend`` starts, never at module level.
 
 import logging
 import math
+import os
 import signal
 import threading
 import time
 from collections import deque
 from typing import Callable, Dict, List, Optional, Sequence
 
+from lanecam.pipeline.batch.watchdog import Watchdog
 from lanecam.pipeline.errors import InputError, LanecamError
 from lanecam.pipeline.lazy import require
 
@@ -73,7 +75,8 @@ class RayBackend:
     """Runs ``VideoWorker.process`` on Ray, one video per task.
 
     Args:
-        address: None: start Ray on this machine (stopped again at the end); "auto",
+        address: None: start Ray on this machine (stopped again at the end, or by the
+            ``watchdog`` when this process is killed); "auto",
             ``HOST:PORT`` or ``ray://HOST:10001``: join that cluster.
         cpus_per_task, gpus_per_task: what each worker reserves.
         max_concurrency: at most this many videos at once (None: as many as fit).
@@ -97,6 +100,7 @@ class RayBackend:
         self.retries = retries
         self.ray = None
         self._started = False
+        self._watchdog: Optional[Watchdog] = None
         self._actors: List = []
         self._inflight: Dict = {}
 
@@ -113,6 +117,10 @@ class RayBackend:
         common = {"logging_level": logging.ERROR, "log_to_driver": False}
         try:
             if self.address is None:
+                # what a job of Ray tasks needs only: no dashboard, no usage reports; and a
+                # watchdog that ends this Ray if the driver is killed (``watchdog``)
+                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+                self._watchdog = Watchdog(os.path.dirname(ray.__file__)).start()
                 ray.init(address="local", num_cpus=self.num_cpus, include_dashboard=False,
                          **common)
             else:
@@ -136,9 +144,14 @@ class RayBackend:
     def shutdown(self) -> None:
         """Stop the workers, and Ray itself when it was started here."""
         self.stop_workers()
+        clean = False
         if self._started and self.ray is not None:
             self.ray.shutdown()
-            self._started = False
+            self._started, clean = False, True
+        if self._watchdog is not None:
+            # after a failed or interrupted start the watchdog ends what Ray had started
+            self._watchdog.stop(clean=clean)
+            self._watchdog = None
 
     def stop_workers(self, wait_s: float = 3.0) -> List:
         """Kill every worker (Ctrl-C, or the end); returns the jobs that were running, once

@@ -1,7 +1,8 @@
 """The done-ledger: which videos an output folder already holds, so a rerun skips them.
 
-``OUT/_ledger.jsonl`` gets one line per video finished (appended, flushed and synced by the
-driver after the video's files were renamed into place). A video is skipped when its latest
+``OUT/_ledger.jsonl`` gets one line per video finished, done or damaged (its outputs hold
+every frame that could be read; the line keeps the damage), appended, flushed and synced by
+the driver after the video's files were renamed into place. A video is skipped when its latest
 line has the same key (its path, size and modification time, and the model identity) and
 the outputs asked for now are all there; anything else (a changed file, another model, a
 ``--videos`` not made before, a file deleted since) is redone. A line cut short by a crash is

@@ -91,8 +91,11 @@ def problem_lines(rows: List[Dict[str, object]]) -> List[str]:
         if row.get("status") in ("failed", "damaged"):
             error = str(row.get("error") or "")
             path = str(row.get("path") or row.get("video_id"))
-            lines.append(f"{row['status']}: " + (error if error.startswith(path)
-                                                 else f"{path}: {error}"))
+            status = row["status"]
+            if row.get("before"):
+                status += " (recorded by an earlier run, not redone; --force redoes it)"
+            lines.append(f"{status}: " + (error if error.startswith(path)
+                                          else f"{path}: {error}"))
     return lines
 
 
@@ -105,7 +108,8 @@ def totals_line(rows: List[Dict[str, object]], processing_s: float, wall_s: floa
     for row in videos:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     named_nothing = len(rows) - len(videos)  # INPUTs that named no video (a missing path)
-    frames = sum(int(r.get("frames") or 0) for r in rows if r["status"] in ("done", "damaged"))
+    frames = sum(int(r.get("frames") or 0) for r in rows
+                 if r["status"] in ("done", "damaged") and not r.get("before"))
     order = ("done", "skipped", "damaged", "failed", "interrupted", "not started")
     status = ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s)) or "nothing to do"
     fps = f" ({frames / processing_s:.1f} fps aggregate)" if processing_s > 0 and frames else ""

@@ -8,6 +8,7 @@ of the module docstring is the subcommand's help; the whole docstring is its des
 
 import argparse
 import importlib
+import os
 import sys
 
 from lanecam.pipeline.errors import LanecamError
@@ -70,11 +71,15 @@ def main(argv=None) -> int:
     Ctrl-C, SIGTERM and SIGHUP finish the outputs and exit with 128 + the signal number
     (130, 143, 129).
     """
-    from lanecam.pipeline import signals
-
     argv = sys.argv[1:] if argv is None else list(argv)
-    signals.install(deferred=bool(argv) and argv[0] in _DEFERRED_SIGNALS)
     command = argv[0] if argv else ""
+    _quiet_native_logs()
+    try:
+        from lanecam.pipeline import signals
+
+        signals.install(deferred=bool(argv) and argv[0] in _DEFERRED_SIGNALS)
+    except KeyboardInterrupt:  # Ctrl-C while the handlers were being imported and installed
+        return _interrupted_early(command)
     try:
         parser = _build_parser()
         args = parser.parse_args(argv)
@@ -96,6 +101,29 @@ def main(argv=None) -> int:
         name = f" ({exc})" if isinstance(exc, signals.Interrupted) else ""
         print(f"lanecam {command}: interrupted{name}", file=sys.stderr)
         return signals.exit_code()
+
+
+def _quiet_native_logs() -> None:
+    """Keep the native libraries' own warnings off the terminal, before they are imported.
+
+    OpenCV prints ``[ WARN ]`` lines (a stalled stream's "Stream timeout triggered") between
+    our one-line messages, which say the same thing ("stream dropped; reconnecting"); its
+    errors still show. Ray workers of ``lanecam batch`` inherit the setting. A user who sets
+    ``OPENCV_LOG_LEVEL`` themselves gets what they set. (TensorFlow's start-up lines are kept
+    off by ``engines.keras_loader.import_tensorflow``.)
+    """
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    if "cv2" in sys.modules:  # imported already (in a test, an embedding program): tell it now
+        logging = getattr(getattr(sys.modules["cv2"], "utils", None), "logging", None)
+        if logging is not None and os.environ["OPENCV_LOG_LEVEL"].upper() == "ERROR":
+            logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+
+
+def _interrupted_early(command: str) -> int:
+    """A Ctrl-C before the stop signals are routed (Python still importing the command):
+    one line and 130, as for a Ctrl-C later, instead of a traceback out of an import."""
+    print(f"{' '.join(['lanecam', command]).strip()}: interrupted (SIGINT)", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":

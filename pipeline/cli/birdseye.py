@@ -16,6 +16,8 @@ import math
 import os
 import sys
 
+from lanecam.pipeline.options import finite_float
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -28,13 +30,16 @@ def add_arguments(parser):
     parser.add_argument("--pose", help="HEIGHT_M,PITCH_DEG[,ROLL_DEG]: camera pose instead of points")
     parser.add_argument("--no-undistort", action="store_true",
                         help="the frame is already undistorted")
-    parser.add_argument("--lane-width", type=float, default=3.7, help="lane width in m (3.7)")
-    parser.add_argument("--dash-length", type=float, default=3.0, help="dash length in m (3.0)")
+    parser.add_argument("--lane-width", type=finite_float, default=3.7,
+                        help="lane width in m (3.7)")
+    parser.add_argument("--dash-length", type=finite_float, default=3.0,
+                        help="dash length in m (3.0)")
     parser.add_argument("--along", choices=("auto", "intrinsics", "dash"), default="auto",
                         help="source of the along-road scale (auto = intrinsics)")
-    parser.add_argument("--m-per-px-along", type=float, help="override the along-road scale")
+    parser.add_argument("--m-per-px-along", type=finite_float,
+                        help="override the along-road scale")
     parser.add_argument("--dst-size", help="top-view size WxH (default: the image size)")
-    parser.add_argument("--vehicle-x", type=float,
+    parser.add_argument("--vehicle-x", type=finite_float,
                         help="image column of the vehicle centre on the bottom row (default: "
                              "the road point below the camera, from the intrinsics)")
     parser.add_argument("--preview", help="write the marked frame and its top view to this PNG")

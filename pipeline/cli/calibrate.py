@@ -12,6 +12,8 @@ example: lanecam calibrate ../shared/data/camera_cal --board 9x6 -o udacity.json
 import json
 import sys
 
+from lanecam.pipeline.options import finite_float
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -20,7 +22,7 @@ def add_arguments(parser):
     parser.add_argument("directory", metavar="DIR", help="folder of chessboard photos")
     parser.add_argument("--board", default="9x6",
                         help="inner corners per row x per column (default 9x6)")
-    parser.add_argument("--square-mm", type=float, default=1.0,
+    parser.add_argument("--square-mm", type=finite_float, default=1.0,
                         help="side of one square in mm (only scales the board; default 1)")
     parser.add_argument("--detector", choices=("auto", "classic", "sb"), default="auto",
                         help="corner detector: classic findChessboardCorners+cornerSubPix, "

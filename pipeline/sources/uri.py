@@ -1,5 +1,6 @@
 """URI query options (``?width=640&fps=30``) parsed against a typed schema, refusing bad values."""
 
+import math
 from typing import Any, Callable, Dict, Mapping, Tuple
 from urllib.parse import parse_qsl
 
@@ -28,6 +29,11 @@ def _convert(kind: Callable, value):
         return parse_bool(value)
     if kind is int and isinstance(value, str):
         return int(value, 10)
+    if kind is float:
+        value = float(value)
+        if not math.isfinite(value):  # NaN passes every bound check after this
+            raise ValueError(value)
+        return value
     return kind(value)
 
 
@@ -60,6 +66,6 @@ def parse_options(uri: str, query: str, options: Mapping[str, Any],
         try:
             values[key] = _convert(kind, raw[key])
         except (TypeError, ValueError):
-            raise InputError(f"{uri}: option {key}={raw[key]!r}: expected "
-                             f"{getattr(kind, '__name__', kind)}") from None
+            expected = "a finite number" if kind is float else getattr(kind, "__name__", kind)
+            raise InputError(f"{uri}: option {key}={raw[key]!r}: expected {expected}") from None
     return values

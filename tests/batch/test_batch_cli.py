@@ -112,6 +112,42 @@ def test_force_redoes_and_videos_jsonl_match_the_rows(tmp_path, capsys, local_ra
     assert len(ledger) == 3 and pq.read_table(out / "lanes" / f"{vid}.parquet").num_rows == 16
 
 
+def test_a_damaged_video_is_recorded_and_not_redone_unless_changed_or_forced(
+        tmp_path, capsys, local_ray):
+    """A cut video keeps the frames before the cut and is damaged; its ledger line keeps the
+    damage, so a rerun lists it as damaged again (exit 2) without decoding it again."""
+    from .conftest import write_cut_video
+
+    cut = write_cut_video(tmp_path / "cut.mp4")
+    out = tmp_path / "out"
+    rc, err = _batch(capsys, cut, "--out", out)
+    assert rc == 2, err
+    row = _summary(out)[str(cut)]
+    assert row["status"] == "damaged" and int(row["frames"]) > 0, row
+    ledger = out / "_ledger.jsonl"
+    entries = [json.loads(x) for x in ledger.read_text().splitlines()]
+    assert [e["summary"]["status"] for e in entries] == ["damaged"]
+    assert entries[0]["summary"]["error"] == row["error"]
+    parquet = out / row["lanes_file"]
+    made = parquet.stat().st_mtime_ns
+
+    rc, err = _batch(capsys, cut, "--out", out)
+    assert rc == 2, err
+    again = _summary(out)[str(cut)]
+    assert (again["status"], again["frames"], again["error"]) == ("damaged", row["frames"],
+                                                                  row["error"])
+    assert "1 damaged; 0 frames processed" in err
+    assert f"damaged (recorded by an earlier run, not redone; --force redoes it): {cut}" in err
+    assert len(ledger.read_text().splitlines()) == 1 and parquet.stat().st_mtime_ns == made
+
+    assert _batch(capsys, cut, "--out", out, "--force")[0] == 2   # --force: decoded again
+    assert len(ledger.read_text().splitlines()) == 2
+    with open(cut, "ab") as fh:                                   # the file changed: again
+        fh.write(b"\0" * 100)
+    assert _batch(capsys, cut, "--out", out)[0] == 2
+    assert len(ledger.read_text().splitlines()) == 3
+
+
 def test_a_model_that_cannot_load_stops_the_job_in_one_line(tmp_path, capsys, local_ray):
     model = tmp_path / "broken.onnx"
     model.write_bytes(b"this is no ONNX model")

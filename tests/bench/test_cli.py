@@ -162,3 +162,31 @@ def test_help_works_without_heavy_imports():
     assert "Measure FPS and latency" in out.stdout
     assert "onnxruntime" not in out.stdout.splitlines()[-1]
     assert "matplotlib" not in out.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("delay", [0.5, 6.0])
+def test_sigterm_is_exit_143_in_one_line_and_leaves_no_partial_report(tmp_path, tiny_model,
+                                                                        delay):
+    """SIGTERM (``timeout``, ``docker stop``) while bench starts or runs: exit 143, one line,
+    and the --json / --markdown reports are complete or absent, never half written."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lanecam", "bench", "synthetic://?frames=100000", "--model",
+         str(tiny_model), "--seconds", "120", "--json", str(out / "b.json"), "--markdown",
+         str(out / "b.md"), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    try:
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines() == ["lanecam bench: interrupted (SIGTERM)"], err
+    assert sorted(p.name for p in out.iterdir()) == []

@@ -78,3 +78,61 @@ def test_bench_takes_a_config_file_and_bounds_its_numbers(tmp_path):
 
 def test_thread_bound_follows_the_cores():
     assert max_threads() >= 4
+
+
+def _float_options():
+    """(command, flag, action) of every option of every ``lanecam`` subcommand whose argparse
+    type turns "0.5" into a float: the float options, found by walking the parsers."""
+    from lanecam.pipeline.cli import _build_parser
+
+    parser = _build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    found = []
+    for command, p in sub.choices.items():
+        for action in p._actions:
+            if action.type is None:
+                continue
+            try:
+                value = action.type("0.5")
+            except (TypeError, ValueError, argparse.ArgumentTypeError, InputError):
+                continue
+            if isinstance(value, float):
+                found.append((command, action.option_strings[-1] if action.option_strings
+                              else action.dest, action))
+    return found
+
+
+def test_every_float_option_of_every_command_refuses_nan_and_infinities():
+    found = _float_options()
+    flags = {(c, f) for c, f, _ in found}
+    # the walk sees the options of every kind of declaration (option(), add_argument)
+    assert {("batch", "--cpus-per-task"), ("bench", "--seconds"), ("run", "--read-timeout"),
+            ("train", "--lr"), ("evaluate", "--threshold"), ("export", "--atol"),
+            ("birdseye", "--lane-width"), ("convolutionalize", "--scale")} <= flags, flags
+    for command, flag, action in found:
+        assert action.type("1.5") == 1.5
+        for text in ("nan", "NaN", "inf", "-inf", "Infinity", "1e999"):
+            with pytest.raises(argparse.ArgumentTypeError, match="finite number"):
+                action.type(text)
+
+
+def test_a_nan_option_is_one_argparse_line_and_exit_2(capsys):
+    from lanecam.pipeline.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["batch", "in.mp4", "--out", "out", "--cpus-per-task", "nan"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --cpus-per-task: expected a finite number, got 'nan'" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("body", ["cpus-per-task = nan\n", "cpus-per-task = inf\n",
+                                  "gpus-per-task = -inf\n"])
+def test_a_config_file_nan_or_infinity_is_refused_naming_the_key(tmp_path, body):
+    from lanecam.pipeline.cli.batch import BatchConfig
+
+    cfg = tmp_path / "b.toml"
+    cfg.write_text(body)
+    with pytest.raises(InputError, match=r"per-task expects a finite number, got (nan|-?inf)"):
+        load_config(BatchConfig, _parse(BatchConfig, "--config", cfg))

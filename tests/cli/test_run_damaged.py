@@ -81,3 +81,53 @@ def test_an_image_folder_with_a_bad_and_an_odd_sized_image(tmp_path, capsys, cap
     assert len(errors) == 1 and "002.png" in errors[0] and "skipped 1" in errors[0]
     said = [r.getMessage() for r in caplog.records if "004.png" in r.getMessage()]
     assert len(said) == 1 and "resized" in said[0]  # the odd size is said, once
+
+
+def _lanecam_run(*argv):
+    """``python -m lanecam run ...`` as a user runs it: (exit status, stderr)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "lanecam", "run", *map(str, argv)],
+                          capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stderr
+
+
+def test_the_command_on_a_damaged_video_exits_2_with_every_decodable_frame(tmp_path,
+                                                                          tiny_model):
+    """The same as above through the real command (a separate process): exit status 2, the
+    damage in one error line, no traceback, every decodable frame in both outputs."""
+    pytest.importorskip("av")
+    video = write_video(tmp_path / "drive.mp4", frames=FRAMES)
+    data = bytearray(video.read_bytes())
+    start, size = int(len(data) * 0.4), len(data) // 5
+    data[start:start + size] = bytes(size)
+    video.write_bytes(bytes(data))
+    decodable = decodable_frames(video)
+    out, lanes = tmp_path / "out.mp4", tmp_path / "lanes.jsonl"
+    rc, err = _lanecam_run(video, "--model", tiny_model, "-o", out, "--lanes", lanes,
+                           "--quiet", "--threads", 1)
+    assert rc == 2, err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("lanecam run: error: ")]
+    assert len(errors) == 1 and str(video) in errors[0], err
+    assert len(_lines(lanes)) == decodable == decodable_frames(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drive.mp4", "lanes.jsonl",
+                                                         "out.mp4"]
+
+
+def test_the_command_on_an_image_folder_with_a_bad_image_exits_2_naming_it(tmp_path,
+                                                                          tiny_model):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(5):
+        cv2.imwrite(str(folder / f"{i:03d}.jpg"), _stripes(i))
+    (folder / "003.jpg").write_bytes(b"\xff\xd8 a JPEG cut short")
+    lanes = tmp_path / "lanes.jsonl"
+    rc, err = _lanecam_run(folder, "--model", tiny_model, "--lanes", lanes, "--quiet")
+    assert rc == 2, err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("lanecam run: error: ")]
+    assert len(errors) == 1 and "003.jpg" in errors[0] and "skipped 1" in errors[0], err
+    assert [row["source_name"] for row in _lines(lanes)] == ["000.jpg", "001.jpg", "002.jpg",
+                                                             "004.jpg"]

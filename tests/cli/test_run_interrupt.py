@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +118,68 @@ def test_ctrl_c_while_starting_is_one_line_and_leaves_no_partial_file(tmp_path, 
         av = pytest.importorskip("av")
         with av.open(str(out)) as c:
             assert sum(1 for _ in c.decode(c.streams.video[0])) == n
+
+
+# A child that sends itself SIGINT the moment ``target`` is first imported: a Ctrl-C at exactly
+# that point of start-up, every time (a timer only hits it now and then)
+_TRIP = r'''
+import os, runpy, signal, sys
+
+target = sys.argv[1]
+
+
+class Trip:
+    def find_spec(self, name, path=None, module=None):
+        if name == target:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, Trip())
+sys.argv = ["lanecam", "run", "synthetic://?frames=3", "--quiet"]
+runpy.run_module("lanecam", run_name="__main__", alter_sys=True)
+'''
+
+
+_ROOT = Path(__file__).resolve().parents[2]   # the checkout: its files in a traceback are ours
+
+
+def _default_sigint():
+    # a pytest started in the background ignores SIGINT and its children inherit that
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("target", ["lanecam.pipeline.cli", "lanecam.pipeline.errors",
+                                    "lanecam.pipeline.signals"])
+def test_ctrl_c_while_the_command_is_imported_is_one_line_and_130(target):
+    proc = subprocess.run([sys.executable, "-c", _TRIP, target], capture_output=True,
+                          text=True, timeout=120, preexec_fn=_default_sigint)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip() == "lanecam run: interrupted (SIGINT)", proc.stderr
+
+
+def test_ctrl_c_at_early_delays_never_prints_a_traceback():
+    """SIGINT 0.02 to 0.3 s after ``lanecam run`` starts: exit 130 with one line (or, before
+    Python has its own handler, killed by the signal, with nothing printed)."""
+    seen = []
+    for delay in (0.02, 0.05, 0.08, 0.11, 0.14, 0.2, 0.3):
+        proc = subprocess.Popen([sys.executable, "-m", "lanecam", "run",
+                                 "synthetic://?frames=100000", "--quiet"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=_default_sigint)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        if "Traceback" in err and str(_ROOT) not in err:
+            continue  # in CPython's own start-up or runpy, before any code of ours ran
+        seen.append(proc.returncode)
+        assert "Traceback" not in err, (delay, err)
+        assert proc.returncode in (130, -signal.SIGINT), (delay, proc.returncode, err)
+        if proc.returncode == 130:
+            assert len(err.strip().splitlines()) == 1, (delay, err)
+    assert 130 in seen

@@ -85,3 +85,40 @@ def test_bench_takes_the_stream_timeouts_too(capsys, small_video):
     rc = main(["bench", str(small_video), "--max-backoff", "2"])
     err = capsys.readouterr().err
     assert rc == 2 and "--max-backoff: only for rtsp://" in err
+
+
+def test_a_stalled_stream_prints_our_lines_and_no_opencv_warnings(tmp_path, tiny_model):
+    """A camera that sends a few frames then hangs (connection open, silent): each stall is
+    our "stream dropped; reconnecting" line, without OpenCV's ``[ WARN ]`` "Stream timeout
+    triggered" line beside it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.sources.mjpeg_server import FakeMjpegCamera
+
+    cam = FakeMjpegCamera(fps=30, frames_per_connection=5, stall=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lanecam", "run", cam.url, "--model", str(tiny_model),
+         "--read-timeout", "0.5", "--quiet", "--lanes", str(tmp_path / "l.jsonl")],
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    lines = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until the first stall was noticed and mended
+            line = proc.stderr.readline()
+            lines.append(line)
+            if not line or "reconnected" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        lines += proc.communicate(timeout=30)[1].splitlines(keepends=True)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        cam.stop()
+    err = "".join(lines)
+    assert "stream dropped; reconnecting" in err and "reconnected after" in err, err
+    assert "[ WARN" not in err and "Traceback" not in err, err
+    assert proc.returncode == 130, err

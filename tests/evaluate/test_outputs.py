@@ -60,3 +60,31 @@ def test_calibrate_output_checked_before_the_search(tmp_path, capsys):
     assert main(["calibrate", str(photos), "-o", str(tmp_path / "no" / "p.json")]) == 2
     line = _one_line(capsys)
     assert "-o" in line and "does not exist" in line
+
+
+@pytest.mark.parametrize("delay", [0.5, 6.0])
+def test_sigterm_is_exit_143_in_one_line_and_leaves_no_partial_report(tmp_path, tiny_model,
+                                                                        delay):
+    """SIGTERM while evaluate starts or scores: exit 143, one line, and the --report and
+    --sheet are complete or absent, never half written."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lanecam", "evaluate", "--model", str(tiny_model),
+         "--no-tusimple", "--synthetic", "2000", "--report", str(out / "r.json"), "--sheet",
+         str(out / "s.png")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines() == ["lanecam evaluate: interrupted (SIGTERM)"], err
+    assert sorted(p.name for p in out.iterdir()) == []

@@ -20,13 +20,15 @@ class FakeMjpegCamera(LocalHTTPServer):
     server generation (before or after a restart) produced it. ``stop()`` closes the
     listening socket and every open stream, like a camera being unplugged.
     ``frames_per_connection`` ends each stream after that many frames (a server that accepts
-    and drops at once); ``connections`` counts the streams served.
+    and drops at once), or with ``stall`` keeps it open and silent from then on (a camera
+    that hangs); ``connections`` counts the streams served.
     """
 
     def __init__(self, port=0, level=60, fps=30.0, width=160, height=120,
-                 frames_per_connection=None):
+                 frames_per_connection=None, stall=False):
         self.level, self.fps = level, fps
         self.frames_per_connection = frames_per_connection
+        self.stall = stall
         self.connections = 0
         frame = np.full((height, width, 3), level, np.uint8)
         self._jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
@@ -54,6 +56,8 @@ class FakeMjpegCamera(LocalHTTPServer):
                         owner.frames_sent += 1
                         sent += 1
                         time.sleep(1.0 / owner.fps)
+                    if owner.stall:
+                        owner._stopped.wait()
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

@@ -71,6 +71,17 @@ def test_bad_options_are_refused_before_opening(uri, message):
         open_source(uri)
 
 
+@pytest.mark.parametrize("uri, options", [
+    ("synthetic://?fps=inf", {}), ("synthetic://?fps=nan", {}), ("v4l2://0?fps=inf", {}),
+    ("csi://0?fps=-inf", {}), ("rtsp://cam/x", {"read_timeout": float("nan")}),
+    ("http://cam/x", {"open_timeout": float("inf")}),
+])
+def test_float_options_of_uris_and_open_source_refuse_nan_and_infinities(uri, options):
+    """As every float flag: NaN passes every bound check and infinity every upper one."""
+    with pytest.raises(InputError, match=r"option \w+=.*: expected a finite number"):
+        open_source(uri, **options)
+
+
 def test_realtime_is_accepted_by_live_sources():
     # the CLI passes --realtime to whatever source it opens; a camera is live anyway
     src = open_source("v4l2://0", realtime=True)

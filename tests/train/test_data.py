@@ -202,3 +202,42 @@ def test_culane_folder_without_frames_is_one_line(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="expected CULane frames"):
         culane_to_tusimple([tmp_path / "empty"], tmp_path / "labels.json")
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"lanes": [["a", "b", "c"]]}, "line 2: lane 0: expected numbers, got 'a'"),
+    ({"lanes": [[1, 2]]}, r"line 2: lane 0 has 2 x values, expected one per row \(3 h_samples\)"),
+    ({"lanes": [[float("nan"), 2, 3]]}, "line 2: lane 0: expected finite pixel coordinates"),
+    ({"h_samples": [1, 2, 1e300]}, "line 2: h_samples: expected finite pixel coordinates"),
+    ({"lanes": [[1, 2, -2147483649]]}, "got -2147483649"),
+    ({"slots": ["L1", "X9"]}, "line 2: slots: expected a list of slot names"),
+    ({"slots": ["L1"]}, r"slots: .*\(one per lane\)"),
+    ({"absent": "L2"}, "line 2: absent: expected a list of slot names"),
+])
+def test_tusimple_source_refuses_bad_rows_when_it_reads_them(tmp_path, change, match):
+    """In the parent, before any pool: a bad value is one line naming the file and the line,
+    not a ValueError or IndexError from a sample worker."""
+    (tmp_path / "a.png").write_bytes(b"")
+    good = {"raw_file": "a.png", "lanes": [[1, 2, 3], [7, 8, 9]], "h_samples": [10, 20, 30]}
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps(good) + "\n" + json.dumps({**good, **change}) + "\n")
+    with pytest.raises(InputError, match=match) as exc:
+        TuSimpleSource(SampleMaker(SPEC), [labels], tmp_path)
+    assert str(exc.value).startswith(f"{labels}: line 2: ")
+
+
+def test_tusimple_source_refuses_a_label_file_that_is_not_utf8(tmp_path):
+    labels = tmp_path / "labels.json"
+    labels.write_bytes(b'{"raw_file": "\xff"}\n')
+    with pytest.raises(InputError, match=f"^{labels}: cannot read this TuSimple label file"):
+        TuSimpleSource(SampleMaker(SPEC), [labels], tmp_path)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e300", "-2147483649"])
+def test_culane_conversion_refuses_non_finite_or_absurd_points(tmp_path, value):
+    root, _, _ = _culane_folder(tmp_path / "culane", n=1)
+    labels = next(root.rglob("*.lines.txt"))
+    labels.write_text(f"100 590 {value} 500 300 400\n")
+    with pytest.raises(InputError, match=f"^{labels}: line 1: lane: expected finite pixel"):
+        culane_to_tusimple([root], tmp_path / "run" / "labels.json")
+    assert not (tmp_path / "run" / "labels.json").exists()

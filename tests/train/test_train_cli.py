@@ -202,3 +202,29 @@ def test_train_on_a_culane_folder(tmp_path):
     r = _train("--out", str(tmp_path / "run2"), "--culane", str(tmp_path / "empty"), *TINY)
     assert r.returncode == 2 and "expected CULane frames" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("kind", ["tusimple", "culane"])
+def test_bad_label_values_are_one_line_without_tensorflow_chatter(tmp_path, kind):
+    """Non-numeric TuSimple x values (a ValueError from a pool worker before) and NaN CULane
+    points (silently trained on, or a traceback): exit 2 with one line naming the file and
+    the line; and nothing else on stderr, TensorFlow's start-up lines included."""
+    if kind == "tusimple":
+        (tmp_path / "a.png").write_bytes(b"")
+        labels = tmp_path / "labels.json"
+        labels.write_text(json.dumps({"raw_file": "a.png", "lanes": [["x", 1]],
+                                      "h_samples": [300, 310]}) + "\n")
+        args = ["--tusimple-labels", str(labels), "--tusimple-root", str(tmp_path)]
+        where = f"{labels}: line 1: lane 0: expected numbers, got 'x'"
+    else:
+        from .test_data import _culane_folder
+
+        root, _, _ = _culane_folder(tmp_path / "culane", n=1)
+        labels = next(root.rglob("*.lines.txt"))
+        labels.write_text("100 590 nan 500\n")
+        args = ["--culane", str(root)]
+        where = f"{labels}: line 1: lane: expected finite pixel coordinates"
+    r = _train("--out", str(tmp_path / "run"), "--epochs", "1", *args, *TINY)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert r.stderr.strip().splitlines() == [f"lanecam train: error: {where}" + (
+        "" if kind == "tusimple" else " within +-100000, got nan")], r.stderr[-3000:]

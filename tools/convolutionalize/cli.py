@@ -20,6 +20,7 @@ Examples:
 from pathlib import Path
 
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.options import finite_float
 
 __all__ = ["add_arguments", "run", "parse_input_size"]
 
@@ -36,18 +37,18 @@ def add_arguments(parser) -> None:
     a("--input-size", metavar="HxW",
       help="input size of the new model: HxW (>= the classifier's) for a dense map, 'any' for "
            "a free size (default: the classifier's, giving a 1x1 map)")
-    a("--atol", type=float, default=1e-5,
+    a("--atol", type=finite_float, default=1e-5,
       help="largest accepted |difference| from the classifier (default 1e-5)")
     g = parser.add_argument_group("heatmap model for `lanecam run --heatmap`")
     g.add_argument("--onnx", metavar="OUT.onnx", help="also write the model as ONNX (needs a "
                    "fixed --input-size) with its heatmap description")
     g.add_argument("--color", choices=("rgb", "bgr"), default="rgb",
                    help="channel order the classifier was trained on (rgb)")
-    g.add_argument("--scale", type=float, default=1.0 / 255.0,
+    g.add_argument("--scale", type=finite_float, default=1.0 / 255.0,
                    help="pixel multiplier the classifier was trained with (1/255)")
-    g.add_argument("--crop-top", type=float, default=0.0,
+    g.add_argument("--crop-top", type=finite_float, default=0.0,
                    help="fraction of the frame height above the model's input (0)")
-    g.add_argument("--crop-bottom", type=float, default=0.0,
+    g.add_argument("--crop-bottom", type=finite_float, default=0.0,
                    help="fraction of the frame height below the model's input (0)")
     g.add_argument("--lane-class", type=int, default=1,
                    help="the class whose score is drawn (1)")

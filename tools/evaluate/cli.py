@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import List
 
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
+from lanecam.pipeline.options import finite_float
 
 __all__ = ["add_arguments", "run", "SYNTHETIC_MIXES", "REPORT_KEYS"]
 
@@ -75,9 +76,9 @@ def add_arguments(parser) -> None:
                              f"{range_text(DEFAULT_H_SAMPLES)})")
     parser.add_argument("--gt", metavar="LABELS.json", help="TuSimple ground-truth label lines")
     parser.add_argument("--pred", metavar="PRED.jsonl", help="prediction file to score against --gt")
-    parser.add_argument("--threshold", type=float, default=None,
+    parser.add_argument("--threshold", type=finite_float, default=None,
                         help="per-pixel lane threshold (default: the model spec's)")
-    parser.add_argument("--exist-threshold", type=float, default=None,
+    parser.add_argument("--exist-threshold", type=finite_float, default=None,
                         help="minimum lane existence probability (default: the model spec's)")
 
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from lanecam.pipeline.errors import InputError
 from lanecam.tools.evaluate.assignment import max_weight_assignment
+from lanecam.tools.evaluate.label_rows import coordinates
 
 __all__ = ["CULaneScore", "read_lines_txt", "lane_iou_matrix", "match_lanes", "score_frame",
            "list_culane", "LANE_WIDTH", "IOU_THRESHOLD", "MAX_LANES"]
@@ -62,6 +63,7 @@ def read_lines_txt(path) -> List[np.ndarray]:
             raise InputError(f"{path}: line {n}: expected numbers 'x y x y ...'") from None
         if len(values) % 2:
             raise InputError(f"{path}: line {n}: expected x y pairs, got {len(values)} numbers")
+        coordinates(values, f"{path}: line {n}", "lane")  # nan, inf, 1e300: a bad file
         lanes.append(np.asarray(values, np.float64).reshape(-1, 2))
     return lanes
 

@@ -12,7 +12,8 @@ from lanecam.pipeline.lanes import LaneResult
 from lanecam.pipeline.metrics import latency_summary
 from lanecam.tools.evaluate.iou import SlotIoU
 from lanecam.tools.evaluate.predict import Predictor, read_image, tusimple_lanes
-from lanecam.tools.evaluate.tusimple import (TuSimpleScore, image_path, load_jsonl,
+from lanecam.tools.evaluate.label_rows import label_row
+from lanecam.tools.evaluate.tusimple import (TuSimpleScore, image_path, read_jsonl,
                                              score_frames)
 
 __all__ = ["FrameRecord", "DatasetResult", "load_tusimple", "evaluate_tusimple",
@@ -67,19 +68,18 @@ def load_tusimple(folder, select=None) -> List[dict]:
     labels = folder / "labels.json"
     if not labels.is_file():
         raise InputError(f"{folder}: expected labels.json (TuSimple label lines) in this folder")
-    rows = load_jsonl(labels, "TuSimple label file")
+    # every row checked as it is read (numbers, finite, one x per row): one line, not a
+    # traceback from the metric or garbage scored
+    rows = read_jsonl(labels, "TuSimple label file", label_row)
     if select is not None:
-        rows = [row for row in rows if isinstance(row, dict) and select(row)]
+        rows = [(i, row) for i, row in rows if select(row)]
     if not rows:
         raise InputError(f"{labels}: no labelled frames"
                          + (" in the selected split" if select is not None else ""))
-    for i, row in enumerate(rows, 1):
-        for key in ("raw_file", "lanes", "h_samples"):
-            if key not in row:
-                raise InputError(f"{labels}: line {i}: missing key {key!r}")
+    for i, row in rows:
         if not image_path(folder, row["raw_file"], f"{labels}: line {i}").is_file():
             raise InputError(f"{labels}: line {i}: image {row['raw_file']!r} not found in {folder}")
-    return rows
+    return [row for _, row in rows]
 
 
 def evaluate_tusimple(predictor: Predictor, folder, timed: bool = True,

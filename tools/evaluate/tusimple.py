@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -20,8 +20,8 @@ from lanecam.pipeline.safe_load import json_loads
 
 __all__ = [
     "PIXEL_THRESHOLD", "POINT_THRESHOLD", "MAX_RUN_TIME_MS", "FrameScore", "TuSimpleScore",
-    "lane_angle", "line_accuracy", "score_frame", "score_frames", "load_jsonl", "score_files",
-    "image_path",
+    "lane_angle", "line_accuracy", "score_frame", "score_frames", "load_jsonl", "read_jsonl",
+    "score_files", "image_path",
 ]
 
 PIXEL_THRESHOLD = 20.0   # px, at angle 0
@@ -208,8 +208,16 @@ def image_path(root, raw_file, where: str) -> Path:
     return Path(root) / text
 
 
-def load_jsonl(path, what: str = "JSON lines file") -> List[dict]:
-    """Read a JSON-lines file (one object a line, blank lines skipped)."""
+def load_jsonl(path, what: str = "JSON lines file", check=None) -> List[dict]:
+    """Read a JSON-lines file (one object a line, blank lines skipped).
+
+    ``check(row, where)``: called on every row as it is read, with ``where`` naming the file
+    and line (``label_rows.label_row``, ``label_rows.prediction_row``)."""
+    return [row for _, row in read_jsonl(path, what, check)]
+
+
+def read_jsonl(path, what: str = "JSON lines file", check=None) -> List[Tuple[int, dict]]:
+    """``load_jsonl`` with the line number of each row: (line, row) pairs."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: {what} not found")
@@ -229,11 +237,23 @@ def load_jsonl(path, what: str = "JSON lines file") -> List[dict]:
         if not isinstance(obj, dict):
             raise InputError(f"{path}:{lineno}: expected a JSON object, got "
                              f"{type(obj).__name__}")
-        rows.append(obj)
+        if check is not None:
+            check(obj, f"{path}: line {lineno}")
+        rows.append((lineno, obj))
     return rows
 
 
 def score_files(pred_path, gt_path) -> TuSimpleScore:
-    """Score a TuSimple prediction file against a label file (both JSON lines)."""
-    return score_frames(load_jsonl(pred_path, "prediction file"),
-                        load_jsonl(gt_path, "label file"))
+    """Score a TuSimple prediction file against a label file (both JSON lines), every row
+    checked as it is read (``label_rows``): a bad row is one line naming its file and line."""
+    from lanecam.tools.evaluate.label_rows import label_row, lanes_match_rows, prediction_row
+
+    gts = read_jsonl(gt_path, "label file", label_row)
+    preds = read_jsonl(pred_path, "prediction file", prediction_row)
+    gt_at = {row["raw_file"]: (n, row) for n, row in gts}
+    for n, row in preds:
+        if row["raw_file"] in gt_at:
+            m, gt = gt_at[row["raw_file"]]
+            lanes_match_rows(row["lanes"], len(gt["h_samples"]), f"{pred_path}: line {n}",
+                             f" of {gt_path}: line {m}")
+    return score_frames([row for _, row in preds], [row for _, row in gts])

@@ -14,6 +14,7 @@ Examples:
 from pathlib import Path
 
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.options import finite_float
 from lanecam.pipeline.outputs import atomic_path, same_file
 
 __all__ = ["add_arguments", "run"]
@@ -37,7 +38,7 @@ def add_arguments(parser) -> None:
                    help="frames for the numerical checks (default <data>/images, data: "
                         "$LANECAM_DATA, ./shared/data or ../shared/data; else random noise, "
                         "said so)")
-    g.add_argument("--atol", type=float, default=1e-4,
+    g.add_argument("--atol", type=finite_float, default=1e-4,
                    help="largest accepted |ONNX - Keras| (default 1e-4)")
     add_spec_arguments(parser)
     p = parser.add_argument_group("precision variants (checked on this CPU)")

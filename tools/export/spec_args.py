@@ -1,10 +1,12 @@
 """The ModelSpec of the model being exported: its own sidecar, ``--spec``, and override flags."""
 
+import math
 from pathlib import Path
 from typing import Optional
 
 from lanecam.engines.modelspec import OUTPUT_KINDS, ModelSpec, spec_path_for
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.options import finite_float
 
 __all__ = ["add_spec_arguments", "spec_from_args"]
 
@@ -15,11 +17,13 @@ def add_spec_arguments(parser) -> None:
     g.add_argument("--name", help="model name")
     g.add_argument("--input-size", metavar="HxW", help="input height x width, e.g. 80x160")
     g.add_argument("--color", choices=("rgb", "bgr"), help="channel order of the input")
-    g.add_argument("--scale", type=float, help="pixel scale: x = (pixel * scale - mean) / std")
+    g.add_argument("--scale", type=finite_float,
+                   help="pixel scale: x = (pixel * scale - mean) / std")
     g.add_argument("--mean", metavar="a,b,c", help="per-channel mean")
     g.add_argument("--std", metavar="a,b,c", help="per-channel std")
-    g.add_argument("--crop-top", type=float, help="fraction of the frame cut at the top")
-    g.add_argument("--crop-bottom", type=float, help="fraction of the frame cut at the bottom")
+    g.add_argument("--crop-top", type=finite_float, help="fraction of the frame cut at the top")
+    g.add_argument("--crop-bottom", type=finite_float,
+                   help="fraction of the frame cut at the bottom")
     g.add_argument("--output-kind", choices=OUTPUT_KINDS, help="lane_slots or ego_area")
 
 
@@ -28,8 +32,8 @@ def _triple(text: str, flag: str):
         vals = [float(v) for v in text.split(",")]
     except ValueError:
         vals = []
-    if len(vals) != 3:
-        raise InputError(f"{flag}: expected three comma-separated numbers, got {text!r}")
+    if len(vals) != 3 or not all(math.isfinite(v) for v in vals):
+        raise InputError(f"{flag}: expected three comma-separated finite numbers, got {text!r}")
     return vals
 
 

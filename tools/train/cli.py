@@ -12,6 +12,7 @@ invites choosing by it.
 from pathlib import Path
 
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.options import finite_float
 
 
 
@@ -35,11 +36,11 @@ def add_arguments(parser) -> None:
                         help="epochs (default 22; with --resume: the run's own)")
     parser.add_argument("--steps", type=int, help="steps per epoch (default 250)")
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--lr", type=float,
+    parser.add_argument("--lr", type=finite_float,
                         help="peak learning rate of the cosine schedule (default 3e-3)")
     parser.add_argument("--seed", type=int, help="default 0")
     parser.add_argument("--workers", type=int, default=2, help="sample-making processes")
-    parser.add_argument("--crop-top", type=float, default=0.30,
+    parser.add_argument("--crop-top", type=finite_float, default=0.30,
                         help="fraction of the frame height cut off at the top (default 0.30)")
     parser.add_argument("--val-count", type=int, default=192,
                         help="fixed synthetic validation frames")
@@ -60,7 +61,7 @@ def add_arguments(parser) -> None:
                         help="real labelled frames in CULane format: folders of NAME.jpg with "
                              "NAME.lines.txt beside it (searched recursively); slots by position "
                              "as for TuSimple rows")
-    parser.add_argument("--real-fraction", type=float,
+    parser.add_argument("--real-fraction", type=finite_float,
                         help="share of real samples when --tusimple-labels or --culane is given "
                              "(default 0.5)")
     parser.add_argument("--widths",
@@ -78,16 +79,16 @@ def add_arguments(parser) -> None:
                              "they agree with the neighbouring frames, become training labels")
     parser.add_argument("--teacher", metavar="MODEL",
                         help="model that pseudo-labels --pseudo-videos (default: bundled LaneFCN)")
-    parser.add_argument("--pseudo-fraction", type=float,
+    parser.add_argument("--pseudo-fraction", type=finite_float,
                         help="share of pseudo-labelled samples (default 0.25)")
-    parser.add_argument("--pseudo-night", type=float,
+    parser.add_argument("--pseudo-night", type=finite_float,
                         help="share of the pseudo-labelled samples turned to night (a darkened "
                              "frame under headlights, the label unchanged; default 0)")
-    parser.add_argument("--pseudo-outer", type=float, metavar="EXISTS",
+    parser.add_argument("--pseudo-outer", type=finite_float, metavar="EXISTS",
                         help="also trust the teacher's outer lines (L2, R2) where they are at "
                              "least this sure and steady over three frames, like the ego lines "
                              "(default: ego lines only)")
-    parser.add_argument("--pseudo-absent", type=float, metavar="EXISTS",
+    parser.add_argument("--pseudo-absent", type=finite_float, metavar="EXISTS",
                         help="also trust the teacher's steady absence of an outer line: where "
                              "it reports no L2 (R2) even at this existence in a frame and both "
                              "neighbours, everything left of L1 (right of R1) is background "

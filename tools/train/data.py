@@ -298,7 +298,12 @@ class TuSimpleSource:
             path = Path(path)
             if not path.is_file():
                 raise InputError(f"{path}: TuSimple label file not found")
-            for n, line in enumerate(path.read_text().splitlines(), 1):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError(f"{path}: cannot read this TuSimple label file "
+                                 f"({type(exc).__name__}: {exc})") from None
+            for n, line in enumerate(text.splitlines(), 1):
                 if not line.strip():
                     continue
                 try:
@@ -309,6 +314,9 @@ class TuSimpleSource:
                                      f"lanes and h_samples (TuSimple label format)") from None
                 if path.resolve() not in own:  # nothing outside the root is ever opened
                     image_path(self.root, row["raw_file"], f"{path}: line {n}")
+                # checked here, in the parent: a bad value would otherwise surface as a
+                # traceback from a sample worker of the pool, or be drawn as garbage
+                _check_row(row, f"{path}: line {n}")
                 if skip_validation and is_validation(row["raw_file"]):
                     continue    # held out for choosing (tools/train/split.py)
                 self.rows.append(row)
@@ -386,6 +394,23 @@ class TuSimpleSource:
             image = night_transfer(image, rng)
         sample = (image, seg, exist)
         return m.augment(sample, rng) if augment else sample
+
+
+def _check_row(row: dict, where: str) -> None:
+    """A training label row: the TuSimple checks shared with ``lanecam evaluate``, and the
+    slot names of a pseudo-labelled row (one known slot per lane)."""
+    from lanecam.tools.evaluate.label_rows import label_row
+
+    label_row(row, where)
+    for key, count in (("slots", len(row["lanes"])), ("absent", None)):
+        names = row.get(key)
+        if names is None:
+            continue
+        if (not isinstance(names, list) or any(n not in SLOT_NAMES for n in names)
+                or (count is not None and len(names) != count)):
+            one_per_lane = " (one per lane)" if count is not None else ""
+            raise InputError(f"{where}: {key}: expected a list of slot names "
+                             f"({', '.join(SLOT_NAMES)}){one_per_lane}, got {names!r}")
 
 
 def _points(xs, h_samples) -> np.ndarray:

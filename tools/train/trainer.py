@@ -193,9 +193,9 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
     for longer), and only when ``epochs_given`` (the caller set it on purpose)."""
     from tqdm import tqdm
 
-    from lanecam.pipeline.lazy import require
+    from lanecam.engines.keras_loader import import_tensorflow
 
-    require("tensorflow", "train", "training")
+    import_tensorflow("training")  # without TensorFlow's start-up lines on stderr
     import keras
 
     from lanecam.tools.fcn import build_lanefcn
