@@ -39,6 +39,12 @@ class RunConfig:
     preview: Optional[str] = option(metavar="[HOST:]PORT", also=(int,),
                                     help="serve an MJPEG preview (127.0.0.1 unless a host is "
                                          "given)")
+    mcap: Optional[str] = option(metavar="OUT.mcap",
+                                 help="write the frames, lane annotations, results and geometry "
+                                      "as an MCAP file for Foxglove (topics /lanecam/*)")
+    foxglove: Optional[str] = option(metavar="[HOST:]PORT", also=(int,),
+                                     help="serve the same channels live to Foxglove over "
+                                          "WebSocket (127.0.0.1 unless a host is given)")
     images: Optional[str] = option(metavar="DIR",
                                    help="write every annotated frame as an image into DIR")
     model: Optional[str] = option(

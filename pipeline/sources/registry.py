@@ -16,7 +16,7 @@ from lanecam.pipeline.lazy import require
 from lanecam.pipeline.sources.base import Source
 
 __all__ = ["SourcePlugin", "open_source", "register_source", "unregister_source",
-           "source_plugins", "find_plugin"]
+           "source_plugins", "find_plugin", "local_path"]
 
 _IMAGE_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -141,6 +141,18 @@ _PLUGINS: List[SourcePlugin] = [
     SourcePlugin("video", "lanecam.pipeline.sources.video_file:open_video_file", ("file",),
                  match=_is_video_path, description="a video file (path or file://)", paced=True),
 ]
+
+
+def local_path(uri: str) -> str:
+    """The file or folder behind a source URI, for the check that outputs never overwrite
+    it: ``file://P``, ``mcap://P?topic=T`` and ``rosbag://P?topic=T`` give ``P``; anything
+    else is returned as it is (a plain path, or a URL that names no local file)."""
+    scheme = _scheme(uri)
+    if scheme in ("mcap", "rosbag"):
+        from urllib.parse import unquote
+
+        return unquote(uri[len(scheme) + 3:].partition("?")[0])
+    return _path_of(uri)
 
 
 def source_plugins() -> List[SourcePlugin]:
