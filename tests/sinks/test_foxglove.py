@@ -2,8 +2,6 @@
 library and received over WebSocket by a Foxglove WebSocket protocol client (``websockets``)."""
 
 import json
-import struct
-import threading
 import time
 
 import numpy as np
@@ -14,6 +12,7 @@ from lanecam.pipeline.sinks import FoxgloveLiveSink, McapSink
 from lanecam.pipeline.sinks.foxglove_msgs import TOPICS
 
 from .fakes import Meta, two_lanes
+from .foxglove_client import FoxgloveClient, read_mcap
 
 pytest.importorskip("foxglove")
 pytest.importorskip("mcap")
@@ -45,30 +44,6 @@ def _frame(i):
     frame = np.zeros((H, W, 3), np.uint8)
     frame[:, :, 1] = 40 * i
     return frame
-
-
-def read_mcap(path):
-    """{topic: [(log_time, schema name, decoded message)]} read with the mcap library; the
-    protobuf messages decoded with the protobuf runtime from the file's own schemas."""
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-    from mcap.reader import make_reader
-
-    classes, out = {}, {}
-    with open(path, "rb") as fh:
-        reader = make_reader(fh)
-        for schema, channel, message in reader.iter_messages(log_time_order=True):
-            if channel.message_encoding == "json":
-                value = json.loads(message.data)
-            else:
-                if schema.name not in classes:
-                    pool = descriptor_pool.DescriptorPool()
-                    for proto in descriptor_pb2.FileDescriptorSet.FromString(schema.data).file:
-                        pool.Add(proto)
-                    classes[schema.name] = message_factory.GetMessageClass(
-                        pool.FindMessageTypeByName(schema.name))
-                value = classes[schema.name].FromString(message.data)
-            out.setdefault(channel.topic, []).append((message.log_time, schema.name, value))
-    return out
 
 
 def test_every_frame_on_every_channel_at_its_time(tmp_path):
@@ -155,63 +130,9 @@ def test_a_missing_output_folder_is_one_line(tmp_path):
 
 
 # -- live -----------------------------------------------------------------------------------
-websockets = pytest.importorskip("websockets")
-
-
-PROTOCOLS = ["foxglove.sdk.v1", "foxglove.websocket.v1"]
-
-
-class _Client(threading.Thread):
-    """A Foxglove WebSocket protocol client: subscribes to every advertised channel and keeps the
-    message-data frames (opcode 1: subscription id, log time, payload)."""
-
-    def __init__(self, url, wanted):
-        super().__init__(daemon=True)
-        self.url, self.wanted = url, wanted
-        self.channels, self.received = {}, {}
-        self.subscribed = threading.Event()
-        self.done = threading.Event()
-        self.error = None
-
-    def run(self):
-        from websockets.sync.client import connect
-
-        try:
-            # this SDK's server speaks foxglove.sdk.v1, the successor of foxglove.websocket.v1
-            with connect(self.url, subprotocols=PROTOCOLS, open_timeout=10) as ws:
-                assert ws.subprotocol in PROTOCOLS
-                deadline = time.monotonic() + 20
-                while time.monotonic() < deadline and not self.done.is_set():
-                    try:
-                        raw = ws.recv(timeout=0.5)
-                    except TimeoutError:
-                        continue
-                    if isinstance(raw, str):
-                        self._control(ws, json.loads(raw))
-                    elif raw[0] == 1:
-                        sub, log_time = struct.unpack_from("<IQ", raw, 1)
-                        topic = self.channels[sub]["topic"]
-                        self.received.setdefault(topic, []).append((log_time, raw[13:]))
-                        if all(len(self.received.get(t, [])) >= n for t, n in
-                               self.wanted.items()):
-                            self.done.set()
-        except Exception as exc:  # noqa: BLE001 - reported by the test
-            self.error = exc
-
-    def _control(self, ws, msg):
-        if msg.get("op") != "advertise":
-            return
-        subs = []
-        for channel in msg["channels"]:
-            sub = len(self.channels) + 1
-            self.channels[sub] = channel
-            subs.append({"id": sub, "channelId": channel["id"]})
-        ws.send(json.dumps({"op": "subscribe", "subscriptions": subs}))
-        if {c["topic"] for c in self.channels.values()} >= set(self.wanted):
-            self.subscribed.set()
-
 
 def test_live_clients_receive_every_channel(tmp_path):
+    pytest.importorskip("websockets")
     sink = FoxgloveLiveSink("127.0.0.1:0")
     assert sink.is_display
     sink.open(W, H, 20.0)
@@ -219,7 +140,7 @@ def test_live_clients_receive_every_channel(tmp_path):
         assert sink.port > 0 and "ws://127.0.0.1:" in sink.describe()
         frames = 5
         wanted = {TOPICS[k]: frames for k in ("image", "annotations", "result")}
-        client = _Client(f"ws://127.0.0.1:{sink.port}", wanted)
+        client = FoxgloveClient(f"ws://127.0.0.1:{sink.port}", wanted)
         client.start()
         assert client.subscribed.wait(10), client.error
         time.sleep(0.5)  # the server applies the subscription

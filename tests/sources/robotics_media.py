@@ -20,8 +20,9 @@ WIDTH, HEIGHT = 96, 64
 
 
 def frame_colour(i: int):
-    """The BGR colour of frame ``i`` (distinct for i < 40)."""
-    return (40 + 5 * i) % 256, 200 - 4 * i, 90 + 3 * i
+    """The BGR colour of frame ``i`` (distinct for i < 40, repeating after 50)."""
+    i %= 50
+    return 40 + 4 * i, 220 - 4 * i, 60 + 3 * i
 
 
 def make_frame(i: int, width: int = WIDTH, height: int = HEIGHT) -> np.ndarray:
