@@ -272,3 +272,33 @@ def test_realtime_paces_at_the_recorded_rate(tmp_path):
         t0 = time.monotonic()
         frames = _read_all(src)[0]
     assert len(frames) == 6 and time.monotonic() - t0 >= 5 * 0.033 * 0.9
+
+
+def test_the_python_api_iterates_frames_with_their_stamps(tmp_path):
+    import lanecam
+
+    path = write_foxglove_mcap(tmp_path / "drive.mcap", 4)
+    with lanecam.open_source(str(path)) as src:
+        got = [(frame.shape, meta.frame_id, meta.stamp_ns, meta.source_ts, meta.encoded[0])
+               for frame, meta in src]
+    assert got == [((HEIGHT, WIDTH, 3), i, stamp(i), pytest.approx(stamp(i) / 1e9), "jpeg")
+                   for i in range(4)]
+
+
+def test_the_example_turns_a_ros2_bag_into_an_annotated_mcap(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    pytest.importorskip("foxglove")
+    from tests.sinks.foxglove_client import read_mcap
+
+    bag = write_ros2_bag(tmp_path / "bag", 4, "jpeg")
+    out = tmp_path / "annotated.mcap"
+    script = Path(__file__).resolve().parents[2] / "examples" / "ros2_bag_to_mcap.py"
+    proc = subprocess.run([sys.executable, str(script), str(bag), str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "4 frames of /camera/image ->" in proc.stdout
+    got = read_mcap(out)
+    for topic in ("/lanecam/image", "/lanecam/annotations", "/lanecam/result"):
+        assert [t for t, _, _ in got[topic]] == [stamp(i) for i in range(4)]
