@@ -176,3 +176,30 @@ def test_live_binds_to_loopback_and_refuses_a_taken_port():
 def test_a_bad_bind_is_one_line(bind):
     with pytest.raises(InputError, match=r"--foxglove .*expected \[HOST:\]PORT"):
         FoxgloveLiveSink(bind)
+
+
+def test_the_shipped_layout_is_the_generated_one_and_names_our_topics():
+    from pathlib import Path
+
+    from lanecam.pipeline.sinks.foxglove_layout import layout_json
+
+    shipped = Path(__file__).resolve().parents[2] / "docs" / "foxglove-layout.json"
+    assert shipped.read_text() == layout_json()  # regenerate: see foxglove_layout's docstring
+    text = shipped.read_text()
+    for key in ("image", "annotations", "result"):
+        assert f'"{TOPICS[key]}' in text
+    for field in ("offset_m", "curvature_radius_m", "departure_side"):
+        assert f'"{TOPICS["geometry"]}.{field}"' in text
+
+
+def test_a_missing_sdk_names_the_extra(tmp_path, monkeypatch):
+    import sys
+
+    from lanecam.pipeline.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "foxglove", None)
+    for sink in (McapSink(tmp_path / "o.mcap"), FoxgloveLiveSink("0")):
+        with pytest.raises(MissingDependencyError, match=r'pip install "lanecam\[robotics\]"'):
+            sink.open(W, H, 25.0)
+        sink.close(keep=False)
+    assert list(tmp_path.iterdir()) == []
