@@ -120,7 +120,8 @@ def check_supported(msg: ImageMessage, where: str) -> None:
     float), naming ``where`` (file and topic) and the supported encodings."""
     if msg.kind == "compressed":
         fmt = msg.encoding.lower()
-        if "compresseddepth" in fmt or not any(c in fmt for c in _COMPRESSED) and fmt:
+        # an empty format is allowed: OpenCV tells JPEG from PNG by the bytes
+        if "compresseddepth" in fmt or (fmt and not any(c in fmt for c in _COMPRESSED)):
             raise InputError(f"{where}: compressed format {msg.encoding!r} is not supported "
                              f"(a depth image?); expected jpeg or png")
         return

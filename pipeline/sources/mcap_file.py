@@ -95,6 +95,7 @@ class McapSource(RecordedSource):
         self._reader = None
         self._summary = None
         self._channels: Dict[int, Tuple[object, object]] = {}  # id -> (channel, schema)
+        self._cut = False  # the scan found no end of the data section
 
     def _open_reader(self) -> None:
         mcap_reader = require("mcap.reader", "robotics", "MCAP sources")
@@ -156,12 +157,9 @@ class McapSource(RecordedSource):
         except (McapError,) + _DAMAGE as exc:
             if not self._channels:
                 raise InputError(f"{self.path}: not a readable MCAP file ({exc})") from None
+        # the counts are what a cut file still holds: the frame count shown
         self._set_topics(counts)
-        if not complete:
-            # counted now: the frames a cut file still holds, shown as the frame count
-            self._cut = True
-
-    _cut = False
+        self._cut = not complete
 
     def _decoders(self):
         decoders = {}

@@ -60,7 +60,9 @@ class RecordedSource(Source):
             it and exits 2 after writing every frame before the cut).
     """
 
-    kind = "recording"
+    kind = "recording"     # in messages: "no image topic in this <kind>"
+    scheme = "file"        # the URI scheme that takes ?topic= (mcap, rosbag)
+    expected = "a recording"
 
     def __init__(self, uri: str, path: str, topic: Optional[str] = None, realtime: bool = False):
         super().__init__(uri)
@@ -123,8 +125,6 @@ class RecordedSource(Source):
     def _topic_uri(self, topic: str) -> str:
         return f"{self.scheme}://{self.path}?topic={topic}"
 
-    scheme = "file"
-
     # -- lifecycle ---------------------------------------------------------------------------
     def _open(self) -> None:
         path = self.path
@@ -133,8 +133,8 @@ class RecordedSource(Source):
         if not os.access(path, os.R_OK):
             raise InputError(f"{path}: not readable (permission denied)")
         self._cv2 = import_cv2(f"reading {self.kind}s")
-        self._open_reader()
         try:
+            self._open_reader()
             self.topic = self._choose_topic()
             info = self.topics[self.topic]
             self.frame_count = info.count if info.count else None
@@ -144,8 +144,6 @@ class RecordedSource(Source):
             self._close()
             raise
         self._pacer = Pacer(self.fps) if self.realtime else None
-
-    expected = "a recording"
 
     def _pull(self) -> Optional[Tuple[int, ImageMessage]]:
         if self._ahead:
