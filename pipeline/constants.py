@@ -9,7 +9,8 @@ videos). ``DEFAULT_H_SAMPLES``: the TuSimple rows (frame pixels) lanes are repor
 ``range_text`` writes a row range the way ``--h-samples`` takes it.
 """
 
-__all__ = ["IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "RECORDING_EXTENSIONS", "DEFAULT_H_SAMPLES", "range_text"]
+__all__ = ["IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "RECORDING_EXTENSIONS", "DEFAULT_H_SAMPLES",
+           "range_text"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts",

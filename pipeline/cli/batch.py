@@ -10,10 +10,10 @@ Examples:
 INPUT is a video, an MCAP file or ROS bag (.bag, a ROS 2 bag folder), a folder (searched
 recursively; a folder of images is one sequence), a glob or a manifest (one path a line; a
 .csv's `path` column). Every video runs through the `lanecam run` pipeline and model, frame
-by frame and in order, one Ray task per video; the model is loaded once per worker. Without --address, Ray starts on this machine and stops at
-the end (pip install "lanecam[batch]"). Outputs in --out: lanes/<video>.parquet (one row per
-frame), summary.csv and summary.parquet (one row per video), videos/, jsonl/ and mcap/ when
-asked.
+by frame and in order, one Ray task per video; the model is loaded once per worker. Without
+--address, Ray starts on this machine and stops at the end (pip install "lanecam[batch]").
+Outputs in --out: lanes/<video>.parquet (one row per frame), summary.csv and summary.parquet
+(one row per video), videos/, jsonl/ and mcap/ when asked.
 A video's files appear only when it is complete; a rerun skips the videos done before (same
 path, size, modification time and model), --force redoes them. A worker that dies is
 replaced and its video redone; a corrupt video is listed as failed and the job goes on.
