@@ -175,3 +175,30 @@ def write_foxglove_mcap(path, frames: int = 6, kind: str = "compressed",
             other.log({"i": i}, log_time=t + LOG_DELAY_NS)
     writer.close()
     return Path(path)
+
+
+def rechunk(path, chunk_size: int = 30_000) -> Path:
+    """Rewrite the MCAP file ``path`` in place with the ``mcap`` library's writer in chunks of
+    about ``chunk_size`` bytes (rosbags writes one chunk; rosbag2's recorder writes many, so
+    a cut file keeps the chunks before the cut)."""
+    from mcap.reader import make_reader
+    from mcap.writer import Writer
+
+    path = Path(path)
+    with open(path, "rb") as fh:
+        reader = make_reader(fh)
+        summary = reader.get_summary()
+        messages = [(c.id, m.log_time, m.publish_time, m.sequence, m.data)
+                    for _, c, m in reader.iter_messages(log_time_order=False)]
+    with open(path, "wb") as out:
+        writer = Writer(out, chunk_size=chunk_size)
+        writer.start(profile="ros2")
+        schemas = {sid: writer.register_schema(s.name, s.encoding, s.data)
+                   for sid, s in summary.schemas.items()}
+        channels = {cid: writer.register_channel(c.topic, c.message_encoding,
+                                                 schemas[c.schema_id], c.metadata)
+                    for cid, c in summary.channels.items()}
+        for cid, log_time, publish_time, sequence, data in messages:
+            writer.add_message(channels[cid], log_time, data, publish_time, sequence)
+        writer.finish()
+    return path

@@ -302,3 +302,19 @@ def test_the_example_turns_a_ros2_bag_into_an_annotated_mcap(tmp_path):
     got = read_mcap(out)
     for topic in ("/lanecam/image", "/lanecam/annotations", "/lanecam/result"):
         assert [t for t, _, _ in got[topic]] == [stamp(i) for i in range(4)]
+
+
+def test_a_ros2_bag_with_a_cut_mcap_storage_keeps_what_is_there(tmp_path):
+    from .robotics_media import rechunk
+
+    bag = write_ros2_bag(tmp_path / "bag", 40, "bgr8", storage="mcap")
+    storage = rechunk(next(bag.glob("*.mcap")))
+    data = storage.read_bytes()
+    storage.write_bytes(data[:len(data) // 2])
+    with open_source(str(bag)) as src:
+        assert src.frame_count == 40  # what metadata.yaml announced
+        _, stamps, _, _ = _read_all(src)
+        kept = len(stamps)
+        assert 0 < kept < 40 and stamps == [stamp(i) for i in range(kept)]
+        assert src.ended_early == (f"{bag}: its storage {storage.name} is cut short after "
+                                   f"message {kept} on /camera/image ({40 - kept} of 40 lost)")
