@@ -99,3 +99,24 @@ def test_batch_with_mcap_output_end_to_end(tmp_path, capsys, local_ray):
         else:
             assert times == [stamp(i) for i in range(4)], name
             assert table.column("timestamp_ns").to_pylist() == times
+
+
+def test_topic_picks_the_camera_of_recordings_with_several(tmp_path):
+    bag = write_ros2_bag(tmp_path / "bag", 3, "bgr8", topic="/left", others=[("/right", "jpeg")])
+    out = tmp_path / "out"
+    out.mkdir()
+    Layout(out).make_folders(["lanes"])
+    job = discover([str(bag)])[0][0]
+    for topic, status in ((None, "failed"), ("/right", "done")):
+        worker = VideoWorker(WorkerOptions(out=str(out), detector=DetectorConfig(threads=1),
+                                           model_id="test", topic=topic))
+        try:
+            summary = worker.process(job)
+        finally:
+            worker.close()
+        assert summary["status"] == status, summary
+        if status == "failed":
+            assert summary["error_kind"] == "input"
+            assert "2 image topics (/left, /right)" in summary["error"]
+        else:
+            assert summary["frames"] == 3
