@@ -124,9 +124,11 @@ class BatchApp:
         return model
 
     def _kinds(self):
-        """The output kinds of this job: lanes always, videos and JSON lines when asked."""
+        """The output kinds of this job: lanes always, videos, JSON lines and MCAP files when
+        asked."""
         c = self.config
-        return ["lanes"] + [k for k, on in (("videos", c.videos), ("jsonl", c.jsonl)) if on]
+        return ["lanes"] + [k for k, on in (("videos", c.videos), ("jsonl", c.jsonl),
+                                            ("mcap", c.mcap)) if on]
 
     # ---- the run -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -138,6 +140,8 @@ class BatchApp:
         wall0 = time.monotonic()
         import_ray()  # a missing extra is said now, not after the listing
         require("pyarrow", "batch", "Parquet output")
+        if self.config.mcap:
+            require("foxglove", "robotics", "lanecam batch --mcap")
         out = self._prepare_out()
         with _exclusive(out):
             return self._run(out, wall0, __version__)
@@ -207,6 +211,7 @@ class BatchApp:
         layout.make_folders(self._kinds())
         options = WorkerOptions(out=str(out), detector=c.detector_config(), model_id=model_id,
                                 videos=bool(c.videos), jsonl=bool(c.jsonl),
+                                mcap=bool(c.mcap), topic=c.topic,
                                 cpu_threads=max(1, int(cpus or 2)))
         backend = RayBackend(c.address, cpus, c.gpus_per_task, c.max_concurrency,
                              num_cpus=self.num_cpus)

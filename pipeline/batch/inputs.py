@@ -1,7 +1,8 @@
 """What ``lanecam batch INPUT...`` processes: the videos and image sequences behind the inputs.
 
-An INPUT is a video file, a folder (searched recursively: every video in it, and every folder
-holding images as one sequence), a glob (``"drives/**/*.mp4"``; a glob matching only images
+An INPUT is a video file, an MCAP file or ROS bag (a ROS 1 ``.bag``, a ROS 2 bag folder with
+``metadata.yaml``), a folder (searched recursively: every video and recording in it, and every
+folder holding images as one sequence), a glob (``"drives/**/*.mp4"``; a glob matching only images
 is one sequence) or a manifest (``.txt``: one path a line, ``#`` comments; ``.csv``: the
 ``path`` column, or the first one), whose relative paths are relative to the manifest.
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from lanecam.pipeline.constants import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from lanecam.pipeline.constants import IMAGE_EXTENSIONS, RECORDING_EXTENSIONS, VIDEO_EXTENSIONS
 
 __all__ = ["VideoJob", "BadInput", "discover", "VIDEO_EXTENSIONS", "MANIFEST_EXTENSIONS"]
 
@@ -34,7 +35,7 @@ class VideoJob:
     Attributes:
         source: what ``open_source`` is given (a path, or a glob for a glob sequence).
         path: the absolute path (the folder for an image folder), as shown and keyed on.
-        kind: "video" or "images".
+        kind: "video", "images" or "recording" (an MCAP file or ROS bag).
         size: bytes (the sum over the images of a sequence).
         mtime_ns: modification time (the newest image of a sequence).
         video_id: a name unique to ``path``: ``<stem>-<8 hex digits of its hash>``; the
@@ -73,9 +74,28 @@ def _is_video(name: str) -> bool:
     return name.lower().endswith(VIDEO_EXTENSIONS)
 
 
+def _is_recording(name: str) -> bool:
+    return name.lower().endswith(RECORDING_EXTENSIONS)
+
+
+def _is_bag_folder(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "metadata.yaml"))
+
+
 def _video_job(path: str) -> VideoJob:
     st = os.stat(path)
-    return VideoJob(path, path, "video", st.st_size, st.st_mtime_ns, video_id_for(path))
+    kind = "recording" if _is_recording(path) else "video"
+    return VideoJob(path, path, kind, st.st_size, st.st_mtime_ns, video_id_for(path))
+
+
+def _bag_folder_job(path: str) -> VideoJob:
+    """A ROS 2 bag folder: one input, keyed on all its files (metadata and storage)."""
+    size = mtime = 0
+    for name in sorted(os.listdir(path)):
+        st = os.stat(os.path.join(path, name))
+        size += st.st_size
+        mtime = max(mtime, st.st_mtime_ns)
+    return VideoJob(path, path, "recording", size, mtime, video_id_for(path))
 
 
 def _sequence_job(source: str, path: str, files: Sequence[str]) -> VideoJob:
@@ -104,13 +124,18 @@ def _walk(folder: str, exclude: Optional[str]) -> List[VideoJob]:
     (the output folder: its annotated videos are not inputs) left out."""
     jobs = []
     for root, dirs, files in os.walk(folder):
+        if _is_bag_folder(root):
+            jobs.append(_bag_folder_job(root))  # its .mcap/.db3 files are its storage
+            dirs[:] = []
+            continue
         dirs[:] = sorted(d for d in dirs if not d.startswith(".")
                          and not _inside(os.path.join(root, d), exclude))
         visible = sorted(f for f in files if not f.startswith("."))
         images = [os.path.join(root, f) for f in visible if _is_image(f)]
         if images:
             jobs.append(_sequence_job(root, root, images))
-        jobs += [_video_job(os.path.join(root, f)) for f in visible if _is_video(f)]
+        jobs += [_video_job(os.path.join(root, f)) for f in visible
+                 if _is_video(f) or _is_recording(f)]
     return sorted(jobs, key=lambda j: j.path)  # path order, not the walk's files-first order
 
 
@@ -155,9 +180,12 @@ def _one(text: str, exclude: Optional[str], in_manifest: bool) -> Tuple[List[Vid
             bad += b
         return jobs, bad
     if os.path.isdir(path):
+        if _is_bag_folder(path):
+            return [_bag_folder_job(path)], []
         jobs = _walk(path, exclude)
         return (jobs, []) if jobs else ([], [BadInput(text, "no videos or image folders in "
-                                                            "this folder")])
+                                                            "this folder (nor MCAP files or "
+                                                            "ROS bags)")])
     if not os.path.exists(path):
         return [], [BadInput(text, "no such file or folder")]
     if path.lower().endswith(MANIFEST_EXTENSIONS):

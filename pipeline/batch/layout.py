@@ -5,6 +5,7 @@
     OUT/lanes/<video_id>.parquet     per-frame lanes, one file per video (the dataset)
     OUT/videos/<video_id>.mp4        annotated video (--videos)
     OUT/jsonl/<video_id>.jsonl       native JSON lines (--jsonl)
+    OUT/mcap/<video_id>.mcap         frames, lane annotations, results for Foxglove (--mcap)
     OUT/summary.csv, summary.parquet one row per video of the last run
     OUT/_ledger.jsonl                what is done (see ``ledger``)
 
@@ -26,7 +27,7 @@ __all__ = ["Layout", "KINDS", "STAGING"]
 STAGING = ".staging"
 
 # output kind -> (folder, extension); the Parquet file goes last: its final name means "done"
-KINDS = {"videos": ("videos", ".mp4"), "jsonl": ("jsonl", ".jsonl"),
+KINDS = {"videos": ("videos", ".mp4"), "jsonl": ("jsonl", ".jsonl"), "mcap": ("mcap", ".mcap"),
          "lanes": ("lanes", ".parquet")}
 
 
@@ -41,7 +42,7 @@ class Layout:
         self.root = Path(root)
 
     def final(self, kind: str, video_id: str) -> Path:
-        """Final path of a video's output of ``kind`` ("lanes", "videos", "jsonl")."""
+        """Final path of a video's output of ``kind`` ("lanes", "videos", "jsonl", "mcap")."""
         folder, ext = KINDS[kind]
         return self.root / folder / f"{video_id}{ext}"
 

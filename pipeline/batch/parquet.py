@@ -50,6 +50,7 @@ def lane_schema(metadata: Optional[dict] = None):
         ("path", pa.string()),
         ("frame_id", pa.int64()),
         ("timestamp_s", pa.float64()),
+        ("timestamp_ns", pa.int64()),
         ("source_name", pa.string()),
         ("lanes", pa.list_(lane)),
         ("ego_polygon", pa.list_(pa.struct([("x", pa.int32()), ("y", pa.int32())]))),
@@ -64,8 +65,10 @@ def _points(array) -> List[dict]:
 
 
 def frame_row(result, meta, video_id: str, path: str) -> dict:
-    """One frame's row: ids, the timestamp in the video (s), lanes {slot, points, exists,
-    confidence}, the ego-lane polygon, the geometry (None without a calibration), warnings."""
+    """One frame's row: ids, the timestamp in the video (s; for MCAP and bag inputs the
+    recorded time, also exact in ``timestamp_ns``, null for videos), lanes {slot, points,
+    exists, confidence}, the ego-lane polygon, the geometry (None without a calibration),
+    warnings."""
     geometry = None
     if result.geometry is not None:
         g = jsonable(result.geometry)
@@ -77,6 +80,7 @@ def frame_row(result, meta, video_id: str, path: str) -> dict:
         "path": path,
         "frame_id": frame_id_of(result, meta),
         "timestamp_s": float(getattr(meta, "source_ts", 0.0) or 0.0),
+        "timestamp_ns": getattr(meta, "stamp_ns", None),
         "source_name": getattr(meta, "source_name", None),
         "lanes": [{"slot": lane.slot, "points": _points(lane.points),
                    "exists": float(lane.exists), "confidence": float(lane.confidence)}

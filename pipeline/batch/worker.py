@@ -35,7 +35,8 @@ class WorkerOptions:
         out: the output folder (shared by every node on a cluster).
         detector: the job's ``DetectorConfig`` (model, engine, spec, calibration, threads...).
         model_id: the model identity written into every Parquet file.
-        videos, jsonl: also write annotated videos / native JSON lines.
+        videos, jsonl, mcap: also write annotated videos / native JSON lines / MCAP files.
+        topic: the image topic of the MCAP and bag inputs (None: their only one).
         cpu_threads: OpenCV's thread count in the worker (the CPUs a task asked for).
     """
 
@@ -45,12 +46,14 @@ class WorkerOptions:
     videos: bool = False
     jsonl: bool = False
     cpu_threads: int = 1
+    mcap: bool = False
+    topic: Optional[str] = None
 
 
 class VideoTally(Sink):
     """Counts what the per-video summary reports: frames with an ego lane, lane-departure
-    events (a change into "left" or "right"; None without a calibration), the last
-    timestamp."""
+    events (a change into "left" or "right"; None without a calibration), the first and last
+    timestamps (a recording's start at its recorded time, not 0)."""
 
     name = "tally"
 
@@ -58,6 +61,7 @@ class VideoTally(Sink):
         super().__init__()
         self.ego_frames = 0
         self.departure_events: Optional[int] = None
+        self.first_ts: Optional[float] = None
         self.last_ts = 0.0
         self._state = "none"
 
@@ -72,6 +76,11 @@ class VideoTally(Sink):
                 self.departure_events += 1
             self._state = state
         self.last_ts = float(getattr(meta, "source_ts", 0.0) or 0.0)
+        if self.first_ts is None:
+            # a video's time starts at 0 whichever frame decodes first; a recording's at the
+            # recorded time of its first frame
+            recorded = getattr(meta, "stamp_ns", None) is not None
+            self.first_ts = self.last_ts if recorded else 0.0
 
 
 class _SharedEngine(Engine):
@@ -176,7 +185,8 @@ class VideoWorker:
         self.layout.remove_leftovers(job.video_id)
         staged = {kind: self.layout.staging(kind, job.video_id)
                   for kind, wanted in (("lanes", True), ("videos", self.options.videos),
-                                       ("jsonl", self.options.jsonl)) if wanted}
+                                       ("jsonl", self.options.jsonl),
+                                       ("mcap", self.options.mcap)) if wanted}
         try:
             summary.update(self._run(job, staged))
             if summary["status"] != "failed":
@@ -197,7 +207,8 @@ class VideoWorker:
         from lanecam.pipeline.detector import LaneDetector
         from lanecam.pipeline.sources import open_source
 
-        src = open_source(job.source)
+        topic = self.options.topic if job.kind == "recording" else None
+        src = open_source(job.source, topic=topic)
         opened = []
         try:
             src.open()
@@ -216,6 +227,11 @@ class VideoWorker:
                 sinks.append(S.VideoFileSink(str(staged["videos"])))
             if "jsonl" in staged:
                 sinks.append(S.JsonLinesSink(str(staged["jsonl"])))
+            if "mcap" in staged:
+                # recorded JPEGs as they are, unless undistorted frames carry the lanes
+                profile = self.base.profile
+                sinks.append(S.McapSink(str(staged["mcap"]), passthrough=not (
+                    profile is not None and profile.has_distortion)))
             for sink in sinks:
                 opened.append(sink)
                 sink.open(w, h, fps)
@@ -249,7 +265,8 @@ class VideoWorker:
         elapsed = metrics.elapsed()
         out = {"status": "done", "frames": frames, "width": src.width, "height": src.height,
                "video_fps": round(fps, 3),
-               "duration_s": round(tally.last_ts + 1.0 / fps, 3) if frames else 0.0,
+               "duration_s": round(tally.last_ts - (tally.first_ts or 0.0) + 1.0 / fps, 3)
+               if frames else 0.0,
                "processing_fps": round(frames / elapsed, 2) if elapsed > 0 else 0.0,
                "ego_share": round(tally.ego_frames / frames, 4) if frames else 0.0,
                "departure_events": tally.departure_events, "engine": metrics.engine}

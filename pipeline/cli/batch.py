@@ -5,13 +5,15 @@ Examples:
   lanecam batch "drives/**/*.mp4" list.txt --out results/  globs and manifests (.txt, .csv)
   lanecam batch drives/ --out results/ --address auto      on the Ray cluster of this node
   lanecam batch drives/ --out results/ --videos --jsonl    also annotated videos, JSON lines
+  lanecam batch bags/ --out results/ --mcap                ROS bags and MCAP files, MCAP out
 
-INPUT is a video, a folder (searched recursively; a folder of images is one sequence), a
-glob or a manifest (one path a line; a .csv's `path` column). Every video runs through the
-`lanecam run` pipeline and model, frame by frame and in order, one Ray task per video; the
-model is loaded once per worker. Without --address, Ray starts on this machine and stops at
-the end (pip install "lanecam[batch]"). Outputs in --out: lanes/<video>.parquet (one row per
-frame), summary.csv and summary.parquet (one row per video), videos/ and jsonl/ when asked.
+INPUT is a video, an MCAP file or ROS bag (.bag, a ROS 2 bag folder), a folder (searched
+recursively; a folder of images is one sequence), a glob or a manifest (one path a line; a
+.csv's `path` column). Every video runs through the `lanecam run` pipeline and model, frame
+by frame and in order, one Ray task per video; the model is loaded once per worker. Without
+--address, Ray starts on this machine and stops at the end (pip install "lanecam[batch]").
+Outputs in --out: lanes/<video>.parquet (one row per frame), summary.csv and summary.parquet
+(one row per video), videos/, jsonl/ and mcap/ when asked.
 A video's files appear only when it is complete; a rerun skips the videos done before (same
 path, size, modification time and model), --force redoes them. A worker that dies is
 replaced and its video redone; a corrupt video is listed as failed and the job goes on.
@@ -60,6 +62,13 @@ class BatchConfig:
     force: bool = option(False, kind=bool, help="redo videos already done in --out")
     videos: bool = option(False, kind=bool, help="also write annotated videos (videos/)")
     jsonl: bool = option(False, kind=bool, help="also write native JSON lines (jsonl/)")
+    mcap: bool = option(False, kind=bool,
+                        help="also write one MCAP file per input for Foxglove (mcap/: frames, "
+                             "lane annotations, results, geometry; pip install "
+                             "\"lanecam[robotics]\")")
+    topic: Optional[str] = option(metavar="NAME",
+                                  help="the image topic of the MCAP files and ROS bags (needed "
+                                       "for those with several)")
     model: Optional[str] = _as_in_run("model")
     spec: Optional[str] = _as_in_run("spec")
     engine: str = _as_in_run("engine")
@@ -102,7 +111,8 @@ class BatchConfig:
 def add_arguments(parser) -> None:
     """The ``batch`` flags: INPUT..., then the ``BatchConfig`` fields."""
     parser.add_argument("inputs", nargs="*", metavar="INPUT",
-                        help="video files, folders, globs or .txt/.csv manifests")
+                        help="video files, MCAP files, ROS bags, folders, globs or .txt/.csv "
+                             "manifests")
     add_flags(parser, BatchConfig)
 
 

@@ -6,6 +6,8 @@ Examples:
   lanecam run rtsp://cam/stream --preview 8080                  watch at http://127.0.0.1:8080/
   lanecam run drive.mp4 --config run.toml                       options from a TOML file
   lanecam run drive.mp4 --engine keras                          the Keras original (reference)
+  lanecam run drive.mcap --mcap annotated.mcap                  MCAP / ROS bag in, Foxglove out
+  lanecam run /dev/video0 --foxglove 8765                       live in Foxglove (127.0.0.1)
 
 Files are processed losslessly with a progress bar; live sources drop frames instead of
 falling behind and print a PERF line every few seconds. A TOML config takes the long flag

@@ -61,11 +61,16 @@ class RunApp:
             raise InputError(f"{self.config.source}: the source reports no frame size")
         return src
 
-    def _make_sinks(self, fps: float) -> List:
+    def _make_sinks(self, fps: float, detector=None) -> List:
         from lanecam.pipeline import sinks as S
 
         o = self.config
         made = []
+        # recorded JPEGs go into --mcap as they are, unless the frames are undistorted (the
+        # annotations are in undistorted pixels then)
+        profile = getattr(detector, "profile", None)
+        passthrough = not (profile is not None and profile.has_distortion)
+        live = bool(self.source is not None and self.source.is_live)
         if o.output:
             made.append(S.VideoFileSink(o.output))
         if o.lanes:
@@ -77,6 +82,10 @@ class RunApp:
             made.append(S.WindowSink())
         if o.preview:
             made.append(S.MjpegPreviewSink(str(o.preview)))
+        if o.mcap:
+            made.append(S.McapSink(o.mcap, passthrough=passthrough, wall_clock=live))
+        if o.foxglove:
+            made.append(S.FoxgloveLiveSink(str(o.foxglove), passthrough=passthrough))
         if not made:
             made.append(S.NullSink())
         return made
@@ -85,16 +94,18 @@ class RunApp:
         """Outputs never overwrite an input or each other, and their folders are writable:
         checked before anything is opened or written."""
         from lanecam.pipeline.outputs import check_outputs
+        from lanecam.pipeline.sources.registry import local_path
 
         from lanecam.engines.loader import model_files
 
         o = self.config
-        source = o.source[len("file://"):] if o.source.startswith("file://") else o.source
+        source = local_path(o.source)
         # every file the run reads is an input: the model's spec beside it and the config too
         check_outputs({"SOURCE": source, **model_files(o.model, o.engine), "--spec": o.spec,
                        "--calibration": o.calibration, "--heatmap": o.heatmap,
                        "--config": self.config_file},
-                      {"-o": o.output, "--lanes": o.lanes, "--stats": o.stats},
+                      {"-o": o.output, "--lanes": o.lanes, "--stats": o.stats,
+                       "--mcap": o.mcap},
                       {"--images": o.images})
 
     def build(self):
@@ -120,7 +131,7 @@ class RunApp:
             raise InputError("--heatmap draws on the frames: add -o, --images, --display or "
                              "--preview")
         detector.prepare(w, h)
-        for sink in self._make_sinks(fps):
+        for sink in self._make_sinks(fps, detector):
             sink.open(w, h, fps)
             self.sinks.append(sink)
         if not self.quiet:

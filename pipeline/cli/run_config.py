@@ -13,6 +13,8 @@ from lanecam.pipeline.options import (load_config, max_threads, option, source_o
 __all__ = ["RunConfig", "load_run_config", "parse_h_samples", "ENGINES", "MAX_H_SAMPLES"]
 
 ENGINES = ("auto", "onnxruntime", "tensorrt", "keras")
+# the source plugins that read recordings with topics (--topic)
+ROBOTICS_PLUGINS = ("mcap", "rosbag")
 # TuSimple rows per frame: more than an 8K frame has rows is a mistake, not a request
 MAX_H_SAMPLES = 4320
 
@@ -23,7 +25,8 @@ class RunConfig:
 
     source: Optional[str] = source_option(
         "video file, image folder/glob, camera index, /dev/videoN, v4l2://, csi://, rtsp://, "
-        "http(s)://, GStreamer pipeline or synthetic://")
+        "http(s)://, GStreamer pipeline, synthetic://, MCAP file (mcap://FILE?topic=NAME) or "
+        "ROS bag (.bag, ROS 2 bag folder)")
     output: Optional[str] = option(flags=("-o",), metavar="OUT",
                                    help="write the annotated video here (same size and fps)")
     lanes: Optional[str] = option(metavar="OUT.jsonl",
@@ -36,6 +39,12 @@ class RunConfig:
     preview: Optional[str] = option(metavar="[HOST:]PORT", also=(int,),
                                     help="serve an MJPEG preview (127.0.0.1 unless a host is "
                                          "given)")
+    mcap: Optional[str] = option(metavar="OUT.mcap",
+                                 help="write the frames, lane annotations, results and geometry "
+                                      "as an MCAP file for Foxglove (topics /lanecam/*)")
+    foxglove: Optional[str] = option(metavar="[HOST:]PORT", also=(int,),
+                                     help="serve the same channels live to Foxglove over "
+                                          "WebSocket (127.0.0.1 unless a host is given)")
     images: Optional[str] = option(metavar="DIR",
                                    help="write every annotated frame as an image into DIR")
     model: Optional[str] = option(
@@ -58,6 +67,9 @@ class RunConfig:
         help="camera profile JSON: undistort frames, report curvature/offset in metres")
     realtime: bool = option(False, kind=bool,
                             help="pace a file at its own fps and treat it as live")
+    topic: Optional[str] = option(metavar="NAME",
+                                  help="the image topic of an MCAP file or ROS bag (needed when "
+                                       "it has several)")
     open_timeout: Optional[float] = stream_option("open_timeout")
     read_timeout: Optional[float] = stream_option("read_timeout")
     max_backoff: Optional[float] = stream_option("max_backoff")
@@ -82,6 +94,8 @@ class RunConfig:
         options = stream_settings(self, self.source)
         if self.realtime:
             options["realtime"] = True
+        if self.topic:
+            options["topic"] = self.topic
         return options
 
     @property
@@ -108,7 +122,19 @@ def load_run_config(args) -> RunConfig:
                          "(on the command line or as `source` in --config)")
     parse_h_samples(config.h_samples)  # checked now, with the other options
     stream_settings(config, config.source)  # timeouts given for a file are refused now too
+    check_topic(config.topic, config.source)
     return config
+
+
+def check_topic(topic: Optional[str], source: Optional[str]) -> None:
+    """Refuse ``--topic`` for a SOURCE that has no topics (a video, a camera): ignoring it
+    would hide a mistake."""
+    if topic and source:
+        from lanecam.pipeline.sources.registry import find_plugin
+
+        if find_plugin(source).name not in ROBOTICS_PLUGINS:
+            raise InputError(f"--topic {topic}: only for MCAP files and ROS bags, not for "
+                             f"{source}")
 
 
 def parse_h_samples(text: str) -> range:

@@ -9,7 +9,7 @@ reference count and each consumer ``release``s once.
 
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -28,6 +28,10 @@ class FrameMeta:
         source_ts: the source's own timestamp (stream position for files, capture time live).
         stage_ts: stage name -> ``time.monotonic()`` when that stage finished the frame.
         source_name: the image file name for folder sources (TuSimple ``raw_file``), else None.
+        stamp_ns: the recorded time in integer nanoseconds for MCAP and bag sources (exact,
+            where ``source_ts`` is a float), else None.
+        encoded: ``(format, bytes)`` of the frame as recorded when it was a JPEG or PNG
+            message (an MCAP sink stores it without encoding again), else None.
     """
 
     frame_id: int = -1
@@ -35,14 +39,19 @@ class FrameMeta:
     source_ts: float = 0.0
     stage_ts: Dict[str, float] = field(default_factory=dict)
     source_name: Optional[str] = None
+    stamp_ns: Optional[int] = None
+    encoded: Optional[Tuple[str, bytes]] = None
 
     def reset(self, frame_id: int, capture_ts: float, source_ts: float,
-              source_name: Optional[str] = None) -> "FrameMeta":
+              source_name: Optional[str] = None, stamp_ns: Optional[int] = None,
+              encoded: Optional[Tuple[str, bytes]] = None) -> "FrameMeta":
         """Reuse this record for a new frame (the pool keeps one per slot)."""
         self.frame_id = frame_id
         self.capture_ts = capture_ts
         self.source_ts = source_ts
         self.source_name = source_name
+        self.stamp_ns = stamp_ns
+        self.encoded = encoded
         self.stage_ts.clear()
         return self
 

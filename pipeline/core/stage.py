@@ -196,7 +196,9 @@ class SourceStage(Stage):
             capture = ts if live and 0.0 <= now - ts < 10.0 else now
             pool.slots[slot].result = None
             meta = pool.metas[slot].reset(self.frames_read, capture, ts,
-                                          getattr(src, "source_name", None))
+                                          getattr(src, "source_name", None),
+                                          getattr(src, "stamp_ns", None),
+                                          getattr(src, "encoded", None))
             self.frames_read += 1
             self.stats.record(now - t0)
             meta.stage_ts[self.name] = now

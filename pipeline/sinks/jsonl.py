@@ -49,7 +49,8 @@ def _latency_ms(meta) -> Optional[float]:
 def native_record(result, meta) -> dict:
     """The native line: frame_id, source_ts, capture_ts, latency_ms (capture to this write),
     lanes [{slot, points [[x, y]...] (0.1 px), confidence, exists}], ego_polygon, and
-    geometry / source_name / timings_ms when present, and warnings (always: [] when none)."""
+    geometry / source_name / stamp_ns (recorded time of MCAP and bag frames, integer ns) /
+    timings_ms when present, and warnings (always: [] when none)."""
     record = {
         "frame_id": frame_id_of(result, meta),
         "source_ts": getattr(meta, "source_ts", None),
@@ -68,6 +69,9 @@ def native_record(result, meta) -> dict:
     name = getattr(meta, "source_name", None)
     if name is not None:
         record["source_name"] = name
+    stamp = getattr(meta, "stamp_ns", None)
+    if stamp is not None:  # MCAP and bag sources: the recorded time, exact
+        record["stamp_ns"] = int(stamp)
     if result.timings_ms:
         record["timings_ms"] = {k: round(float(v), 2) for k, v in result.timings_ms.items()}
     return jsonable(record)

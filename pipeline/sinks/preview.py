@@ -29,9 +29,10 @@ PAGE = b"""<!doctype html><html><head><meta charset="utf-8"><title>lanecam previ
 """
 
 
-def parse_bind(text) -> Tuple[str, int]:
+def parse_bind(text, flag: str = "--preview") -> Tuple[str, int]:
     """``"8080"``, ``"0.0.0.0:8080"`` or ``"[::1]:8080"`` -> (host, port); host defaults to
-    127.0.0.1 so the preview is not exposed to the network unless asked."""
+    127.0.0.1 so the server is not exposed to the network unless asked. ``flag`` names the
+    option in the error message."""
     text = str(text).strip()
     host, port = "127.0.0.1", text
     if text.startswith("["):
@@ -44,7 +45,7 @@ def parse_bind(text) -> Tuple[str, int]:
     except ValueError:
         number = -1
     if not 0 <= number <= 65535 or not host:
-        raise InputError(f"--preview {text!r}: expected [HOST:]PORT with PORT 0..65535")
+        raise InputError(f"{flag} {text!r}: expected [HOST:]PORT with PORT 0..65535")
     return host, number
 
 

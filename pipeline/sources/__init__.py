@@ -8,7 +8,9 @@
 Accepted URIs: a video path or ``file://``; an image folder, glob (``frames/*.png``) or image;
 a camera index ``0``, ``/dev/video0`` or ``v4l2://0?width=1280&height=720&fps=30&mjpg=1``;
 ``csi://0`` (Jetson, GStreamer); ``rtsp://``, ``http(s)://`` streams; a GStreamer pipeline
-string (contains ``!``, ends in ``appsink``);
+string (contains ``!``, ends in ``appsink``); an MCAP file ``drive.mcap`` or
+``mcap://drive.mcap?topic=/cam``; a ROS bag (``drive.bag``, a ROS 2 bag folder, or
+``rosbag://PATH?topic=/cam``; the ``robotics`` extra);
 ``synthetic://?width=&height=&fps=&seed=&frames=&live=``.
 Plugins import their libraries only when used (see ``registry``).
 """

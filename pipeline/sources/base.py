@@ -2,11 +2,14 @@
 
 import enum
 import time
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Iterator, Optional, Tuple
 
 import numpy as np
 
 from lanecam.pipeline.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lanecam.pipeline.core.frames import FrameMeta
 
 __all__ = ["ReadStatus", "Source", "Pacer", "copy_into", "fits", "check_frame_size",
            "MIN_SIDE", "MAX_WIDTH", "MAX_HEIGHT"]
@@ -153,6 +156,35 @@ class Source:
                 return ReadStatus.END, None, 0.0
             raise InputError(f"{self.uri}: read() before open()")
         return self._read(out, timeout)
+
+    def frames(self, timeout: float = 1.0) -> Iterator[Tuple[np.ndarray, "FrameMeta"]]:
+        """Every frame until the end, as ``(frame, meta)``: a new BGR array each time and a
+        ``FrameMeta`` (frame_id, source_ts, and for MCAP files and bags ``stamp_ns`` and the
+        recorded ``encoded`` bytes). Opens the source if needed; ``for frame, meta in src``
+        does the same. A live source's timeouts are waited out; a failed one raises
+        ``LanecamError``.
+        """
+        from lanecam.pipeline.core.frames import FrameMeta
+        from lanecam.pipeline.errors import LanecamError
+
+        self.open()
+        frame_id = 0
+        while True:
+            status, frame, ts = self.read(timeout=timeout)
+            if status is ReadStatus.TIMEOUT:
+                continue
+            if status is ReadStatus.END:
+                return
+            if status is ReadStatus.ERROR:
+                raise LanecamError(f"{self.uri}: the source failed while reading")
+            meta = FrameMeta().reset(frame_id, time.monotonic(), ts, self.source_name,
+                                     getattr(self, "stamp_ns", None),
+                                     getattr(self, "encoded", None))
+            frame_id += 1
+            yield frame.copy(), meta
+
+    def __iter__(self) -> Iterator[Tuple[np.ndarray, "FrameMeta"]]:
+        return self.frames()
 
     def __enter__(self) -> "Source":
         return self.open()

@@ -16,7 +16,7 @@ from lanecam.pipeline.lazy import require
 from lanecam.pipeline.sources.base import Source
 
 __all__ = ["SourcePlugin", "open_source", "register_source", "unregister_source",
-           "source_plugins", "find_plugin"]
+           "source_plugins", "find_plugin", "local_path"]
 
 _IMAGE_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -46,6 +46,20 @@ def _is_images(uri: str) -> bool:
     path = _path_of(uri)
     return (os.path.isdir(path) or glob.has_magic(path)
             or path.lower().endswith(_IMAGE_EXT))
+
+
+def _is_mcap(uri: str) -> bool:
+    return _scheme(uri) in (None, "file") and _path_of(uri).lower().endswith(".mcap") \
+        and not os.path.isdir(_path_of(uri))
+
+
+def _is_rosbag(uri: str) -> bool:
+    if _scheme(uri) not in (None, "file"):
+        return False
+    path = _path_of(uri)
+    # a ROS 2 bag is a folder: claimed before the image-folder plugin looks at it
+    return (path.lower().endswith(".bag") or os.path.basename(path) == "metadata.yaml"
+            or os.path.isfile(os.path.join(path, "metadata.yaml")))
 
 
 def _is_video_path(uri: str) -> bool:
@@ -116,11 +130,31 @@ _PLUGINS: List[SourcePlugin] = [
     SourcePlugin("stream", "lanecam.pipeline.sources.stream:open_stream",
                  ("rtsp", "rtsps", "http", "https"),
                  description="a stream: rtsp://, http(s)://"),
+    SourcePlugin("mcap", "lanecam.pipeline.sources.mcap_file:open_mcap", ("mcap",), match=_is_mcap,
+                 requires=(("cv2", None), ("mcap", "robotics")),
+                 description="an MCAP file: PATH.mcap or mcap://PATH.mcap?topic=NAME",
+                 paced=True),
+    SourcePlugin("rosbag", "lanecam.pipeline.sources.rosbag:open_rosbag", ("rosbag",),
+                 match=_is_rosbag, requires=(("cv2", None), ("rosbags", "robotics")),
+                 description="a ROS bag: PATH.bag (ROS 1), a ROS 2 bag folder (metadata.yaml) "
+                             "or rosbag://PATH?topic=NAME", paced=True),
     SourcePlugin("images", "lanecam.pipeline.sources.images:open_images", match=_is_images,
                  description="an image folder, glob or image file", paced=True),
     SourcePlugin("video", "lanecam.pipeline.sources.video_file:open_video_file", ("file",),
                  match=_is_video_path, description="a video file (path or file://)", paced=True),
 ]
+
+
+def local_path(uri: str) -> str:
+    """The file or folder behind a source URI, for the check that outputs never overwrite
+    it: ``file://P``, ``mcap://P?topic=T`` and ``rosbag://P?topic=T`` give ``P``; anything
+    else is returned as it is (a plain path, or a URL that names no local file)."""
+    scheme = _scheme(uri)
+    if scheme in ("mcap", "rosbag"):
+        from urllib.parse import unquote
+
+        return unquote(uri[len(scheme) + 3:].partition("?")[0])
+    return _path_of(uri)
 
 
 def source_plugins() -> List[SourcePlugin]:
