@@ -36,10 +36,10 @@ _ONLY_FOR = {"threads": "onnxruntime", "spinning": "onnxruntime", "providers": "
              "workspace_mib": "tensorrt", "device": "tensorrt", "trust_model_code": "keras"}
 
 
-# bundled models by name (``--model fast``, ``LaneDetector(model="fast")``): name -> folder
-# under engines/models. "default" is the bundled default; "fast" the fastest good one (LaneFCN
-# v5: about 15 % less model time than v6, weaker on real roads; docs/model.md)
-NAMED_MODELS = {"default": "lanefcn", "fast": "lanefcn-fast"}
+# bundled models by name (``--model default``, ``LaneDetector(model="default")``): name ->
+# folder under engines/models. Only the default ships today; a slower default would keep the
+# fastest good model beside it under a name of its own (docs/model.md, "v6 candidates").
+NAMED_MODELS = {"default": "lanefcn"}
 
 
 def default_model_path(engine: str = "auto", name: str = "default") -> Path:
@@ -51,7 +51,8 @@ def default_model_path(engine: str = "auto", name: str = "default") -> Path:
 
 def resolve_model(model, engine: str = "auto") -> Path:
     """The file a ``--model`` value means: None is the bundled default, a bundled model's name
-    (``fast``) is that model unless a file of that name exists here, anything else a path."""
+    (``NAMED_MODELS``) is that model unless a file of that name exists here, anything else a
+    path."""
     if model is None:
         return default_model_path(engine)
     if str(model) in NAMED_MODELS and not Path(model).exists():
