@@ -228,3 +228,27 @@ def test_bad_label_values_are_one_line_without_tensorflow_chatter(tmp_path, kind
     assert r.returncode == 2, r.stderr[-2000:]
     assert r.stderr.strip().splitlines() == [f"lanecam train: error: {where}" + (
         "" if kind == "tusimple" else " within +-100000, got nan")], r.stderr[-3000:]
+
+
+def test_recipe_v6_trains_on_the_real_training_frames_with_0601_held_out():
+    from lanecam.pipeline.data_paths import data_path
+
+    if data_path("tusimple-train", "labels.json") is None:
+        pytest.skip("../shared/data/tusimple-train absent")
+    _, args = _recipe("v6")
+    assert args.tusimple_labels == [str(data_path("tusimple-train", "labels.json"))]
+    assert args.tusimple_root == str(data_path("tusimple-train"))
+    assert args.hold_out and args.strong_augment
+    assert args.encoder == "effnet-lite0" and args.freeze_blocks == 5
+    assert (args.steps, args.epochs, args.real_fraction) == (200, 8, 0.6)
+    # a flag given wins over the recipe
+    import argparse
+
+    from lanecam.tools.train.cli import _apply_recipe, add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    own = parser.parse_args(["--out", "r", "--recipe", "v6", "--steps", "10",
+                             "--real-fraction", "0.2"])
+    _apply_recipe(own)
+    assert (own.steps, own.real_fraction) == (10, 0.2)

@@ -24,7 +24,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--export", metavar="DIR",
                         help="also write lanefcn.keras, lanefcn.onnx and lanefcn.spec.json here")
     parser.add_argument("--recipe", choices=sorted(RECIPES),
-                        help="a recorded recipe's settings for every option not given: v5 = "
+                        help="a recorded recipe's settings for every option not given: v6 = "
+                             "the EfficientNet-Lite0 candidate trained on the real TuSimple "
+                             "training frames (not shipped; docs/model.md); v5 = "
                              "LaneFCN v5 (the bundled model), v4 trained on with v4 as the "
                              "teacher; v4 = LaneFCN v4, v3 trained on with v3 as the "
                              "teacher and night-transferred real frames; v3 = LaneFCN v3, v2 "
