@@ -17,7 +17,7 @@ and works before OpenCV or ONNX Runtime are importable.
 """
 
 import importlib
-from pathlib import Path as _Path
+import os as _os
 
 __version__ = "0.1.0"
 
@@ -30,9 +30,12 @@ __version__ = "0.1.0"
 # checkout root as well makes ``lanecam.<folder>`` the checkout's own code there, however the
 # project was installed (regularly, editable, or not at all); installed in site-packages, the
 # parent holds no ``setup.py`` + ``pipeline/`` and nothing changes.
-_CHECKOUT = _Path(__file__).resolve().parent.parent
-if (_CHECKOUT / "setup.py").is_file() and (_CHECKOUT / "pipeline" / "__init__.py").is_file():
-    __path__.append(str(_CHECKOUT))  # noqa: F821 (a package's __path__)
+# (os.path, not pathlib: pathlib pulls in re and enum, and every module imported here widens
+# the start-up window in which a Ctrl-C arrives before lanecam's own handler is installed)
+_CHECKOUT = _os.path.dirname(_os.path.dirname(_os.path.realpath(__file__)))
+if (_os.path.isfile(_os.path.join(_CHECKOUT, "setup.py"))
+        and _os.path.isfile(_os.path.join(_CHECKOUT, "pipeline", "__init__.py"))):
+    __path__.append(_CHECKOUT)  # noqa: F821 (a package's __path__)
 
 # public name -> module that defines it (imported on first access, PEP 562)
 _EXPORTS = {
