@@ -12,4 +12,10 @@ def require(module: str, extra: str, purpose: str = ""):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
+        from lanecam.pipeline import signals
+
+        if signals.received() is not None:
+            # a stop signal raised inside a C extension's initialisation comes out as an
+            # ImportError ("... failed to import"): the library is there, the user stopped us
+            raise signals.Interrupted(signals.received()) from None
         raise MissingDependencyError(module, extra, purpose) from exc
