@@ -167,9 +167,7 @@ def test_recipe_v4_trains_on_from_v3_with_night_frames():
     assert plain.pseudo_night == 0.0
 
 
-def test_recipe_v5_is_the_bundled_models_recipe():
-    from lanecam.engines.loader import default_model_path
-    from lanecam.engines.modelspec import ModelSpec
+def test_recipe_v5_trains_on_from_v4():
     from lanecam.tools.train.cli import TEACHER_DIR, _widths
 
     _, args = _recipe("v5")
@@ -178,10 +176,31 @@ def test_recipe_v5_is_the_bundled_models_recipe():
     assert (TEACHER_DIR / "lanefcn-v4.keras").is_file() and (TEACHER_DIR / "lanefcn-v4.onnx").is_file()
     assert _widths(args.widths) == (32, 48, 64, 96, 160) and args.model_version == "5"
     assert args.pseudo_night == 0.3 and args.seed == 6
+    assert not args.tusimple_labels and not args.hold_out     # v5 saw no real labels
+
+
+def test_recipe_v6_is_the_bundled_models_recipe():
+    """v5 trained on, taught by v5, with the real training frames (0601 held out)."""
+    from lanecam.engines.loader import default_model_path
+    from lanecam.engines.modelspec import ModelSpec
+    from lanecam.pipeline.data_paths import data_path
+    from lanecam.tools.train.cli import TEACHER_DIR, _widths
+
+    if data_path("tusimple-train", "labels.json") is None or data_path("videos") is None:
+        pytest.skip("../shared/data/tusimple-train or videos/ absent")
+    _, args = _recipe("v6")
+    assert args.init_from == str(TEACHER_DIR / "lanefcn-v5.keras")
+    assert args.teacher == str(TEACHER_DIR / "lanefcn-v5.onnx")
+    assert (TEACHER_DIR / "lanefcn-v5.keras").is_file() and (TEACHER_DIR / "lanefcn-v5.onnx").is_file()
+    assert args.tusimple_labels == [str(data_path("tusimple-train", "labels.json"))]
+    assert args.hold_out and args.strong_augment and args.encoder == "lanefcn"
+    assert (args.real_fraction, args.pseudo_fraction, args.pseudo_night) == (0.3, 0.2, 0.3)
+    assert args.pseudo_videos and args.scene_mix == "v3"
+    assert _widths(args.widths) == (32, 48, 64, 96, 160) and args.model_version == "6"
     # the recipe's network is the bundled model's: same input and card version
     card = ModelSpec.from_json(default_model_path().with_name("lanefcn.spec.json").read_text(),
                                "bundled")
-    assert (card.input_width, card.input_height, card.version) == (320, 128, "5")
+    assert (card.input_width, card.input_height, card.version) == (320, 128, "6")
 
 
 def test_train_on_a_culane_folder(tmp_path):
@@ -230,12 +249,12 @@ def test_bad_label_values_are_one_line_without_tensorflow_chatter(tmp_path, kind
         "" if kind == "tusimple" else " within +-100000, got nan")], r.stderr[-3000:]
 
 
-def test_recipe_v6_trains_on_the_real_training_frames_with_0601_held_out():
+def test_recipe_v6_effnet_trains_on_the_real_training_frames_with_0601_held_out():
     from lanecam.pipeline.data_paths import data_path
 
     if data_path("tusimple-train", "labels.json") is None:
         pytest.skip("../shared/data/tusimple-train absent")
-    _, args = _recipe("v6")
+    _, args = _recipe("v6-effnet")
     assert args.tusimple_labels == [str(data_path("tusimple-train", "labels.json"))]
     assert args.tusimple_root == str(data_path("tusimple-train"))
     assert args.hold_out and args.strong_augment
@@ -248,7 +267,7 @@ def test_recipe_v6_trains_on_the_real_training_frames_with_0601_held_out():
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    own = parser.parse_args(["--out", "r", "--recipe", "v6", "--steps", "10",
+    own = parser.parse_args(["--out", "r", "--recipe", "v6-effnet", "--steps", "10",
                              "--real-fraction", "0.2"])
     _apply_recipe(own)
     assert (own.steps, own.real_fraction) == (10, 0.2)
