@@ -8,6 +8,8 @@ import pytest
 
 from lanecam.pipeline.cli import main
 
+from tests.stopping import stop_child
+
 from .helpers import SMALL_SYNTHETIC
 
 REQUIRED = ["pipelined.fps", "sequential.fps", "model_only.fps",
@@ -170,8 +172,6 @@ def test_sigterm_is_exit_143_in_one_line_and_leaves_no_partial_report(tmp_path, 
     """SIGTERM (``timeout``, ``docker stop``) while bench starts or runs: exit 143, one line,
     and the --json / --markdown reports are complete or absent, never half written."""
     import os
-    import signal
-    import time
 
     out = tmp_path / "reports"
     out.mkdir()
@@ -180,13 +180,7 @@ def test_sigterm_is_exit_143_in_one_line_and_leaves_no_partial_report(tmp_path, 
          str(tiny_model), "--seconds", "120", "--json", str(out / "b.json"), "--markdown",
          str(out / "b.md"), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    try:
-        time.sleep(delay)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    err = stop_child(proc, delay)
     assert proc.returncode == 143, err
     assert err.strip().splitlines() == ["lanecam bench: interrupted (SIGTERM)"], err
     assert sorted(p.name for p in out.iterdir()) == []

@@ -19,6 +19,7 @@ from lanecam.pipeline.sinks.foxglove_msgs import TOPICS
 from tests.sinks.foxglove_client import FoxgloveClient, read_mcap
 from tests.sources.robotics_media import (BASE_NS, LOG_DELAY_NS, stamp, write_foxglove_mcap,
                                           write_ros1_bag, write_ros2_bag)
+from tests.stopping import stop_child
 
 pytest.importorskip("mcap")
 pytest.importorskip("rosbags")
@@ -221,19 +222,16 @@ def test_sigterm_finishes_the_mcap_file(tmp_path, tiny_model):
         [sys.executable, "-m", "lanecam", "run", str(source), "--model", str(tiny_model),
          "--mcap", str(out), "--lanes", str(tmp_path / "l.jsonl"), "--quiet", "--threads", "1"],
         stderr=subprocess.PIPE, text=True, env=_child_env())
-    try:
+    def writing():   # wait until frames are being written
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # wait until frames are being written
+        while time.monotonic() < deadline:
             partial = list(tmp_path.glob(".l.partial-*.jsonl"))
             if partial and partial[0].stat().st_size > 5000:
                 break
             time.sleep(0.05)
         assert not out.exists()
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+
+    err = stop_child(proc, writing, timeout=30)
     assert proc.returncode == 143, err
     got = read_mcap(out)  # indexed and complete: the summary was written
     times = [t for t, _, _ in got[TOPICS["result"]]]

@@ -67,10 +67,10 @@ def test_sigterm_is_exit_143_in_one_line_and_leaves_no_partial_report(tmp_path, 
                                                                         delay):
     """SIGTERM while evaluate starts or scores: exit 143, one line, and the --report and
     --sheet are complete or absent, never half written."""
-    import signal
     import subprocess
     import sys
-    import time
+
+    from tests.stopping import stop_child
 
     out = tmp_path / "reports"
     out.mkdir()
@@ -78,13 +78,7 @@ def test_sigterm_is_exit_143_in_one_line_and_leaves_no_partial_report(tmp_path, 
         [sys.executable, "-m", "lanecam", "evaluate", "--model", str(tiny_model),
          "--no-tusimple", "--synthetic", "2000", "--report", str(out / "r.json"), "--sheet",
          str(out / "s.png")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(delay)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    err = stop_child(proc, delay)
     assert proc.returncode == 143, err
     assert err.strip().splitlines() == ["lanecam evaluate: interrupted (SIGTERM)"], err
     assert sorted(p.name for p in out.iterdir()) == []
