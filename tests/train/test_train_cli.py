@@ -148,6 +148,25 @@ def test_fractions_are_checked_only_for_the_data_in_use():
         check_config(TrainConfig(out="x", scene_mix="v9"))
     with pytest.raises(InputError, match="--pseudo-absent"):
         check_config(TrainConfig(out="x", pseudo_absent=0.0))
+    with pytest.raises(InputError, match="--exist-weight"):
+        check_config(TrainConfig(out="x", exist_weight=-0.5))
+
+
+def test_exist_weight_flag_reaches_the_config():
+    """--exist-weight: 0.5 (the weight every shipped model was trained with) unless given."""
+    import argparse
+
+    from lanecam.tools.train.cli import _apply_recipe, add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    plain = parser.parse_args(["--out", "r"])
+    _apply_recipe(plain)
+    given = parser.parse_args(["--out", "r", "--exist-weight", "2"])
+    _apply_recipe(given)
+    assert (plain.exist_weight, given.exist_weight) == (0.5, 2.0)
+    with pytest.raises(SystemExit):        # not a finite number: argparse's one line, exit 2
+        parser.parse_args(["--out", "r", "--exist-weight", "nan"])
 
 
 def test_recipe_v4_trains_on_from_v3_with_night_frames():

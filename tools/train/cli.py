@@ -114,6 +114,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--freeze-blocks", type=int, metavar="N",
                         help="with --encoder effnet-lite0: keep the ImageNet weights of its "
                              "stem and first N blocks (0-11; default 0: train everything)")
+    parser.add_argument("--exist-weight", type=finite_float, metavar="W",
+                        help="weight of the per-slot existence loss against the pixel loss "
+                             "(default 0.5): the existence head decides which found lines "
+                             "are reported")
     parser.add_argument("--encoder", choices=("lanefcn", "effnet-lite0"),
                         help="lanefcn (default): the from-scratch LaneFCN encoder; "
                              "effnet-lite0: EfficientNet-Lite0 cut at stride 16 with its "
@@ -127,7 +131,8 @@ BASE = {"epochs": 22, "lr": 3e-3, "seed": 0, "init_from": None, "teacher": None,
         "decoder_width": 32, "input_size": "320x128", "model_version": "2",
         "pseudo_night": 0.0, "pseudo_outer": None, "scene_mix": "v2", "pseudo_absent": None,
         "strong_augment": False, "hold_out": False, "encoder": "lanefcn", "freeze_blocks": 0,
-        "steps": 250, "real_fraction": 0.5, "tusimple_labels": [], "tusimple_root": None}
+        "steps": 250, "real_fraction": 0.5, "tusimple_labels": [], "tusimple_root": None,
+        "exist_weight": 0.5}
 # The recorded recipes: settings that differ from BASE. v1 is the shipped v1's recipe except
 # that the renderer now draws its v2 scene mix. "<videos>" is every video in the data folder's
 # videos/ (the teacher files ship with the package, tools/train/teacher).
@@ -296,7 +301,7 @@ def run(args) -> int:
                       scene_mix=args.scene_mix, pseudo_absent=args.pseudo_absent,
                       model_version=args.model_version, strong_augment=args.strong_augment,
                       hold_out=args.hold_out, encoder=args.encoder,
-                      freeze_blocks=args.freeze_blocks)
+                      freeze_blocks=args.freeze_blocks, exist_weight=args.exist_weight)
     check_config(cfg)
     model, spec = train(cfg, resume=args.resume, epochs_given=epochs_given)
     if args.export:

@@ -386,6 +386,8 @@ def check_config(cfg: TrainConfig) -> None:
     from lanecam.pipeline.roadsim.mix import mix_named
 
     mix_named(cfg.scene_mix, "--scene-mix")
+    if not 0.0 <= cfg.exist_weight <= 100.0:
+        raise InputError(f"--exist-weight: expected a weight in [0, 100], got {cfg.exist_weight}")
     for name in ("real_fraction", "pseudo_fraction", "pseudo_night"):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise InputError(f"--{name.replace('_', '-')}: expected a fraction in [0, 1], got "
