@@ -50,7 +50,7 @@ def build_lane_pipeline(source, detector, sinks: Sequence, *, draw: bool = True,
     display = [s for s in sinks if s.is_display]
     record = [s for s in sinks if not s.is_display]
     stages = [SourceStage(source), PreprocessStage(detector), InferStage(detector),
-              PostprocessStage(detector, draw=draw)]
+              PostprocessStage(detector, draw=draw, clean_for=sinks)]
     links, record_link = ring_links(live, file_capacity)
     capacity = sum(c for c, _ in links) + (record_link[0] if record else 0) + (1 if display else 0)
     pool = FramePool(capacity + len(stages) + 2 + 1, source.height, source.width,

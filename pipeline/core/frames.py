@@ -68,9 +68,12 @@ class FrameSlot:
             because the engine reuses its own buffers while the next frame is inferred).
         result: the ``LaneResult`` of the frame, or None before postprocessing.
         meta: the frame's ``FrameMeta``.
+        clean: a copy of ``frame`` taken before the overlay was drawn on it, for sinks that
+            store the camera image and draw the lanes their own way (MCAP, Foxglove), or None;
+            valid only while ``has_clean`` is True (set per frame by the postprocess stage).
     """
 
-    __slots__ = ("index", "frame", "tensor", "outputs", "result", "meta")
+    __slots__ = ("index", "frame", "tensor", "outputs", "result", "meta", "clean", "has_clean")
 
     def __init__(self, index: int, frame: np.ndarray, tensor: Optional[np.ndarray],
                  meta: "FrameMeta"):
@@ -80,6 +83,16 @@ class FrameSlot:
         self.outputs: Optional[Dict[str, np.ndarray]] = None
         self.result = None
         self.meta = meta
+        self.clean: Optional[np.ndarray] = None  # made on first use, reused
+        self.has_clean = False
+
+    def keep_clean(self) -> np.ndarray:
+        """Copy the frame as it is now into ``clean`` (allocated once) and mark it valid."""
+        if self.clean is None or self.clean.shape != self.frame.shape:
+            self.clean = np.empty_like(self.frame)
+        np.copyto(self.clean, self.frame)
+        self.has_clean = True
+        return self.clean
 
     def keep_outputs(self, outputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
         """Copy ``outputs`` into this slot's own arrays (made once, reused); returns them."""

@@ -60,12 +60,17 @@ class PostprocessStage(Stage):
     Args:
         detector: the ``LaneDetector``.
         draw: draw the overlay (False: JSON only, benchmarks without drawing).
+        clean_for: the sinks that may want the frame without the overlay
+            (``Sink.wants_clean_frame``); the frame is copied before drawing for them only
+            when one of them says it will read this frame's pixels.
     """
 
-    def __init__(self, detector, draw: bool = True, name: str = "postprocess"):
+    def __init__(self, detector, draw: bool = True, name: str = "postprocess",
+                 clean_for: Sequence = ()):
         super().__init__(name)
         self.detector = detector
         self.draw = draw
+        self.clean_for = [s for s in clean_for if s.wants_clean_frame]
 
     def process(self, slot, meta) -> bool:
         s = self.pool.slots[slot]
@@ -75,7 +80,10 @@ class PostprocessStage(Stage):
         ts = meta.stage_ts
         result.timings_ms = {k: round((ts[k] - meta.capture_ts) * 1e3, 2) for k in ts}
         s.result = result
+        s.has_clean = False
         if self.draw:
+            if any(sink.needs_clean_frame(meta) for sink in self.clean_for):
+                s.keep_clean()
             self.detector.draw(frame, result, self.metrics.current, inplace=True,
                                undistort=False)
         return True
@@ -101,7 +109,8 @@ class SinkStage(Stage):
     def process(self, slot, meta) -> bool:
         s = self.pool.slots[slot]
         for sink in self.sinks:
-            sink.write(s.frame, s.result, meta)
+            frame = s.clean if s.has_clean and sink.wants_clean_frame else s.frame
+            sink.write(frame, s.result, meta)
         return True
 
     def stop_requested(self) -> bool:

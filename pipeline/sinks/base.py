@@ -32,10 +32,21 @@ class Sink:
             runner can end the run.
         is_display: True for sinks that show frames to a person (window, preview): the
             pipeline feeds them the newest frame only and never waits for them.
+        wants_clean_frame: True for sinks that store the camera image beside the lanes as
+            data (MCAP, Foxglove): when another output needs the overlay drawn, they are
+            given the frame as it was before drawing (see ``needs_clean_frame``).
     """
 
     name = "sink"
     is_display = False
+    wants_clean_frame = False
+
+    def needs_clean_frame(self, meta) -> bool:
+        """Whether this frame's pixels, without the overlay, will be read by ``write``.
+
+        The postprocess stage copies the frame before drawing only when a sink says so: a
+        sink that stores the recorded bytes instead (``meta.encoded``) can say no."""
+        return self.wants_clean_frame
 
     def __init__(self):
         self.width = 0

@@ -31,6 +31,7 @@ class FoxgloveLiveSink(Sink):
 
     name = "foxglove"
     is_display = True
+    wants_clean_frame = True
 
     def __init__(self, bind: str, passthrough: bool = True, wall_clock: bool = True):
         super().__init__()
@@ -52,6 +53,10 @@ class FoxgloveLiveSink(Sink):
         self.port = self._server.port
         self._channels = LaneChannels(context, passthrough=self.passthrough)
         log.info("%s", self.describe())
+
+    def needs_clean_frame(self, meta) -> bool:
+        # the image topic shows the camera; the lanes are the annotations topic's job
+        return not (self.passthrough and getattr(meta, "encoded", None) is not None)
 
     def _write(self, frame, result, meta) -> None:
         self._channels.log(frame, result, meta, frame_time_ns(meta, self.wall_clock))

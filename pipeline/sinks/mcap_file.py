@@ -27,6 +27,7 @@ class McapSink(Sink):
     """
 
     name = "mcap"
+    wants_clean_frame = True
 
     def __init__(self, path, passthrough: bool = True, wall_clock: bool = False):
         super().__init__()
@@ -49,6 +50,10 @@ class McapSink(Sink):
         except Exception as exc:  # noqa: BLE001 - the SDK raises its own error types
             raise InputError(f"--mcap {self.path}: cannot write here ({exc})") from None
         self._channels = LaneChannels(context, passthrough=self.passthrough)
+
+    def needs_clean_frame(self, meta) -> bool:
+        # the image topic shows the camera; the lanes are the annotations topic's job
+        return not (self.passthrough and getattr(meta, "encoded", None) is not None)
 
     def _write(self, frame, result, meta) -> None:
         self._channels.log(frame, result, meta, frame_time_ns(meta, self.wall_clock))

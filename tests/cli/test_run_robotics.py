@@ -276,3 +276,27 @@ def test_foxglove_serves_a_running_bag(tmp_path, tiny_model):
     ids = [r["frame_id"] for r in results]
     assert ids == sorted(ids)
     assert [t for t, _ in client.received[TOPICS["result"]]] == [stamp(i) for i in ids]
+
+
+def test_mcap_image_stays_the_camera_when_another_output_draws(tmp_path, capsys, tiny_model):
+    """The overlay drawn for --images must not end up in the MCAP's image topic: there the
+    lanes are the annotations topic's job (Foxglove draws them over the camera image)."""
+    import cv2
+
+    source = write_foxglove_mcap(tmp_path / "raw.mcap", FRAMES, "raw", encoding="rgb8")
+    alone, both = tmp_path / "alone.mcap", tmp_path / "both.mcap"
+    rc, err = _run(capsys, source, "--model", tiny_model, "--mcap", alone, "--quiet")
+    assert rc == 0, err
+    images = tmp_path / "frames"
+    images.mkdir()
+    rc, err = _run(capsys, source, "--model", tiny_model, "--mcap", both, "--images", images,
+                   "--quiet")
+    assert rc == 0, err
+    clean = [m.data for _, _, m in read_mcap(alone)[TOPICS["image"]]]
+    assert [m.data for _, _, m in read_mcap(both)[TOPICS["image"]]] == clean
+    # ... while the saved frames do carry the overlay (else this test could not fail)
+    saved = sorted(images.iterdir())
+    assert len(saved) == FRAMES
+    drawn = cv2.imread(str(saved[0])).astype(int)
+    camera = cv2.imdecode(np.frombuffer(clean[0], np.uint8), cv2.IMREAD_COLOR).astype(int)
+    assert np.abs(drawn - camera).max() > 100
