@@ -1,5 +1,6 @@
 """Strong augmentation of real labelled frames: the label moves with a camera warp, weather
-keeps the label, the validation split never reaches training."""
+keeps the label, an erased outer line leaves no paint and is labelled absent, the validation
+split never reaches training."""
 
 import json
 from pathlib import Path
@@ -8,7 +9,7 @@ import cv2
 import numpy as np
 
 from lanecam.engines.modelspec import ModelSpec
-from lanecam.tools.train.augment import camera_warp, warp_points, weather
+from lanecam.tools.train.augment import camera_warp, erase_line, warp_points, weather
 from lanecam.tools.train.data import SampleMaker, TuSimpleSource
 from lanecam.tools.train.split import is_validation
 
@@ -16,11 +17,12 @@ SPEC = ModelSpec(crop_top=0.30)
 H_SAMPLES = list(range(400, 720, 10))
 
 
-def _road(width=1280, height=720):
-    """A grey frame with two bright painted lines and their TuSimple label row."""
+def _road(width=1280, height=720, lines=((300, 600), (1000, 700))):
+    """A grey frame with bright painted lines (x at the bottom, x at the top) and their
+    TuSimple label row."""
     frame = np.full((height, width, 3), 90, np.uint8)
     lanes = []
-    for x_bottom, x_top in ((300, 600), (1000, 700)):
+    for x_bottom, x_top in lines:
         xs = [x_top + (x_bottom - x_top) * (y - 400) / 320 for y in H_SAMPLES]
         pts = np.array(list(zip(xs, H_SAMPLES)), np.int32)
         cv2.polylines(frame, [pts], False, (255, 255, 255), 12)
@@ -75,6 +77,59 @@ def test_strong_samples_label_the_paint_and_skip_validation(tmp_path: Path):
         on, off = grey[big > 0].mean(), grey[big == 0].mean()
         hits.append(on > off)
     assert sum(hits) >= 11
+
+
+FOUR = ((-200, 500), (300, 600), (1000, 700), (1500, 800))   # L2, L1, R1, R2 at the bottom
+
+
+def _points_of(xs):
+    return np.array(list(zip(xs, H_SAMPLES)), float)
+
+
+def test_erase_line_paints_out_that_line_only():
+    frame, lanes = _road(lines=FOUR)
+    out = erase_line(frame, _points_of(lanes[0]), np.random.default_rng(0))
+    assert out.shape == frame.shape and out.dtype == np.uint8
+    for i, xs in enumerate(lanes):
+        pts = _points_of(xs)
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] < 1280)
+        x, y = np.round(pts[inside]).astype(int).T
+        bright = (out[y, x, 0] > 200).mean()
+        # the erased line's label points now show road grey; the others keep their paint
+        assert bright < 0.05 if i == 0 else bright > 0.95, (i, bright)
+    # the road far from the line is untouched
+    assert np.array_equal(out[:, 640:], frame[:, 640:])
+
+
+def test_erase_outer_labels_the_erased_slot_absent(tmp_path: Path):
+    frame, lanes = _road(lines=FOUR)
+    name = "clips/0313-1/1/20.jpg"
+    (tmp_path / name).parent.mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / name), frame)
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"raw_file": name, "lanes": lanes, "h_samples": H_SAMPLES}))
+    maker = SampleMaker(SPEC, photometric=False, flip=False)
+    off = TuSimpleSource(maker, [labels], tmp_path)
+    on = TuSimpleSource(maker, [labels], tmp_path, erase_outer=1.0)
+    for seed in range(6):
+        # erasing off: the same samples as before the option existed (the same draws)
+        assert all(np.array_equal(a, b) for a, b in zip(off(seed), TuSimpleSource(
+            maker, [labels], tmp_path, erase_outer=0.0)(seed)))
+        image, seg, exist = on(seed)
+        assert exist[1] == exist[2] == 1.0
+        gone = [k for k in (0, 3) if exist[k] == 0.0]
+        assert len(gone) == 1                     # one outer line erased, the other kept
+        k = gone[0]
+        assert not (seg == k + 1).any()           # its pixels are background
+        assert (seg == (3 - k) + 1).any()
+        # no paint left where it was (a few edge pixels of this test's 12 px wide paint, which
+        # keeps its width even far away where real paint is thin), against plenty before
+        strip = slice(0, 60) if k == 0 else slice(-60, None)
+        before = (off(seed)[0].mean(axis=2)[:, strip] > 200).mean()
+        after = (image.mean(axis=2)[:, strip] > 200).mean()
+        assert before > 0.01 and after < 0.1 * before, (before, after)
+    # not augmenting (choosing frames) never erases
+    assert (on(0, augment=False)[2] == 1.0).all()
 
 
 def test_split_is_by_drive():

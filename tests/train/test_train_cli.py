@@ -150,6 +150,8 @@ def test_fractions_are_checked_only_for_the_data_in_use():
         check_config(TrainConfig(out="x", pseudo_absent=0.0))
     with pytest.raises(InputError, match="--exist-weight"):
         check_config(TrainConfig(out="x", exist_weight=-0.5))
+    with pytest.raises(InputError, match="--erase-outer"):
+        check_config(TrainConfig(out="x", erase_outer=1.2))
 
 
 def test_exist_weight_flag_reaches_the_config():
@@ -165,6 +167,9 @@ def test_exist_weight_flag_reaches_the_config():
     given = parser.parse_args(["--out", "r", "--exist-weight", "2"])
     _apply_recipe(given)
     assert (plain.exist_weight, given.exist_weight) == (0.5, 2.0)
+    erase = parser.parse_args(["--out", "r", "--erase-outer", "0.3"])
+    _apply_recipe(erase)
+    assert (plain.erase_outer, erase.erase_outer) == (0.0, 0.3)
     with pytest.raises(SystemExit):        # not a finite number: argparse's one line, exit 2
         parser.parse_args(["--out", "r", "--exist-weight", "nan"])
 

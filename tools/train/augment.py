@@ -7,6 +7,11 @@ Two kinds, both pure numpy + OpenCV (they run in the sample-making worker proces
   (roll, zoom that changes the field of view, small shifts), applied to the label points with
   the same matrix, so the label stays on the paint. Why: one camera height, pitch and lens in
   the training frames would otherwise be learned as "where lines are".
+- ``erase_line``: one labelled line painted out of the frame (inpainted from the road around
+  it), its slot then labelled absent. Why: 242 of the 245 training frames have both outer lines
+  (L2 and R2), so real frames alone teach "there are always four lines", and a model draws an
+  L2 on a median barrier or a bare road edge. A frame with the outer line erased shows that
+  edge, curb or barrier without its paint, labelled "no line here".
 - ``weather``: looks the real frames never have: JPEG blocking, cast shadows, rain (streaks,
   haze, blur), motion blur, a gamma curve, and night (``data.night_transfer``). Applied to the
   model-size image; the label is unchanged because none of them moves a line.
@@ -17,7 +22,7 @@ from typing import List, Tuple
 import cv2
 import numpy as np
 
-__all__ = ["WarpRange", "camera_warp", "warp_points", "weather"]
+__all__ = ["WarpRange", "camera_warp", "warp_points", "erase_line", "weather"]
 
 
 class WarpRange:
@@ -51,6 +56,39 @@ def warp_points(points: np.ndarray, m: np.ndarray) -> np.ndarray:
     """(N, 2) x, y points moved by the 2x3 matrix ``m`` of ``camera_warp``."""
     pts = np.asarray(points, np.float64)
     return pts @ m[:, :2].T + m[:, 2]
+
+
+def erase_line(frame: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``frame`` (HxWx3) with the painted line along ``points`` ((N, 2) x, y, top to bottom
+    in any order) inpainted away.
+
+    The painted-out band widens towards the bottom of the frame as the paint does under
+    perspective (a line about 0.065 x its distance below the topmost label point, measured
+    on TuSimple's 1280x720 frames), with room for labels that sit a few pixels off the paint.
+    Inpainting runs at half resolution (the band is smooth road surface; detail there would be
+    a new line) and only the band is pasted back."""
+    h, w = frame.shape[:2]
+    pts = np.asarray(points, np.float64)
+    pts = pts[np.argsort(pts[:, 1])]
+    if len(pts) < 2:
+        return frame
+    top = pts[0, 1]
+    mask = np.zeros((h, w), np.uint8)
+    grow = rng.uniform(1.4, 1.8)
+    for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
+        width = grow * 0.065 * (0.5 * (y0 + y1) - top) * (h / 720.0) + 10.0 * (w / 1280.0)
+        cv2.line(mask, (int(round(x0)), int(round(y0))), (int(round(x1)), int(round(y1))), 255,
+                 max(2, int(round(width))), cv2.LINE_8)
+    # the label's ends are where the paint was last seen: cover a little beyond them too
+    small = cv2.resize(frame, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    small_mask = cv2.resize(mask, (w // 2, h // 2), interpolation=cv2.INTER_NEAREST)
+    small_mask = cv2.dilate(small_mask, np.ones((3, 3), np.uint8))
+    filled = cv2.inpaint(small, small_mask, 5, cv2.INPAINT_TELEA)
+    filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
+    band = cv2.dilate(mask, np.ones((5, 5), np.uint8)) > 0
+    out = frame.copy()
+    out[band] = filled[band]
+    return out
 
 
 def _shadows(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:

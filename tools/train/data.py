@@ -27,7 +27,7 @@ from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.preprocess import area_resize
 from lanecam.pipeline.safe_load import json_loads
 from lanecam.tools.evaluate.tusimple import image_path
-from lanecam.tools.train.augment import camera_warp, warp_points, weather
+from lanecam.tools.train.augment import camera_warp, erase_line, warp_points, weather
 from lanecam.tools.train.split import is_validation
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
@@ -279,6 +279,9 @@ class TuSimpleSource:
     samples also get ``augment.camera_warp`` (label points moved with the frame) and
     ``augment.weather`` (the real labelled frames: few drives, one camera). ``skip_validation``:
     leave out the rows of ``split.VALIDATION_SETS`` (they choose models; never trained on).
+    ``erase_outer``: the share of augmented samples of position-labelled rows (not the
+    teacher's) that get one of their outer lines painted out (``augment.erase_line``) and that
+    slot labelled absent.
 
     A label file is data, maybe from elsewhere: every ``raw_file`` must be a path inside
     ``root`` (``tusimple.image_path``), never an absolute path or one climbing out with ``..``.
@@ -287,8 +290,9 @@ class TuSimpleSource:
 
     def __init__(self, maker: SampleMaker, labels: Sequence[Path], root: Path,
                  night: float = 0.0, strong: bool = False, skip_validation: bool = False,
-                 own_labels: Sequence[Path] = ()):
+                 own_labels: Sequence[Path] = (), erase_outer: float = 0.0):
         self.maker = maker
+        self.erase_outer = float(erase_outer)
         own = {Path(p).resolve() for p in own_labels}
         self.root = Path(root)
         self.night = float(night)
@@ -341,6 +345,19 @@ class TuSimpleSource:
             raise InputError(f"{self.root / row['raw_file']}: not a readable image")
         m = self.maker
         h, w = frame.shape[:2]
+        if "slots" in row:   # a pseudo-labelled frame: slots named by the teacher
+            lanes = [(SLOT_NAMES.index(name), _points(xs, row["h_samples"]))
+                     for name, xs in zip(row["slots"], row["lanes"])]
+        else:
+            lanes = assign_slots(row["lanes"], row["h_samples"], w, h)
+        # no draw at all when off: the recorded recipes' samples stay what they were
+        erase = (self.erase_outer > 0 and augment and "slots" not in row
+                 and rng.random() < self.erase_outer)
+        outer = [i for i, (slot, _) in enumerate(lanes) if slot in (0, 3)]
+        if erase and outer:
+            i = outer[int(rng.integers(len(outer)))]
+            frame = erase_line(frame, lanes[i][1], rng)
+            lanes = lanes[:i] + lanes[i + 1:]   # the slot is now background, existence 0
         warp = None
         if augment and self.strong and rng.random() < 0.8:
             frame, warp = camera_warp(frame, rng)
@@ -357,11 +374,6 @@ class TuSimpleSource:
             p[:, 1] = (pts[:, 1] - y0 + 0.5) * sy - 0.5
             return p
 
-        if "slots" in row:   # a pseudo-labelled frame: slots named by the teacher
-            lanes = [(SLOT_NAMES.index(name), _points(xs, row["h_samples"]))
-                     for name, xs in zip(row["slots"], row["lanes"])]
-        else:
-            lanes = assign_slots(row["lanes"], row["h_samples"], w, h)
         if warp is not None:   # slots were assigned on the camera's own view, then moved
             lanes = [(slot, warp_points(pts, warp)) for slot, pts in lanes]
         drawn = []

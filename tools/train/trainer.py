@@ -72,6 +72,7 @@ class TrainConfig:
     hold_out: bool = False                     # keep split.VALIDATION_SETS out of training
     encoder: str = "lanefcn"                   # "lanefcn" or "effnet-lite0" (ImageNet weights)
     freeze_blocks: int = 0                     # effnet-lite0: keep its stem + first N blocks
+    erase_outer: float = 0.0                   # real frames with an outer line painted out
 
 
 VAL_SEED = 800_000          # the fixed synthetic validation set: seeds VAL_SEED + i
@@ -257,7 +258,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
     ctx = mp.get_context("spawn")  # fork after TensorFlow has started threads is unsafe
     init = (spec.to_dict(), cfg.thickness, _real_labels(cfg), cfg.data_root or ".",
             str(pseudo) if pseudo else None, cfg.pseudo_night, cfg.scene_mix,
-            cfg.strong_augment, cfg.hold_out, _own_labels(cfg))
+            cfg.strong_augment, cfg.hold_out, _own_labels(cfg), cfg.erase_outer)
     with ctx.Pool(cfg.workers, initializer=init_worker, initargs=init) as pool:
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
@@ -388,7 +389,7 @@ def check_config(cfg: TrainConfig) -> None:
     mix_named(cfg.scene_mix, "--scene-mix")
     if not 0.0 <= cfg.exist_weight <= 100.0:
         raise InputError(f"--exist-weight: expected a weight in [0, 100], got {cfg.exist_weight}")
-    for name in ("real_fraction", "pseudo_fraction", "pseudo_night"):
+    for name in ("real_fraction", "pseudo_fraction", "pseudo_night", "erase_outer"):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise InputError(f"--{name.replace('_', '-')}: expected a fraction in [0, 1], got "
                              f"{getattr(cfg, name)}")
