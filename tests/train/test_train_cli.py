@@ -203,10 +203,8 @@ def test_recipe_v5_trains_on_from_v4():
     assert not args.tusimple_labels and not args.hold_out     # v5 saw no real labels
 
 
-def test_recipe_v6_is_the_bundled_models_recipe():
+def test_recipe_v6_trains_on_from_v5_with_real_labels():
     """v5 trained on, taught by v5, with the real training frames (0601 held out)."""
-    from lanecam.engines.loader import default_model_path
-    from lanecam.engines.modelspec import ModelSpec
     from lanecam.pipeline.data_paths import data_path
     from lanecam.tools.train.cli import TEACHER_DIR, _widths
 
@@ -219,12 +217,28 @@ def test_recipe_v6_is_the_bundled_models_recipe():
     assert args.tusimple_labels == [str(data_path("tusimple-train", "labels.json"))]
     assert args.hold_out and args.strong_augment and args.encoder == "lanefcn"
     assert (args.real_fraction, args.pseudo_fraction, args.pseudo_night) == (0.3, 0.2, 0.3)
-    assert args.pseudo_videos and args.scene_mix == "v3"
+    assert args.pseudo_videos and args.scene_mix == "v3" and args.erase_outer == 0.0
     assert _widths(args.widths) == (32, 48, 64, 96, 160) and args.model_version == "6"
+    assert (TEACHER_DIR / "lanefcn-v6.onnx").is_file()      # v6 ships as a named model
+
+
+def test_recipe_v7_is_the_bundled_models_recipe():
+    """v6's recipe, key for key, plus outer lines painted out of half the real frames."""
+    from lanecam.engines.loader import default_model_path
+    from lanecam.engines.modelspec import ModelSpec
+    from lanecam.pipeline.data_paths import data_path
+
+    if data_path("tusimple-train", "labels.json") is None or data_path("videos") is None:
+        pytest.skip("../shared/data/tusimple-train or videos/ absent")
+    _, v6 = _recipe("v6")
+    _, v7 = _recipe("v7")
+    differ = {k for k in vars(v7) if k != "recipe" and getattr(v6, k) != getattr(v7, k)}
+    assert differ == {"erase_outer", "model_version"}
+    assert (v7.erase_outer, v7.model_version) == (0.5, "7")
     # the recipe's network is the bundled model's: same input and card version
     card = ModelSpec.from_json(default_model_path().with_name("lanefcn.spec.json").read_text(),
                                "bundled")
-    assert (card.input_width, card.input_height, card.version) == (320, 128, "6")
+    assert (card.input_width, card.input_height, card.version) == (320, 128, "7")
 
 
 def test_train_on_a_culane_folder(tmp_path):

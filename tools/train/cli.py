@@ -24,8 +24,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--export", metavar="DIR",
                         help="also write lanefcn.keras, lanefcn.onnx and lanefcn.spec.json here")
     parser.add_argument("--recipe", choices=sorted(RECIPES),
-                        help="a recorded recipe's settings for every option not given: v6 = "
-                             "LaneFCN v6 (the bundled model), v5 trained on with v5 as the "
+                        help="a recorded recipe's settings for every option not given: v7 = "
+                             "LaneFCN v7 (the bundled model), v6's recipe with outer lines "
+                             "painted out of half the real frames (--erase-outer 0.5); v6 = "
+                             "LaneFCN v6, v5 trained on with v5 as the "
                              "teacher and the real TuSimple training frames; v6-effnet = the "
                              "EfficientNet-Lite0 candidate on the same frames (not shipped); "
                              "v5 = LaneFCN v5, v4 trained on with v4 as the "
@@ -168,10 +170,11 @@ RECIPES = {
            "teacher": str(TEACHER_DIR / "lanefcn-v4.onnx"),
            "pseudo_videos": "<videos>", "pseudo_fraction": 0.3, "pseudo_night": 0.3,
            "widths": "32,48,64,96,160", "decoder_width": 48, "model_version": "5"},
-    # v6: LaneFCN v6 (the bundled model): v5 trained on with v5 as the teacher, as v4 and v5
-    # were, with the real TuSimple training frames (set 0601 held out for choosing; camera
-    # warps and weather) as 30 % of the samples, next to 20 % pseudo-labelled clip frames and
-    # 50 % renderer v3 scenes; docs/model.md
+    # v6: LaneFCN v6 (bundled until 2026-12-07, now tools/train/teacher/lanefcn-v6): v5
+    # trained on with v5 as the teacher, as v4 and v5 were, with the real TuSimple training
+    # frames (set 0601 held out for choosing; camera warps and weather) as 30 % of the
+    # samples, next to 20 % pseudo-labelled clip frames and 50 % renderer v3 scenes;
+    # docs/model.md
     "v6": {"epochs": 6, "steps": 200, "lr": 2e-4, "seed": 8,
            "init_from": str(TEACHER_DIR / "lanefcn-v5.keras"),
            "teacher": str(TEACHER_DIR / "lanefcn-v5.onnx"),
@@ -179,6 +182,17 @@ RECIPES = {
            "tusimple_labels": "<tusimple-train>", "tusimple_root": "<tusimple-train>",
            "real_fraction": 0.3, "strong_augment": True, "hold_out": True, "scene_mix": "v3",
            "widths": "32,48,64,96,160", "decoder_width": 48, "model_version": "6"},
+    # v7: LaneFCN v7 (the bundled model): v6's recipe, same warm start, teacher and seed, with
+    # one outer line painted out of half the real frames and labelled absent (--erase-outer):
+    # 242 of the 245 training frames show both outer lines; docs/model.md
+    "v7": {"epochs": 6, "steps": 200, "lr": 2e-4, "seed": 8,
+           "init_from": str(TEACHER_DIR / "lanefcn-v5.keras"),
+           "teacher": str(TEACHER_DIR / "lanefcn-v5.onnx"),
+           "pseudo_videos": "<videos>", "pseudo_fraction": 0.2, "pseudo_night": 0.3,
+           "tusimple_labels": "<tusimple-train>", "tusimple_root": "<tusimple-train>",
+           "real_fraction": 0.3, "strong_augment": True, "hold_out": True, "scene_mix": "v3",
+           "erase_outer": 0.5,
+           "widths": "32,48,64,96,160", "decoder_width": 48, "model_version": "7"},
     # v6-effnet: candidate A of the first round on real labels (not shipped): EfficientNet-Lite0
     # (ImageNet weights, stem and blocks 0-4 frozen) under the LaneFCN head, on the TuSimple
     # training frames (set 0601 held out) with camera warps and weather, mixed with renderer
