@@ -19,6 +19,9 @@ MODEL defaults to the teacher v1 (tools/train/teacher) and the bundled LaneFCN. 
   (any L2 there is on the barrier or the verge), the share with both ego lines, and the median
   frame-to-frame move of the ego lines near the bottom (px; the car barely moves in its lane, so
   large moves are jitter);
+- outer lines painted out of the validation drive's frames (``tools/evaluate/erased.py``): the
+  share a model still reports there (lower is better: lines on bare edges and barriers) and
+  the share it finds when painted;
 - model-only latency on one ONNX Runtime thread (p50, ms).
 
 The real data comes from ``../shared/data`` (or $LANECAM_DATA); measures whose data is absent
@@ -141,7 +144,21 @@ def latency_p50(model) -> float:
     return measure(model, "onnxruntime", 300, threads=1)["p50_ms"]
 
 
-def measure_model(model, args, culane_dir) -> dict:
+def validation_erased_cases() -> list:
+    """The erased-outer-line cases of the validation drive (empty without the data)."""
+    import json
+
+    from lanecam.tools.evaluate.erased import erased_cases
+    from lanecam.tools.train.split import TRAIN_FOLDER, is_validation
+
+    labels = data_path(TRAIN_FOLDER, "labels.json")
+    if labels is None:
+        return []
+    rows = [json.loads(line) for line in labels.read_text().splitlines() if line.strip()]
+    return list(erased_cases([r for r in rows if is_validation(r["raw_file"])], labels.parent))
+
+
+def measure_model(model, args, culane_dir, erased=()) -> dict:
     from lanecam import LaneDetector
     from lanecam.tools.evaluate.predict import Predictor
 
@@ -164,6 +181,11 @@ def measure_model(model, args, culane_dir) -> dict:
             row[f"no-road frames with lanes ({args.no_road})"] = [no_road_share(det, args.no_road)]
     for name, values in clips_fresh(model).items():
         row[f"{name}: L2 (false), L1+R1, ego move px"] = values
+    if erased:
+        from lanecam.tools.evaluate.erased import erased_line_shares
+
+        row[f"val outer lines erased ({len(erased)}): still reported, painted found"] = \
+            erased_line_shares(model, erased)
     row["model only p50 ms (1 thread)"] = [latency_p50(model)]
     return row
 
@@ -248,9 +270,10 @@ def main(argv=None) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             culane_dir = Path(tmp) if culane_from_tusimple(Path(tmp)) else None
+            erased = validation_erased_cases()
             for model in models:
                 print(f"measuring {model} ...", file=sys.stderr, flush=True)
-                table[model] = measure_model(model, args, culane_dir)
+                table[model] = measure_model(model, args, culane_dir, erased)
     except LanecamError as exc:
         print(f"compare_models: {exc}", file=sys.stderr)
         return exc.exit_code
