@@ -1,7 +1,7 @@
 """Strong augmentation of real labelled frames: 245 frames from three drives must generalise to
 other cameras, roads, light and weather.
 
-Two kinds, both pure numpy + OpenCV (they run in the sample-making worker processes):
+Three kinds, all pure numpy + OpenCV (they run in the sample-making worker processes):
 
 - ``camera_warp``: a random similarity transform of the whole frame about the bottom centre
   (roll, zoom that changes the field of view, small shifts), applied to the label points with
@@ -79,9 +79,10 @@ def erase_line(frame: np.ndarray, points: np.ndarray, rng: np.random.Generator) 
         width = grow * 0.065 * (0.5 * (y0 + y1) - top) * (h / 720.0) + 10.0 * (w / 1280.0)
         cv2.line(mask, (int(round(x0)), int(round(y0))), (int(round(x1)), int(round(y1))), 255,
                  max(2, int(round(width))), cv2.LINE_8)
-    # the label's ends are where the paint was last seen: cover a little beyond them too
     small = cv2.resize(frame, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
     small_mask = cv2.resize(mask, (w // 2, h // 2), interpolation=cv2.INTER_NEAREST)
+    # a pixel more all round, and the pasted band a little wider than the mask: the paint's
+    # anti-aliased rim must not survive as a faint line
     small_mask = cv2.dilate(small_mask, np.ones((3, 3), np.uint8))
     filled = cv2.inpaint(small, small_mask, 5, cv2.INPAINT_TELEA)
     filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
