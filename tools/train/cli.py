@@ -182,17 +182,6 @@ RECIPES = {
            "tusimple_labels": "<tusimple-train>", "tusimple_root": "<tusimple-train>",
            "real_fraction": 0.3, "strong_augment": True, "hold_out": True, "scene_mix": "v3",
            "widths": "32,48,64,96,160", "decoder_width": 48, "model_version": "6"},
-    # v7: LaneFCN v7 (the bundled model): v6's recipe, same warm start, teacher and seed, with
-    # one outer line painted out of half the real frames and labelled absent (--erase-outer):
-    # 242 of the 245 training frames show both outer lines; docs/model.md
-    "v7": {"epochs": 6, "steps": 200, "lr": 2e-4, "seed": 8,
-           "init_from": str(TEACHER_DIR / "lanefcn-v5.keras"),
-           "teacher": str(TEACHER_DIR / "lanefcn-v5.onnx"),
-           "pseudo_videos": "<videos>", "pseudo_fraction": 0.2, "pseudo_night": 0.3,
-           "tusimple_labels": "<tusimple-train>", "tusimple_root": "<tusimple-train>",
-           "real_fraction": 0.3, "strong_augment": True, "hold_out": True, "scene_mix": "v3",
-           "erase_outer": 0.5,
-           "widths": "32,48,64,96,160", "decoder_width": 48, "model_version": "7"},
     # v6-effnet: candidate A of the first round on real labels (not shipped): EfficientNet-Lite0
     # (ImageNet weights, stem and blocks 0-4 frozen) under the LaneFCN head, on the TuSimple
     # training frames (set 0601 held out) with camera warps and weather, mixed with renderer
@@ -203,6 +192,10 @@ RECIPES = {
                   "real_fraction": 0.6, "tusimple_labels": "<tusimple-train>",
                   "tusimple_root": "<tusimple-train>", "model_version": "6"},
 }
+# v7: LaneFCN v7 (the bundled model): v6's recipe, same warm start, teacher and seed, with one
+# outer line painted out of half the real frames and labelled absent (--erase-outer): 242 of
+# the 245 training frames show both outer lines; docs/model.md
+RECIPES["v7"] = {**RECIPES["v6"], "erase_outer": 0.5, "model_version": "7"}
 
 
 def _apply_recipe(args) -> None:
