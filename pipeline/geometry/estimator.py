@@ -129,6 +129,7 @@ class GeometryEstimator:
                 "curvature_1pm": _r(raw_k, 7) if raw_k is not None else None,
                 "offset_m": _r(offset_m(m.coeffs)) if m.coeffs is not None else None,
                 "lane_width_m": _r(m.width_m),
+                "range_m": _r(m.range_m, 1),
             },
         }
         result.geometry = geometry

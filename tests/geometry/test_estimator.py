@@ -8,7 +8,7 @@ import pytest
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.geometry import GEOMETRY_KEYS, GeometryEstimator
 from lanecam.pipeline.lanes.result import LaneResult
-from .synth import H, K, W, lane_result, make_profile
+from .synth import H, K, W, lane_result, make_profile, project
 
 # Noise-free tolerances: the quadratic fit of a circle over ~45 m.
 CASES = [
@@ -133,3 +133,59 @@ def test_departure_warning_when_drifting_right():
     assert states[-1] == "none" and states[0] == "none"
     first = states.index("right")
     assert states[first:].count("none") == len(states) - first - states[first:].count("right")
+
+
+def _pull_out_far_end(res, slot, beyond_m, by_m, **cam):
+    """``res`` with the points of ``slot`` further than ``beyond_m`` ahead moved ``by_m``
+    outwards: the far end of a line dragged onto a car or past a dash gap."""
+    lane = res.lane(slot)
+    prof = make_profile(**cam)
+    est = GeometryEstimator(prof, W, H)
+    xy = est.to_road(lane.points)
+    side = -1.0 if slot == "L1" else 1.0
+    far = xy[:, 1] > beyond_m
+    xy[far, 0] += side * by_m * (xy[far, 1] - beyond_m) / (xy[:, 1].max() - beyond_m)
+    lane.points = project(xy, **cam)
+    return res
+
+
+def test_far_end_off_the_line_shortens_the_range_instead_of_blanking():
+    """A far end 1 m off the line (past 26 m) used to fail the parallelism gate and blank the
+    frame; now the lines are used as far as they are parallel."""
+    res = _pull_out_far_end(lane_result(0, 1200.0, 0.3, 3.7), "R1", 26.0, 1.0)
+    raw = GeometryEstimator(make_profile(), W, H).update(res)["raw"]
+    assert raw["valid"], raw["reason"]
+    assert 20.0 <= raw["range_m"] < 40.0
+    # what is left of the bent end still tilts the fit a little
+    assert raw["lane_width_m"] == pytest.approx(3.7, abs=0.2)
+    assert raw["offset_m"] == pytest.approx(0.3, abs=0.1)
+    assert 0 < raw["curvature_1pm"] < 2.5 / 1200.0
+
+
+def test_full_range_used_when_the_lines_are_parallel():
+    raw = GeometryEstimator(make_profile(), W, H).update(lane_result(0, 900.0, 0.0))["raw"]
+    assert raw["valid"] and raw["range_m"] > 40.0
+
+
+def test_lines_not_parallel_even_near_are_rejected():
+    """Shortening stops at Gates.min_parallel_range_m: a line 1 m off from 8 m on is wrong."""
+    res = _pull_out_far_end(lane_result(0, math.inf, 0.0, 3.7), "R1", 8.0, 1.5)
+    raw = GeometryEstimator(make_profile(), W, H).update(res)["raw"]
+    assert not raw["valid"] and "parallel" in raw["reason"]
+
+
+def test_fit_weights_points_by_road_length_not_image_rows():
+    """A model gives one point per image row: dense near the car, metres apart far ahead.
+    A 4 px error along the bottom 120 rows (the bonnet edge, a vibrating mount) must not
+    decide the curvature (unweighted, it moved R = 1500 m by 5 %; weighted, by 1 %)."""
+    res = lane_result(0, 1500.0, 0.0, 3.7, y_max=45.0)
+    for lane in res.lanes:
+        # one point per image row, as the lane extractor gives
+        rows = np.arange(np.ceil(lane.points[0, 1]), np.floor(lane.points[-1, 1]) + 1)
+        xs = np.interp(rows, lane.points[:, 1], lane.points[:, 0])
+        near = rows > H - 120
+        xs[near] += 4.0 * (rows[near] - (H - 120)) / 120.0
+        lane.points = np.c_[xs, rows].astype(np.float32)
+    raw = GeometryEstimator(make_profile(), W, H).update(res)["raw"]
+    assert raw["valid"], raw["reason"]
+    assert raw["curvature_1pm"] == pytest.approx(1 / 1500.0, rel=0.02)
