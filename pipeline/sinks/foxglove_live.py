@@ -11,7 +11,8 @@ import logging
 
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.sinks.base import Sink
-from lanecam.pipeline.sinks.foxglove_msgs import LaneChannels, frame_time_ns, import_foxglove
+from lanecam.pipeline.sinks.foxglove_msgs import (LaneChannels, frame_time_ns, import_foxglove,
+                                                  needs_camera_pixels)
 from lanecam.pipeline.sinks.preview import parse_bind
 
 __all__ = ["FoxgloveLiveSink"]
@@ -55,8 +56,7 @@ class FoxgloveLiveSink(Sink):
         log.info("%s", self.describe())
 
     def needs_clean_frame(self, meta) -> bool:
-        # the image topic shows the camera; the lanes are the annotations topic's job
-        return not (self.passthrough and getattr(meta, "encoded", None) is not None)
+        return needs_camera_pixels(self.passthrough, meta)
 
     def _write(self, frame, result, meta) -> None:
         self._channels.log(frame, result, meta, frame_time_ns(meta, self.wall_clock))

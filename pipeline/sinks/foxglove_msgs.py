@@ -25,7 +25,7 @@ from lanecam.pipeline.lazy import require
 from lanecam.pipeline.sinks.jsonl import jsonable, native_record
 
 __all__ = ["TOPICS", "FRAME_ID", "RESULT_SCHEMA", "GEOMETRY_SCHEMA", "LaneChannels",
-           "import_foxglove", "frame_time_ns"]
+           "import_foxglove", "frame_time_ns", "needs_camera_pixels"]
 
 TOPICS = {"image": "/lanecam/image", "annotations": "/lanecam/annotations",
           "result": "/lanecam/result", "geometry": "/lanecam/geometry"}
@@ -95,6 +95,14 @@ def frame_time_ns(meta, wall_clock: bool) -> int:
 def _bgr_to_rgba(colour, alpha: float = 1.0):
     b, g, r = colour
     return {"r": r / 255.0, "g": g / 255.0, "b": b / 255.0, "a": alpha}
+
+
+def needs_camera_pixels(passthrough: bool, meta) -> bool:
+    """Whether the image topic will encode this frame's pixels (``Sink.needs_clean_frame`` of
+    the MCAP and live sinks): the image topic shows the camera, the lanes are the annotations
+    topic's job, so when another output draws the overlay these sinks need the frame from
+    before drawing, unless the recorded JPEG/PNG bytes (``meta.encoded``) are stored instead."""
+    return not (passthrough and getattr(meta, "encoded", None) is not None)
 
 
 class LaneChannels:

@@ -58,4 +58,4 @@ class ImageFolderSink(Sink):
         os.replace(tmp, path)
 
     def describe(self) -> str:
-        return f"images {self.folder}/NNNNNN.{self.ext}"
+        return f"images {os.path.join(self.folder, 'NNNNNN.' + self.ext)}"

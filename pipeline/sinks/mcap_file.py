@@ -10,7 +10,8 @@ import os
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.outputs import PartialFile
 from lanecam.pipeline.sinks.base import Sink
-from lanecam.pipeline.sinks.foxglove_msgs import LaneChannels, frame_time_ns, import_foxglove
+from lanecam.pipeline.sinks.foxglove_msgs import (LaneChannels, frame_time_ns, import_foxglove,
+                                                  needs_camera_pixels)
 
 __all__ = ["McapSink"]
 
@@ -52,8 +53,7 @@ class McapSink(Sink):
         self._channels = LaneChannels(context, passthrough=self.passthrough)
 
     def needs_clean_frame(self, meta) -> bool:
-        # the image topic shows the camera; the lanes are the annotations topic's job
-        return not (self.passthrough and getattr(meta, "encoded", None) is not None)
+        return needs_camera_pixels(self.passthrough, meta)
 
     def _write(self, frame, result, meta) -> None:
         self._channels.log(frame, result, meta, frame_time_ns(meta, self.wall_clock))
