@@ -8,7 +8,8 @@ MODEL defaults to the teacher v1 (tools/train/teacher) and the bundled LaneFCN. 
 - TuSimple accuracy / FP / FN on ``tusimple/``, ``tusimple-test/`` and all 15 frames together
   (the benchmark's rule; untimed, so a busy machine does not zero frames);
 - the CULane rule (30 px lanes, IoU > 0.5) on the same 15 frames, their TuSimple labels drawn as
-  CULane lines: F1 and the share of frames with a false outer line (L2/R2 matching nothing);
+  CULane lines: F1, the share of frames with a false outer line (L2/R2 matching nothing) and
+  the share of frames with both ego lines found;
 - the renderer's hold-out frames with the v2 scene mix and with the v1 mix (``--synthetic N``;
   ``--mixes`` picks others, e.g. v3's unequal lanes), and the v2 and v3 frames again by scene
   kind (night, dense traffic, a barrier at the road edge...); ``--seed 700100`` scores
@@ -92,7 +93,7 @@ def culane_scores(pred, folder: Path) -> list:
     from lanecam.tools.evaluate.datasets import evaluate_culane
 
     s = evaluate_culane(pred, folder).score
-    return [s.f1, s.false_outer_frames / s.frames]
+    return [s.f1, s.false_outer_frames / s.frames, s.ego_share]
 
 
 # scene kinds of the renderer (``GroundTruth.kind`` holds them joined by "+"), grouped
@@ -168,7 +169,8 @@ def measure_model(model, args, culane_dir, erased=()) -> dict:
         if not args.no_tusimple:
             row.update({f"TuSimple {k}": v for k, v in tusimple_scores(pred).items()})
         if culane_dir is not None and not args.no_tusimple:
-            row["CULane rule on TuSimple: F1, false outer"] = culane_scores(pred, culane_dir)
+            row["CULane rule on TuSimple: F1, false outer, both ego"] = culane_scores(pred,
+                                                                                     culane_dir)
         if args.synthetic:
             what = "hold-out" if args.seed == SYNTHETIC_SEED else f"seeds {args.seed}+"
             for mix in args.mixes.split(","):

@@ -11,7 +11,7 @@ from lanecam.pipeline.data_paths import data_path
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lanes import Lane, LaneResult
 from lanecam.tools.evaluate import culane
-from lanecam.tools.evaluate.culane import (CULaneScore, lane_iou_matrix, match_lanes,
+from lanecam.tools.evaluate.culane import (CULaneScore, ego_lines, lane_iou_matrix, match_lanes,
                                            read_lines_txt, score_frame)
 
 SIZE = (1640, 590)
@@ -208,3 +208,31 @@ def test_video_frames_are_evenly_spaced_and_on_the_sheet(tmp_path, capsys):
     assert "(4 frames" in err.out      # the image and 3 video frames
     code = main(["evaluate", "--no-tusimple", "--videos", str(video)])
     assert code == 2 and "--sheet" in capsys.readouterr().err
+
+
+def test_both_ego_lines_share():
+    """The ego lane's lines are the labelled ones nearest the image centre at the bottom row,
+    one each side; a frame counts when both are matched, whatever else is."""
+    l2, l1, r1 = _lane(50, 700), _lane(400, 780), _lane(1200, 860)
+    gt = [l2, l1, r1]
+    m = score_frame([l1, r1], gt, SIZE, ["L1", "R1"])
+    assert m.ego_labelled and m.ego_found and m.fn == 1
+    m = score_frame([l2, l1], gt, SIZE, ["L2", "L1"])      # R1 missed
+    assert m.ego_labelled and not m.ego_found
+    m = score_frame([l1], [l2, l1], SIZE, ["L1"])          # no labelled line right of centre
+    assert not m.ego_labelled and not m.ego_found
+    s = CULaneScore()
+    for name, pred in (("a", [l1, r1]), ("b", [l2, l1]), ("c", [r1, l1, l2])):
+        s.add(name, score_frame(pred, gt, SIZE))
+    s.add("d", score_frame([l1], [l2, l1], SIZE))
+    assert (s.ego_frames, s.ego_found_frames) == (3, 2)
+    assert s.to_dict()["ego_found_share"] == pytest.approx(0.6667, abs=1e-4)
+
+
+def test_ego_lines_extend_the_lowest_points_to_the_bottom_row():
+    """A line labelled only far up belongs to the side it reaches at the bottom row."""
+    w, h = SIZE
+    steep = np.array([[w / 2 + 40, h * 0.5], [w / 2 + 20, h * 0.6]])   # heads left of centre
+    right = np.array([[w / 2 + 200, h * 0.5], [w / 2 + 400, h - 1.0]])
+    assert ego_lines([steep, right], SIZE) == (0, 1)
+    assert ego_lines([right], SIZE) is None

@@ -253,12 +253,14 @@ def _evaluate(args) -> int:
 
 def _print_culane(results) -> None:
     print(f"{'CULane rule':<14}{'frames':>7}{'F1':>8}{'prec':>8}{'recall':>8}"
-          f"{'false outer':>13}")
+          f"{'false outer':>13}{'both ego':>10}")
     for r in results:
         s = r.score
         share = s.false_outer_frames / s.frames if s.frames else 0.0
+        # both ego lines found, of the frames labelled with a line on each side
+        ego = f"{s.ego_share:.1%}" if s.ego_frames else "-"
         print(f"{r.name:<14}{s.frames:>7}{s.f1:>8.4f}{s.precision:>8.4f}{s.recall:>8.4f}"
-              f"{share:>12.1%}")
+              f"{share:>12.1%}{ego:>10}")
 
 
 def _sheet(args, predictor, results) -> None:

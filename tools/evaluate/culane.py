@@ -22,7 +22,10 @@ drops the last number silently). More than ``MAX_LANES`` lanes in a frame are re
 file: CULane labels at most 4, so more is a file in another format, not a busy road.
 
 Beside F1 the score counts frames with a false *outer* line: a predicted L2 or R2 matched to
-no ground-truth lane (the barrier / verge / vehicle-side failure).
+no ground-truth lane (the barrier / verge / vehicle-side failure), and, of the frames whose
+labels have a line on each side of the camera, those where both of the nearest (the ego lane's
+lines) are found: matched to a prediction at IoU > 0.5. The side of a labelled line is where
+it meets the bottom row (its two lowest points extended), left or right of the image centre.
 """
 
 import itertools
@@ -37,7 +40,7 @@ from lanecam.tools.evaluate.assignment import max_weight_assignment
 from lanecam.tools.evaluate.label_rows import coordinates
 
 __all__ = ["CULaneScore", "read_lines_txt", "lane_iou_matrix", "match_lanes", "score_frame",
-           "list_culane", "LANE_WIDTH", "IOU_THRESHOLD", "MAX_LANES"]
+           "ego_lines", "list_culane", "LANE_WIDTH", "IOU_THRESHOLD", "MAX_LANES"]
 
 LANE_WIDTH = 30
 IOU_THRESHOLD = 0.5          # a true positive has IoU > this (strictly, as counter.cpp)
@@ -109,6 +112,8 @@ class FrameMatch:
     fp: int
     fn: int
     false_outer: bool
+    ego_labelled: bool = False     # the labels have a line on each side of the camera
+    ego_found: bool = False        # ... and both of the nearest were matched
 
 
 def score_frame(pred: Sequence[np.ndarray], gt: Sequence[np.ndarray], size: Tuple[int, int],
@@ -122,11 +127,35 @@ def score_frame(pred: Sequence[np.ndarray], gt: Sequence[np.ndarray], size: Tupl
         raise InputError(f"{at}CULane metric: at most {MAX_LANES} lanes a frame, got "
                          f"{len(pred)} predicted and {len(gt)} labelled")
     iou = lane_iou_matrix(pred, gt, size, width)
-    matched = {i for i, j in match_lanes(iou) if iou[i, j] > threshold}
+    pairs = [(i, j) for i, j in match_lanes(iou) if iou[i, j] > threshold]
+    matched = {i for i, _ in pairs}
     tp = len(matched)
     slots = list(pred_slots) if pred_slots is not None else [""] * len(pred)
     outer = any(s in ("L2", "R2") and i not in matched for i, s in enumerate(slots))
-    return FrameMatch(tp, len(pred) - tp, len(gt) - tp, outer)
+    ego = ego_lines(gt, size)
+    found_gt = {j for _, j in pairs}
+    return FrameMatch(tp, len(pred) - tp, len(gt) - tp, outer, ego is not None,
+                      ego is not None and set(ego) <= found_gt)
+
+
+def ego_lines(gt: Sequence[np.ndarray], size: Tuple[int, int]) -> Optional[Tuple[int, int]]:
+    """Indices of the labelled lines nearest the camera on its left and on its right (the ego
+    lane's lines), or None when one side has none. A line's place is where its two lowest
+    points, extended, meet the bottom row of the image (``size``: width, height)."""
+    w, h = size
+    left = right = None
+    for j, pts in enumerate(gt):
+        pts = np.asarray(pts, np.float64)
+        if len(pts) < 2:
+            continue
+        (x0, y0), (x1, y1) = pts[np.argsort(pts[:, 1])][-2:]
+        x = x1 if y1 == y0 else x1 + (x1 - x0) * (h - 1 - y1) / (y1 - y0)
+        if x < w / 2:
+            if left is None or x > left[1]:
+                left = (j, x)
+        elif right is None or x < right[1]:
+            right = (j, x)
+    return None if left is None or right is None else (left[0], right[0])
 
 
 @dataclass
@@ -138,13 +167,22 @@ class CULaneScore:
     fn: int = 0
     frames: int = 0
     false_outer_frames: int = 0
+    ego_frames: int = 0            # frames labelled with a line on each side
+    ego_found_frames: int = 0      # of them, frames with both ego lines found
     per_frame: Dict[str, FrameMatch] = field(default_factory=dict)
 
     def add(self, name: str, m: FrameMatch) -> None:
         self.tp, self.fp, self.fn = self.tp + m.tp, self.fp + m.fp, self.fn + m.fn
         self.frames += 1
         self.false_outer_frames += int(m.false_outer)
+        self.ego_frames += int(m.ego_labelled)
+        self.ego_found_frames += int(m.ego_found)
         self.per_frame[name] = m
+
+    @property
+    def ego_share(self) -> float:
+        """Share of the frames labelled with both ego lines where both were found."""
+        return self.ego_found_frames / self.ego_frames if self.ego_frames else 0.0
 
     @property
     def precision(self) -> float:
@@ -166,6 +204,8 @@ class CULaneScore:
                 "false_outer_frames": self.false_outer_frames,
                 "false_outer_share": round(self.false_outer_frames / self.frames, 4)
                 if self.frames else 0.0,
+                "ego_frames": self.ego_frames, "ego_found_frames": self.ego_found_frames,
+                "ego_found_share": round(self.ego_share, 4),
                 "lane_width_px": LANE_WIDTH, "iou_threshold": IOU_THRESHOLD}
 
 
