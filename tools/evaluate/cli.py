@@ -49,8 +49,9 @@ def add_arguments(parser) -> None:
                              "<data>/tusimple-train when present; 'none' skips it)")
     parser.add_argument("--culane", metavar="DIR", nargs="+",
                         help="CULane-format folders (NAME.jpg + NAME.lines.txt, searched "
-                             "recursively): F1 at IoU 0.5 with 30 px lanes, and the share of "
-                             "frames with a false outer line")
+                             "recursively): F1 at IoU 0.5 with 30 px lanes, the share of "
+                             "frames with a false outer line and the share with both ego "
+                             "lines found")
     parser.add_argument("--synthetic", metavar="N", type=int, default=0,
                         help="also score N synthetic renderer frames (fixed seeds)")
     parser.add_argument("--synthetic-mix", choices=SYNTHETIC_MIXES, default=SYNTHETIC_MIXES[0],
