@@ -16,6 +16,7 @@ value exists (a steady road makes it small; noise makes it large). Curvature is 
 import argparse
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -94,9 +95,19 @@ def summarise(geoms):
     reasons = {}
     for r in raw:
         if r and not r.get("valid"):
-            reasons[r.get("reason") or "?"] = reasons.get(r.get("reason") or "?", 0) + 1
+            kind = _reason_kind(r.get("reason") or "?")
+            reasons[kind] = reasons.get(kind, 0) + 1
     out["raw_rejections"] = dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:8])
+    ranges = [r["range_m"] for r in raw if r.get("valid") and r.get("range_m") is not None]
+    if ranges:   # how far ahead the two lines were used (pipeline.geometry.fit)
+        out["range_m"] = {"p5": float(np.percentile(ranges, 5)),
+                          "median": float(np.median(ranges))}
     return out
+
+
+def _reason_kind(reason: str) -> str:
+    """A rejection reason with its numbers as '#': frames rejected for the same cause group."""
+    return re.sub(r"-?\d+(\.\d+)?", "#", reason)
 
 
 def _print(s):
@@ -114,6 +125,9 @@ def _print(s):
     if "offset_range_m" in s:
         print("offset smoothed range: {:+.2f} .. {:+.2f} m".format(*s["offset_range_m"]))
     print(f"departure frames: left {s['departures']['left']}, right {s['departures']['right']}")
+    if "range_m" in s:
+        print(f"lines used up to: median {s['range_m']['median']:.0f} m ahead, "
+              f"p5 {s['range_m']['p5']:.0f} m (raw-valid frames)")
     for why, count in s["raw_rejections"].items():
         print(f"  rejected {count}x: {why}")
 
