@@ -8,7 +8,7 @@ import pytest
 
 from lanecam.pipeline.cli import main
 
-from tests.stopping import stop_child
+from tests.stopping import once_handled, stop_child
 
 from .helpers import SMALL_SYNTHETIC
 
@@ -180,7 +180,7 @@ def test_sigterm_is_exit_143_in_one_line_and_leaves_no_partial_report(tmp_path, 
          str(tiny_model), "--seconds", "120", "--json", str(out / "b.json"), "--markdown",
          str(out / "b.md"), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    err = stop_child(proc, delay)
+    err = stop_child(proc, once_handled(proc, delay))
     assert proc.returncode == 143, err
     assert err.strip().splitlines() == ["lanecam bench: interrupted (SIGTERM)"], err
     assert sorted(p.name for p in out.iterdir()) == []

@@ -70,7 +70,7 @@ def test_sigterm_is_exit_143_in_one_line_and_leaves_no_partial_report(tmp_path, 
     import subprocess
     import sys
 
-    from tests.stopping import stop_child
+    from tests.stopping import once_handled, stop_child
 
     out = tmp_path / "reports"
     out.mkdir()
@@ -78,7 +78,7 @@ def test_sigterm_is_exit_143_in_one_line_and_leaves_no_partial_report(tmp_path, 
         [sys.executable, "-m", "lanecam", "evaluate", "--model", str(tiny_model),
          "--no-tusimple", "--synthetic", "2000", "--report", str(out / "r.json"), "--sheet",
          str(out / "s.png")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    err = stop_child(proc, delay)
+    err = stop_child(proc, once_handled(proc, delay))
     assert proc.returncode == 143, err
     assert err.strip().splitlines() == ["lanecam evaluate: interrupted (SIGTERM)"], err
     assert sorted(p.name for p in out.iterdir()) == []
