@@ -10,6 +10,7 @@ import numpy as np
 
 from lanecam.engines.modelspec import ModelSpec
 from lanecam.tools.train.augment import camera_warp, erase_line, warp_points, weather
+from lanecam.tools.train.barriers import BARRIER_KINDS, paste_barrier
 from lanecam.tools.train.data import SampleMaker, TuSimpleSource
 from lanecam.tools.train.split import is_validation
 
@@ -137,3 +138,54 @@ def test_split_is_by_drive():
     assert not is_validation("clips/0313-1/10000/20.jpg")
     assert not is_validation("clips/0313-2/0601/20.jpg")
     assert not is_validation("0601.jpg")
+
+
+def test_paste_barrier_stands_where_the_erased_line_was():
+    frame, lanes = _road(lines=FOUR)
+    l2, l1 = _points_of(lanes[0]), _points_of(lanes[1])
+    erased = erase_line(frame, l2, np.random.default_rng(0))
+    for kind in BARRIER_KINDS:
+        for seed in range(4):
+            out = paste_barrier(erased, l2, l1, -1, np.random.default_rng(seed), kind)
+            changed = np.abs(out.astype(int) - erased.astype(int)).max(axis=2) > 8
+            # something stands beside the road: a band of rows above the line's base
+            ys = [y for x, y in l2 if 0 <= x < 1280 and 440 <= y < 720]
+            assert changed[:, :640].sum() > 1000, (kind, seed)
+            rows_hit = sum(changed[int(y) - 30:int(y), :640].any() for y in ys)
+            assert rows_hit >= 0.8 * len(ys), (kind, seed, rows_hit, len(ys))
+            # the ego lane and everything right of it is untouched, L1's paint included
+            x1, y1 = np.round(l1).astype(int).T
+            assert (out[y1, x1, 0] > 200).all()
+            assert not changed[:, 640:].any()
+
+
+def test_paste_barrier_needs_a_lane_width():
+    frame, lanes = _road(lines=FOUR)
+    l2 = _points_of(lanes[0])
+    # a "neighbour" that meets the line at the bottom: the lane would narrow towards the car
+    crossing = l2 + np.stack([300 * (720 - l2[:, 1]) / 320, 0 * l2[:, 1]], axis=1)
+    assert paste_barrier(frame, l2, crossing, -1, np.random.default_rng(0)) is frame
+    assert paste_barrier(frame, l2, l2[:1], -1, np.random.default_rng(0)) is frame
+
+
+def test_barriers_keep_the_erased_slot_absent(tmp_path: Path):
+    frame, lanes = _road(lines=FOUR)
+    name = "clips/0313-1/1/20.jpg"
+    (tmp_path / name).parent.mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / name), frame)
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"raw_file": name, "lanes": lanes, "h_samples": H_SAMPLES}))
+    maker = SampleMaker(SPEC, photometric=False, flip=False)
+    erase = TuSimpleSource(maker, [labels], tmp_path, erase_outer=1.0)
+    off = TuSimpleSource(maker, [labels], tmp_path, erase_outer=1.0, barriers=0.0)
+    on = TuSimpleSource(maker, [labels], tmp_path, erase_outer=1.0, barriers=1.0)
+    differ = 0
+    for seed in range(6):
+        # barriers off: the erase-only samples, draw for draw
+        assert all(np.array_equal(a, b) for a, b in zip(erase(seed), off(seed)))
+        image, seg, exist = on(seed)
+        assert exist[1] == exist[2] == 1.0
+        gone = [k for k in (0, 3) if exist[k] == 0.0]
+        assert len(gone) == 1 and not (seg == gone[0] + 1).any()
+        differ += not np.array_equal(image, erase(seed)[0])
+    assert differ == 6

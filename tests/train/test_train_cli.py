@@ -152,6 +152,11 @@ def test_fractions_are_checked_only_for_the_data_in_use():
         check_config(TrainConfig(out="x", exist_weight=-0.5))
     with pytest.raises(InputError, match="--erase-outer"):
         check_config(TrainConfig(out="x", erase_outer=1.2))
+    with pytest.raises(InputError, match="--barriers"):
+        check_config(TrainConfig(out="x", erase_outer=0.5, barriers=-0.1))
+    # barriers stand where an outer line was erased: without the erasing there are none
+    with pytest.raises(InputError, match="--barriers.*--erase-outer"):
+        check_config(TrainConfig(out="x", barriers=0.5))
 
 
 def test_exist_weight_flag_reaches_the_config():
@@ -170,6 +175,9 @@ def test_exist_weight_flag_reaches_the_config():
     erase = parser.parse_args(["--out", "r", "--erase-outer", "0.3"])
     _apply_recipe(erase)
     assert (plain.erase_outer, erase.erase_outer) == (0.0, 0.3)
+    walls = parser.parse_args(["--out", "r", "--erase-outer", "0.5", "--barriers", "0.6"])
+    _apply_recipe(walls)
+    assert (plain.barriers, walls.barriers) == (0.0, 0.6)
     with pytest.raises(SystemExit):        # not a finite number: argparse's one line, exit 2
         parser.parse_args(["--out", "r", "--exist-weight", "nan"])
 

@@ -125,6 +125,11 @@ def add_arguments(parser) -> None:
                              "line (L2 or R2) painted out and that slot labelled absent "
                              "(default 0): the training frames nearly all show four lines, "
                              "which teaches a line on every median barrier and road edge")
+    parser.add_argument("--barriers", type=finite_float, metavar="P",
+                        help="with --erase-outer: share of the painted-out lines where a "
+                             "roadside wall or guardrail is drawn standing in their place, "
+                             "the slot still labelled absent (default 0): a barrier's base "
+                             "one lane out is what a model mistakes for a line")
     parser.add_argument("--encoder", choices=("lanefcn", "effnet-lite0"),
                         help="lanefcn (default): the from-scratch LaneFCN encoder; "
                              "effnet-lite0: EfficientNet-Lite0 cut at stride 16 with its "
@@ -139,7 +144,7 @@ BASE = {"epochs": 22, "lr": 3e-3, "seed": 0, "init_from": None, "teacher": None,
         "pseudo_night": 0.0, "pseudo_outer": None, "scene_mix": "v2", "pseudo_absent": None,
         "strong_augment": False, "hold_out": False, "encoder": "lanefcn", "freeze_blocks": 0,
         "steps": 250, "real_fraction": 0.5, "tusimple_labels": [], "tusimple_root": None,
-        "exist_weight": 0.5, "erase_outer": 0.0}
+        "exist_weight": 0.5, "erase_outer": 0.0, "barriers": 0.0}
 # The recorded recipes: settings that differ from BASE. v1 is the shipped v1's recipe except
 # that the renderer now draws its v2 scene mix. "<videos>" is every video in the data folder's
 # videos/ (the teacher files ship with the package, tools/train/teacher).
@@ -314,7 +319,7 @@ def run(args) -> int:
                       model_version=args.model_version, strong_augment=args.strong_augment,
                       hold_out=args.hold_out, encoder=args.encoder,
                       freeze_blocks=args.freeze_blocks, exist_weight=args.exist_weight,
-                      erase_outer=args.erase_outer)
+                      erase_outer=args.erase_outer, barriers=args.barriers)
     check_config(cfg)
     model, spec = train(cfg, resume=args.resume, epochs_given=epochs_given)
     if args.export:

@@ -28,6 +28,7 @@ from lanecam.pipeline.preprocess import area_resize
 from lanecam.pipeline.safe_load import json_loads
 from lanecam.tools.evaluate.tusimple import image_path
 from lanecam.tools.train.augment import camera_warp, erase_line, warp_points, weather
+from lanecam.tools.train.barriers import paste_barrier
 from lanecam.tools.train.split import is_validation
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
@@ -281,7 +282,9 @@ class TuSimpleSource:
     leave out the rows of ``split.VALIDATION_SETS`` (they choose models; never trained on).
     ``erase_outer``: the share of augmented samples of position-labelled rows (not the
     teacher's) that get one of their outer lines painted out (``augment.erase_line``) and that
-    slot labelled absent.
+    slot labelled absent. ``barriers``: the share of those erased lines that get a roadside
+    wall or guardrail standing where the paint was (``barriers.paste_barrier``), still labelled
+    absent.
 
     A label file is data, maybe from elsewhere: every ``raw_file`` must be a path inside
     ``root`` (``tusimple.image_path``), never an absolute path or one climbing out with ``..``.
@@ -290,9 +293,11 @@ class TuSimpleSource:
 
     def __init__(self, maker: SampleMaker, labels: Sequence[Path], root: Path,
                  night: float = 0.0, strong: bool = False, skip_validation: bool = False,
-                 own_labels: Sequence[Path] = (), erase_outer: float = 0.0):
+                 own_labels: Sequence[Path] = (), erase_outer: float = 0.0,
+                 barriers: float = 0.0):
         self.maker = maker
         self.erase_outer = float(erase_outer)
+        self.barriers = float(barriers)
         own = {Path(p).resolve() for p in own_labels}
         self.root = Path(root)
         self.night = float(night)
@@ -357,6 +362,11 @@ class TuSimpleSource:
         if erase and outer:
             i = outer[int(rng.integers(len(outer)))]
             frame = erase_line(frame, lanes[i][1], rng)
+            slot, pts = lanes[i]
+            ego = dict(lanes).get(1 if slot == 0 else 2)
+            # no draw when off, as for the erasing: earlier recipes' samples stay the same
+            if self.barriers > 0 and ego is not None and rng.random() < self.barriers:
+                frame = paste_barrier(frame, pts, ego, -1 if slot == 0 else 1, rng)
             lanes = lanes[:i] + lanes[i + 1:]   # the slot is now background, existence 0
         warp = None
         if augment and self.strong and rng.random() < 0.8:

@@ -73,6 +73,7 @@ class TrainConfig:
     encoder: str = "lanefcn"                   # "lanefcn" or "effnet-lite0" (ImageNet weights)
     freeze_blocks: int = 0                     # effnet-lite0: keep its stem + first N blocks
     erase_outer: float = 0.0                   # real frames with an outer line painted out
+    barriers: float = 0.0                      # of those, a wall or guardrail stands there
 
 
 VAL_SEED = 800_000          # the fixed synthetic validation set: seeds VAL_SEED + i
@@ -258,7 +259,8 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
     ctx = mp.get_context("spawn")  # fork after TensorFlow has started threads is unsafe
     init = (spec.to_dict(), cfg.thickness, _real_labels(cfg), cfg.data_root or ".",
             str(pseudo) if pseudo else None, cfg.pseudo_night, cfg.scene_mix,
-            cfg.strong_augment, cfg.hold_out, _own_labels(cfg), cfg.erase_outer)
+            cfg.strong_augment, cfg.hold_out, _own_labels(cfg), cfg.erase_outer,
+            cfg.barriers)
     with ctx.Pool(cfg.workers, initializer=init_worker, initargs=init) as pool:
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
@@ -389,10 +391,14 @@ def check_config(cfg: TrainConfig) -> None:
     mix_named(cfg.scene_mix, "--scene-mix")
     if not 0.0 <= cfg.exist_weight <= 100.0:
         raise InputError(f"--exist-weight: expected a weight in [0, 100], got {cfg.exist_weight}")
-    for name in ("real_fraction", "pseudo_fraction", "pseudo_night", "erase_outer"):
+    for name in ("real_fraction", "pseudo_fraction", "pseudo_night", "erase_outer",
+                 "barriers"):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise InputError(f"--{name.replace('_', '-')}: expected a fraction in [0, 1], got "
                              f"{getattr(cfg, name)}")
+    if cfg.barriers > 0 and cfg.erase_outer == 0:
+        raise InputError("--barriers: a barrier stands where an outer line was painted out; "
+                         "expected --erase-outer above 0 with it")
     real = cfg.real_fraction if (cfg.data_labels or cfg.culane) else 0.0
     pseudo = cfg.pseudo_fraction if cfg.pseudo_videos else 0.0
     if real + pseudo > 1.0:
