@@ -9,7 +9,7 @@ mistakes for a line with the label "no line here". The renderer draws barriers t
 rendered roads only; these sit on real asphalt under a real camera.
 
 The barrier is placed in road geometry taken from the frame's own labels: its base follows the
-erased line (moved outward by up to 0.4 lane widths), and its height in pixels is a share of
+erased line (moved -0.1 to 0.4 lane widths outward), and its height in pixels is a share of
 the lane's width in pixels at each row, which is what perspective does to a wall of fixed
 height. Pure numpy + OpenCV: it runs in the sample-making worker processes.
 """
@@ -29,8 +29,8 @@ _KIND_P = (0.65, 0.35)
 
 def _width_fit(line: np.ndarray, neighbour: np.ndarray) -> Optional[np.ndarray]:
     """Lane width in pixels as a straight function of the row (a, b: width = a y + b), from
-    the rows both lines share; None when they share fewer than two rows or the width is not
-    positive down the frame (labels that cross)."""
+    the rows both lines share; None when they share less than a row or the width does not
+    grow towards the bottom of the frame (labels that cross or are wrong)."""
     lo = max(line[0, 1], neighbour[0, 1])
     hi = min(line[-1, 1], neighbour[-1, 1])
     if hi - lo < 1.0:
