@@ -102,13 +102,19 @@ def test_erase_line_paints_out_that_line_only():
     assert np.array_equal(out[:, 640:], frame[:, 640:])
 
 
-def test_erase_outer_labels_the_erased_slot_absent(tmp_path: Path):
+def _four_line_labels(tmp_path: Path):
+    """The four-line road written as one TuSimple training frame; its frame and label file."""
     frame, lanes = _road(lines=FOUR)
     name = "clips/0313-1/1/20.jpg"
     (tmp_path / name).parent.mkdir(parents=True)
     cv2.imwrite(str(tmp_path / name), frame)
     labels = tmp_path / "labels.json"
     labels.write_text(json.dumps({"raw_file": name, "lanes": lanes, "h_samples": H_SAMPLES}))
+    return frame, labels
+
+
+def test_erase_outer_labels_the_erased_slot_absent(tmp_path: Path):
+    frame, labels = _four_line_labels(tmp_path)
     maker = SampleMaker(SPEC, photometric=False, flip=False)
     off = TuSimpleSource(maker, [labels], tmp_path)
     on = TuSimpleSource(maker, [labels], tmp_path, erase_outer=1.0)
@@ -163,18 +169,14 @@ def test_paste_barrier_needs_a_lane_width():
     frame, lanes = _road(lines=FOUR)
     l2 = _points_of(lanes[0])
     # a "neighbour" that meets the line at the bottom: the lane would narrow towards the car
-    crossing = l2 + np.stack([300 * (720 - l2[:, 1]) / 320, 0 * l2[:, 1]], axis=1)
+    crossing = l2.copy()
+    crossing[:, 0] += 300 * (720 - l2[:, 1]) / 320
     assert paste_barrier(frame, l2, crossing, -1, np.random.default_rng(0)) is frame
     assert paste_barrier(frame, l2, l2[:1], -1, np.random.default_rng(0)) is frame
 
 
 def test_barriers_keep_the_erased_slot_absent(tmp_path: Path):
-    frame, lanes = _road(lines=FOUR)
-    name = "clips/0313-1/1/20.jpg"
-    (tmp_path / name).parent.mkdir(parents=True)
-    cv2.imwrite(str(tmp_path / name), frame)
-    labels = tmp_path / "labels.json"
-    labels.write_text(json.dumps({"raw_file": name, "lanes": lanes, "h_samples": H_SAMPLES}))
+    frame, labels = _four_line_labels(tmp_path)
     maker = SampleMaker(SPEC, photometric=False, flip=False)
     erase = TuSimpleSource(maker, [labels], tmp_path, erase_outer=1.0)
     off = TuSimpleSource(maker, [labels], tmp_path, erase_outer=1.0, barriers=0.0)
