@@ -82,25 +82,30 @@ class GroundTruth:
         return np.array([s in have for s in SLOTS], bool)
 
     def slot_mask(self, height: int, width: int, thickness: int = 3, crop_top: float = 0.0,
-                  crop_bottom: float = 0.0) -> np.ndarray:
+                  crop_bottom: float = 0.0, crop_left: float = 0.0,
+                  crop_right: float = 0.0) -> np.ndarray:
         """uint8 (height, width): 0 background, i + 1 for SLOTS[i], lines drawn ``thickness``
-        pixels wide (output pixels). The frame rows [crop_top*H, (1-crop_bottom)*H) are scaled
-        to the output size."""
+        pixels wide (output pixels). The frame rows [crop_top*H, (1-crop_bottom)*H) and columns
+        [crop_left*W, (1-crop_right)*W) are scaled to the output size."""
         if int(height) < 1 or int(width) < 1:
             raise InputError(f"slot_mask: expected a positive size, got {height}x{width}")
         if not (0.0 <= crop_top and 0.0 <= crop_bottom and crop_top + crop_bottom < 1.0):
             raise InputError(f"slot_mask: expected 0 <= crop_top, crop_bottom and "
                              f"crop_top + crop_bottom < 1, got {crop_top}, {crop_bottom}")
+        if not (0.0 <= crop_left and 0.0 <= crop_right and crop_left + crop_right < 1.0):
+            raise InputError(f"slot_mask: expected 0 <= crop_left, crop_right and "
+                             f"crop_left + crop_right < 1, got {crop_left}, {crop_right}")
         if int(thickness) < 1:
             raise InputError(f"slot_mask: expected thickness >= 1, got {thickness}")
         mask = np.zeros((int(height), int(width)), np.uint8)
         y0 = crop_top * self.height
         sy = height / ((1.0 - crop_top - crop_bottom) * self.height)
-        sx = width / self.width
+        x0 = crop_left * self.width
+        sx = width / ((1.0 - crop_left - crop_right) * self.width)
         for ln in self.lines:
             p = np.empty_like(ln.points, dtype=np.float64)
             # pixel centres: frame px x maps to (x + 0.5) * sx - 0.5 in the output
-            p[:, 0] = (ln.points[:, 0] + 0.5) * sx - 0.5
+            p[:, 0] = (ln.points[:, 0] - x0 + 0.5) * sx - 0.5
             p[:, 1] = (ln.points[:, 1] - y0 + 0.5) * sy - 0.5
             pts = np.round(p * (1 << _SHIFT)).astype(np.int32).reshape(-1, 1, 2)
             cv2.polylines(mask, [pts], False, SLOTS.index(ln.slot) + 1, int(thickness),

@@ -157,6 +157,8 @@ def test_fractions_are_checked_only_for_the_data_in_use():
     # barriers stand where an outer line was erased: without the erasing there are none
     with pytest.raises(InputError, match="--barriers.*--erase-outer"):
         check_config(TrainConfig(out="x", barriers=0.5))
+    with pytest.raises(InputError, match="--aspect-jitter"):
+        check_config(TrainConfig(out="x", aspect_jitter=1.5))
 
 
 def test_exist_weight_flag_reaches_the_config():
@@ -178,6 +180,9 @@ def test_exist_weight_flag_reaches_the_config():
     walls = parser.parse_args(["--out", "r", "--erase-outer", "0.5", "--barriers", "0.6"])
     _apply_recipe(walls)
     assert (plain.barriers, walls.barriers) == (0.0, 0.6)
+    views = parser.parse_args(["--out", "r", "--recipe", "v7", "--aspect-jitter", "0.5"])
+    _apply_recipe(views)
+    assert (plain.aspect_jitter, views.aspect_jitter, views.erase_outer) == (0.0, 0.5, 0.5)
     with pytest.raises(SystemExit):        # not a finite number: argparse's one line, exit 2
         parser.parse_args(["--out", "r", "--exist-weight", "nan"])
 

@@ -21,7 +21,7 @@ _SOURCES = None
 def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str],
                 pseudo: Optional[str], pseudo_night: float = 0.0, scene_mix: str = "v2",
                 strong: bool = False, hold_out: bool = False, own_labels: Sequence[str] = (),
-                erase_outer: float = 0.0, barriers: float = 0.0):
+                erase_outer: float = 0.0, barriers: float = 0.0, aspect_jitter: float = 0.0):
     """Pool initializer: the sample sources of this worker process."""
     global _SOURCES
     import cv2
@@ -29,7 +29,8 @@ def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Option
     cv2.setNumThreads(1)  # one worker, one core: OpenCV's own threads would fight TensorFlow
     from lanecam.tools.train.data import SampleMaker, SyntheticSource, TuSimpleSource
 
-    maker = SampleMaker(ModelSpec.from_dict(spec_dict), thickness=thickness)
+    maker = SampleMaker(ModelSpec.from_dict(spec_dict), thickness=thickness,
+                        aspect_jitter=aspect_jitter)
     real = (TuSimpleSource(maker, [Path(p) for p in labels], Path(root), strong=strong,
                            skip_validation=hold_out, own_labels=[Path(p) for p in own_labels],
                            erase_outer=erase_outer, barriers=barriers)

@@ -130,6 +130,11 @@ def add_arguments(parser) -> None:
                              "roadside wall or guardrail is drawn standing in their place, "
                              "the slot still labelled absent (default 0): a barrier's base "
                              "one lane out is what a model mistakes for a line")
+    parser.add_argument("--aspect-jitter", type=finite_float, metavar="P",
+                        help="share of the samples (real, pseudo-labelled and rendered) seen "
+                             "through a window of another aspect ratio, from a 4:3 to a "
+                             "CULane-wide frame (default 0): every training frame has one "
+                             "aspect, the cameras the model meets do not")
     parser.add_argument("--encoder", choices=("lanefcn", "effnet-lite0"),
                         help="lanefcn (default): the from-scratch LaneFCN encoder; "
                              "effnet-lite0: EfficientNet-Lite0 cut at stride 16 with its "
@@ -144,7 +149,7 @@ BASE = {"epochs": 22, "lr": 3e-3, "seed": 0, "init_from": None, "teacher": None,
         "pseudo_night": 0.0, "pseudo_outer": None, "scene_mix": "v2", "pseudo_absent": None,
         "strong_augment": False, "hold_out": False, "encoder": "lanefcn", "freeze_blocks": 0,
         "steps": 250, "real_fraction": 0.5, "tusimple_labels": [], "tusimple_root": None,
-        "exist_weight": 0.5, "erase_outer": 0.0, "barriers": 0.0}
+        "exist_weight": 0.5, "erase_outer": 0.0, "barriers": 0.0, "aspect_jitter": 0.0}
 # The recorded recipes: settings that differ from BASE. v1 is the shipped v1's recipe except
 # that the renderer now draws its v2 scene mix. "<videos>" is every video in the data folder's
 # videos/ (the teacher files ship with the package, tools/train/teacher).
@@ -319,7 +324,8 @@ def run(args) -> int:
                       model_version=args.model_version, strong_augment=args.strong_augment,
                       hold_out=args.hold_out, encoder=args.encoder,
                       freeze_blocks=args.freeze_blocks, exist_weight=args.exist_weight,
-                      erase_outer=args.erase_outer, barriers=args.barriers)
+                      erase_outer=args.erase_outer, barriers=args.barriers,
+                      aspect_jitter=args.aspect_jitter)
     check_config(cfg)
     model, spec = train(cfg, resume=args.resume, epochs_given=epochs_given)
     if args.export:

@@ -17,7 +17,7 @@ gives the same sample in any process, which is what makes training reproducible 
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -32,7 +32,8 @@ from lanecam.tools.train.barriers import paste_barrier
 from lanecam.tools.train.split import is_validation
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
-           "night_transfer", "culane_to_tusimple", "Sample", "IGNORE", "SLOT_NAMES"]
+           "night_transfer", "culane_to_tusimple", "Sample", "IGNORE", "SLOT_NAMES", "View",
+           "ASPECT_RANGE"]
 
 Sample = Tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -42,6 +43,26 @@ _FLIP_LABELS = np.arange(256, dtype=np.uint8)
 _FLIP_LABELS[:5] = [0, 4, 3, 2, 1]
 IGNORE = 255            # seg pixels no loss looks at (lanecam.tools.train.losses.IGNORE)
 SLOT_NAMES = ("L2", "L1", "R1", "R2")
+# how much another camera's frame can be stretched against ours once cropped and resized to
+# the model input (vertical over horizontal scale): a 4:3 frame is about 0.76, a 1640x590
+# CULane frame about 1.59; ``SampleMaker.view_for`` draws in this range, log-uniform
+ASPECT_RANGE = (0.72, 1.7)
+
+
+@dataclass(frozen=True)
+class View:
+    """The window of a frame that a sample shows, as fractions of the frame cut off at each
+    side (``top`` is the horizon crop). Resized to the model input, as the runtime does."""
+
+    top: float
+    bottom: float = 0.0
+    left: float = 0.0
+    right: float = 0.0
+
+    def pixels(self, width: int, height: int) -> Tuple[int, int, int, int]:
+        """x0, x1, y0, y1 of the window in frame pixels (x1, y1 exclusive)."""
+        return (int(round(self.left * width)), width - int(round(self.right * width)),
+                int(round(self.top * height)), height - int(round(self.bottom * height)))
 
 
 def flip_sample(image: np.ndarray, seg: np.ndarray, exist: np.ndarray) -> Sample:
@@ -63,6 +84,9 @@ class SampleMaker:
         flip: mirror half of the samples.
         photometric: brightness / contrast / saturation / blur / noise jitter on top of what
             the renderer varies, so that no single colour statistic identifies "synthetic".
+        aspect_jitter: share of samples shown through a window of another aspect ratio
+            (``view_for``), as frames of other cameras reach the model: every training frame
+            has one aspect, and a model that never saw lanes stretched misreads them.
     """
 
     spec: ModelSpec
@@ -71,6 +95,7 @@ class SampleMaker:
     crop_jitter: float = 0.04
     flip: bool = True
     photometric: bool = True
+    aspect_jitter: float = 0.0
 
     @property
     def seg_size(self) -> Tuple[int, int]:
@@ -82,13 +107,35 @@ class SampleMaker:
         j = self.crop_jitter
         return float(np.clip(self.spec.crop_top + rng.uniform(-j, j), 0.0, 0.9))
 
-    def image(self, frame_bgr: np.ndarray, crop_top: float) -> np.ndarray:
-        """Crop below ``crop_top`` and resize to the model input, RGB uint8."""
-        h = frame_bgr.shape[0]
-        top = int(round(crop_top * h))
-        bottom = h - int(round(self.spec.crop_bottom * h))
+    def view_for(self, rng: Optional[np.random.Generator], crop_top: float) -> View:
+        """The window of a sample's frame: below ``crop_top`` to the spec's bottom crop, the
+        full width; with ``aspect_jitter`` (and ``rng``), in that share of samples the window
+        has another aspect ratio, drawn from ``ASPECT_RANGE``.
+
+        A stretch r > 1 (a wide frame, lanes look steeper) keeps the top 1/r of the rows, so
+        the far road and the horizon stay where they were; r < 1 (a narrow frame, lanes look
+        flatter) keeps the middle r of the columns, where the ego lane is. Draws nothing when
+        ``aspect_jitter`` is 0, so earlier recipes' samples stay what they were."""
+        bottom = self.spec.crop_bottom
+        if rng is None or self.aspect_jitter <= 0 or rng.random() >= self.aspect_jitter:
+            return View(crop_top, bottom)
+        lo, hi = ASPECT_RANGE
+        r = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+        if r >= 1.0:
+            keep = (1.0 - crop_top - bottom) / r
+            return View(crop_top, 1.0 - crop_top - keep)
+        side = (1.0 - r) / 2.0
+        return View(crop_top, bottom, side, side)
+
+    def image(self, frame_bgr: np.ndarray, crop_top: float, view: Optional[View] = None
+              ) -> np.ndarray:
+        """Crop below ``crop_top`` (or to ``view``) and resize to the model input, RGB uint8."""
+        h, w = frame_bgr.shape[:2]
+        view = View(crop_top, self.spec.crop_bottom) if view is None else view
+        x0, x1, y0, y1 = view.pixels(w, h)
         # the runtime's resize (pipeline.preprocess), so the model sees in training what it sees
-        img = area_resize(frame_bgr[top:bottom], self.spec.input_width, self.spec.input_height)
+        img = area_resize(frame_bgr[y0:y1, x0:x1], self.spec.input_width,
+                          self.spec.input_height)
         return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
     def augment(self, sample: Sample, rng: np.random.Generator) -> Sample:
@@ -175,10 +222,12 @@ class SyntheticSource:
         frame, gt = random_frame(int(seed), *self.render_size, mix=self.mix)
         m = self.maker
         crop = m.crop_for(rng) if augment else m.spec.crop_top
+        view = m.view_for(rng if augment else None, crop)
         sh, sw = m.seg_size
-        seg = gt.slot_mask(sh, sw, thickness=m.thickness, crop_top=crop,
-                           crop_bottom=m.spec.crop_bottom)
-        sample = (m.image(frame, crop), seg, _exist_from(seg, gt.exists))
+        seg = gt.slot_mask(sh, sw, thickness=m.thickness, crop_top=view.top,
+                           crop_bottom=view.bottom, crop_left=view.left,
+                           crop_right=view.right)
+        sample = (m.image(frame, crop, view), seg, _exist_from(seg, gt.exists))
         return m.augment(sample, rng) if augment else sample
 
 
@@ -372,15 +421,18 @@ class TuSimpleSource:
         if augment and self.strong and rng.random() < 0.8:
             frame, warp = camera_warp(frame, rng)
         crop = m.crop_for(rng) if augment else m.spec.crop_top
+        view = m.view_for(rng if augment else None, crop)
         sh, sw = m.seg_size
         seg = np.zeros((sh, sw), np.uint8)
         exist = np.zeros(4, np.float32)
-        y0 = crop * h
-        sy = sh / ((1.0 - crop - m.spec.crop_bottom) * h)
+        # the window's edges as fractions of the frame, as ``GroundTruth.slot_mask`` maps them
+        x0, y0 = view.left * w, view.top * h
+        sx = sw / ((1.0 - view.left - view.right) * w)
+        sy = sh / ((1.0 - view.top - view.bottom) * h)
 
         def to_seg(pts):
             p = np.empty_like(pts, dtype=np.float64)
-            p[:, 0] = (pts[:, 0] + 0.5) * (sw / w) - 0.5
+            p[:, 0] = (pts[:, 0] - x0 + 0.5) * sx - 0.5
             p[:, 1] = (pts[:, 1] - y0 + 0.5) * sy - 0.5
             return p
 
@@ -409,7 +461,7 @@ class TuSimpleSource:
             for slot in (0, 3):
                 if slot not in by_slot:
                     exist[slot] = 0.0 if slot in absent else -1.0
-        image = m.image(frame, crop)
+        image = m.image(frame, crop, view)
         if augment and self.strong:
             image = weather(image, rng, night=max(self.night, 0.15))
         elif augment and self.night and rng.random() < self.night:
