@@ -23,6 +23,8 @@ MODEL defaults to the teacher v1 (tools/train/teacher) and the bundled LaneFCN. 
 - outer lines painted out of the validation drive's frames (``tools/evaluate/erased.py``): the
   share a model still reports there (lower is better: lines on bare edges and barriers) and
   the share it finds when painted;
+- the validation drive's frames stretched as another camera's aspect would show them
+  (``tools/evaluate/geometry.py``): TuSimple scores per stretch and their mean accuracy - 0.5 FP;
 - model-only latency on one ONNX Runtime thread (p50, ms).
 
 The real data comes from ``../shared/data`` (or $LANECAM_DATA); measures whose data is absent
@@ -145,18 +147,23 @@ def latency_p50(model) -> float:
     return measure(model, "onnxruntime", 300, threads=1)["p50_ms"]
 
 
-def validation_erased_cases() -> list:
-    """The erased-outer-line cases of the validation drive (empty without the data)."""
-    import json
-
-    from lanecam.tools.evaluate.erased import erased_cases
+def validation_rows():
+    """The validation drive's label rows and their folder; ([], None) without the data."""
+    from lanecam.tools.evaluate.datasets import load_tusimple
     from lanecam.tools.train.split import TRAIN_FOLDER, is_validation
 
     labels = data_path(TRAIN_FOLDER, "labels.json")
     if labels is None:
-        return []
-    rows = [json.loads(line) for line in labels.read_text().splitlines() if line.strip()]
-    return list(erased_cases([r for r in rows if is_validation(r["raw_file"])], labels.parent))
+        return [], None
+    return load_tusimple(labels.parent, lambda row: is_validation(row["raw_file"])), labels.parent
+
+
+def validation_erased_cases() -> list:
+    """The erased-outer-line cases of the validation drive (empty without the data)."""
+    from lanecam.tools.evaluate.erased import erased_cases
+
+    rows, root = validation_rows()
+    return list(erased_cases(rows, root)) if rows else []
 
 
 def measure_model(model, args, culane_dir, erased=()) -> dict:
@@ -188,6 +195,12 @@ def measure_model(model, args, culane_dir, erased=()) -> dict:
 
         row[f"val outer lines erased ({len(erased)}): still reported, painted found"] = \
             erased_line_shares(model, erased)
+    rows, root = validation_rows()
+    if rows:
+        from lanecam.tools.evaluate.geometry import geometry_scores
+
+        for name, values in geometry_scores(model, rows, root).items():
+            row[f"val seen as another camera: {name}"] = values
     row["model only p50 ms (1 thread)"] = [latency_p50(model)]
     return row
 
