@@ -134,7 +134,8 @@ def add_arguments(parser) -> None:
                         help="share of the samples (real, pseudo-labelled and rendered) seen "
                              "through a window of another aspect ratio, from a 4:3 to a "
                              "CULane-wide frame (default 0): every training frame has one "
-                             "aspect, the cameras the model meets do not")
+                             "aspect, the cameras the model meets do not (tried once, no gain: "
+                             "docs/model.md)")
     parser.add_argument("--encoder", choices=("lanefcn", "effnet-lite0"),
                         help="lanefcn (default): the from-scratch LaneFCN encoder; "
                              "effnet-lite0: EfficientNet-Lite0 cut at stride 16 with its "

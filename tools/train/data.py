@@ -86,7 +86,8 @@ class SampleMaker:
             the renderer varies, so that no single colour statistic identifies "synthetic".
         aspect_jitter: share of samples shown through a window of another aspect ratio
             (``view_for``), as frames of other cameras reach the model: every training frame
-            has one aspect, and a model that never saw lanes stretched misreads them.
+            has one aspect. Tried with v7's recipe at 0.5 it did not make the model better on
+            stretched frames (docs/model.md, "Other cameras' aspect ratios").
     """
 
     spec: ModelSpec
