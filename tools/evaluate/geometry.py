@@ -9,7 +9,9 @@ against a 1280x720 one, a 4:3 frame about 1.3x horizontally.
 Here each labelled frame is stretched by a fixed affine map (``GEOMETRIES``) about a point at
 the horizon's height, so the far road stays in the crop and the near rows (vertical stretch) or
 the sides (horizontal stretch) leave the frame, as with a camera of that aspect. The labels
-move with it, and the frames are scored by the TuSimple rule.
+move with it, and the frames are scored by the TuSimple rule. What it measured, and that
+training on stretched views (``lanecam train --aspect-jitter``) did not raise it: docs/model.md,
+"Other cameras' aspect ratios".
 """
 
 from typing import Dict, List, Sequence, Tuple
