@@ -205,7 +205,8 @@ def test_wrong_channel_count_named():
         LaneExtractor(SPEC, W, H)({"lane_prob": np.zeros((1, 128, 320, 3))}, 0)
 
 
-@pytest.mark.parametrize("kwargs", [{"threshold": 1.5}, {"frame_width": 0}, {"poly_degree": 7}])
+@pytest.mark.parametrize("kwargs", [{"threshold": 1.5}, {"frame_width": 0}, {"poly_degree": 7},
+                                    {"min_outer_gap": -0.1}, {"min_outer_gap": float("nan")}])
 def test_bad_parameters(kwargs):
     args = {"spec": SPEC, "frame_width": W, "frame_height": H}
     args.update(kwargs)
@@ -289,3 +290,26 @@ def test_short_fragment_is_not_a_lane():
     res4 = LaneExtractor(SPEC, W, H, min_rows=4)({"lane_prob": prob,
                                                   "lane_exist": np.full((1, 4), 0.9)}, 0)
     assert [lane.slot for lane in res4.lanes] == ["L2", "R2"]
+
+
+def _slots(lines, **kwargs):
+    ext = LaneExtractor(SPEC, W, H, **kwargs)
+    res = ext({"lane_prob": render(lines), "lane_exist": np.full((1, 4), 0.9, np.float32)}, 0)
+    return [lane.slot for lane in res.lanes]
+
+
+def test_outer_line_hugging_its_ego_line_is_dropped():
+    # R2 0.06 ego widths right of R1: no lane is that narrow (the ego line found twice)
+    hugging = {**LINES, "R2": line(0.9, 4e-4)}
+    assert _slots(hugging) == ["L2", "L1", "R1"]
+    assert _slots(hugging, min_outer_gap=0) == list(SLOTS)
+    # an L2 on the wrong side of L1 (inside the ego lane) goes too
+    assert _slots({**LINES, "L2": line(-0.6, 4e-4)}) == ["L1", "R1", "R2"]
+
+
+def test_narrow_real_neighbour_lane_is_kept():
+    # half an ego lane wide: narrower than any training label's, still a lane
+    assert _slots({**LINES, "R2": line(1.6, 4e-4)}) == list(SLOTS)
+    # without both ego lines there is no width to compare with: the outer line stays
+    no_r1 = {k: v for k, v in LINES.items() if k != "R1"}
+    assert _slots({**no_r1, "L2": line(-0.9, 4e-4)}) == ["L2", "L1", "R2"]
