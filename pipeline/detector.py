@@ -43,6 +43,10 @@ class DetectorConfig:
         hud: ``draw`` adds the text HUD (FPS, latency, engine, geometry) when given HUD values.
         trust_model_code: let the keras engine load a model with Lambda layers (their Python
             code runs); None follows ``$LANECAM_TRUST_MODEL_CODE``. Off: such models are refused.
+        crop_top: the share of the frame height cut off above the road before the model
+            (None: the ModelSpec's, 0.30 for the bundled model). For a camera whose horizon is
+            not near 0.39 of the frame height, where TuSimple's is: about the horizon's height
+            less 0.09 (docs/usage.md, "Another camera").
     """
 
     model: Optional[str] = None
@@ -57,6 +61,7 @@ class DetectorConfig:
     fps: float = 25.0
     hud: bool = True
     trust_model_code: Optional[bool] = None
+    crop_top: Optional[float] = None
 
 
 class _SizeState:
@@ -149,6 +154,8 @@ class LaneDetector:
                                       threads=c.threads, cache_dir=c.engine_cache,
                                       trust_model_code=c.trust_model_code)
         self.spec = self.engine.spec
+        if self.config.crop_top is not None:
+            self.spec = _with_crop_top(self.spec, self.config.crop_top)
         self._overlay = None
         self._sizes: Dict[Tuple[int, int], _SizeState] = {}
         self._sizes_lock = threading.Lock()
@@ -348,6 +355,20 @@ class LaneDetector:
 
     def __repr__(self) -> str:
         return f"<LaneDetector {self.spec.name} on {self.engine.describe()}>"
+
+
+def _with_crop_top(spec, crop_top):
+    """``spec`` with another horizon crop; one line naming the option for a bad value."""
+    import dataclasses
+    import math
+
+    value = float(crop_top)
+    if not (math.isfinite(value) and 0.0 <= value <= 0.8
+            and value + spec.crop_bottom < 0.95):
+        raise InputError(f"crop_top: expected a share of the frame height in [0, 0.8] "
+                         f"(with the model's crop_bottom {spec.crop_bottom} under 0.95), "
+                         f"got {crop_top!r}")
+    return dataclasses.replace(spec, crop_top=value)
 
 
 def _is_spec(value) -> bool:

@@ -74,6 +74,7 @@ class BatchConfig:
     engine: str = _as_in_run("engine")
     engine_cache: Optional[str] = _as_in_run("engine_cache")
     calibration: Optional[str] = _as_in_run("calibration")
+    crop_top: Optional[float] = _as_in_run("crop_top")
     threads: Optional[int] = option(kind=int, metavar="N", low=1, high=256,
                                     help="ONNX Runtime threads per worker (default: half its "
                                          "--cpus-per-task, at least 1)")
@@ -105,7 +106,8 @@ class BatchConfig:
         return DetectorConfig(model=self.model, engine=self.engine, spec=self.spec,
                               calibration=self.calibration, threads=threads,
                               engine_cache=self.engine_cache, hud=not self.no_hud,
-                              trust_model_code=self.trust_model_code or None)
+                              trust_model_code=self.trust_model_code or None,
+                              crop_top=self.crop_top)
 
 
 def add_arguments(parser) -> None:

@@ -79,6 +79,11 @@ class RunConfig:
     threads: Optional[int] = option(kind=int, metavar="N", low=1, high=max_threads,
                                     help="ONNX Runtime intra-op threads (default: half the "
                                          "cores, at least 1; the other stages use the rest)")
+    crop_top: Optional[float] = option(
+        kind=float, metavar="F", low=0.0, high=0.8,
+        help="share of the frame height cut off above the road before the model (default: "
+             "the model's, 0.30 for the bundled one): for a camera whose horizon is not near "
+             "0.39 of the height, about the horizon's height less 0.09")
     no_hud: bool = option(False, kind=bool, help="do not draw the FPS/latency HUD")
     heatmap: Optional[str] = option(
         metavar="MODEL.onnx",
@@ -111,7 +116,8 @@ class RunConfig:
                               calibration=self.calibration, threads=self.threads,
                               engine_cache=self.engine_cache, heatmap=self.heatmap,
                               hud=not self.no_hud, fps=fps,
-                              trust_model_code=self.trust_model_code or None)
+                              trust_model_code=self.trust_model_code or None,
+                              crop_top=self.crop_top)
 
 
 def load_run_config(args) -> RunConfig:

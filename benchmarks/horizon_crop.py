@@ -1,0 +1,79 @@
+"""Another camera's horizon: the TuSimple score of the validation drive cut to other windows,
+with the model's crop (``--crop-top``) left at its default or set for the new horizon.
+
+  python benchmarks/horizon_crop.py [--model M] [--crops 0.3,0.2,0.1,0.05]
+
+Each labelled frame of the validation drive (set 0601 of ``tusimple-train``) is cut to a row
+window and scored as a frame of that size:
+
+- rows 0-720: the recorded frame (the horizon near 0.39 of the height);
+- rows 200-660: a camera pitched down, the horizon near 0.17 of its 460 rows;
+- rows 68-528: a wide frame (1280x460) with the horizon near 0.46.
+
+Labels above the model's crop cannot be reached, so a crop below the horizon costs whole lanes
+(the TuSimple rule wants 85 % of a lane's labelled rows). Reports, chooses nothing.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WINDOWS = ((0, 720), (200, 660), (68, 528))
+
+
+def score(model, rows, root, top, bottom, crop_top):
+    """TuSimple [accuracy, FP, FN] of ``model`` on ``rows`` cut to rows [top, bottom)."""
+    from lanecam import LaneDetector
+    from lanecam.tools.evaluate.predict import read_image, tusimple_lanes
+    from lanecam.tools.evaluate.tusimple import score_frames
+
+    preds, truth = [], []
+    with LaneDetector(model=model, threads=1, crop_top=crop_top) as det:
+        for i, row in enumerate(rows):
+            frame = read_image(root / row["raw_file"])[top:bottom]
+            keep = [k for k, y in enumerate(row["h_samples"]) if top <= y < bottom]
+            ys = [row["h_samples"][k] for k in keep]
+            lanes = [[lane[k] for k in keep] for lane in row["lanes"]]
+            lanes = [lane for lane in lanes if sum(x >= 0 for x in lane) >= 2]
+            result = det(frame, i)
+            preds.append({"raw_file": row["raw_file"], "run_time": 0.0,
+                          "lanes": tusimple_lanes(result, [y - top for y in ys], frame.shape[1])})
+            truth.append({"raw_file": row["raw_file"], "lanes": lanes, "h_samples": ys})
+    s = score_frames(preds, truth)
+    return [s.accuracy, s.fp, s.fn]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="ONNX model (default: the bundled one)")
+    ap.add_argument("--crops", default="0.3,0.2,0.1,0.05",
+                    help="crop_top values, comma-separated (default 0.3,0.2,0.1,0.05)")
+    args = ap.parse_args(argv)
+    crops = [float(c) for c in args.crops.split(",")]
+    from lanecam.pipeline.data_paths import data_path
+    from lanecam.pipeline.errors import LanecamError
+    from lanecam.tools.evaluate.datasets import load_tusimple
+    from lanecam.tools.train.split import TRAIN_FOLDER, is_validation
+
+    labels = data_path(TRAIN_FOLDER, "labels.json")
+    if labels is None:
+        print(f"horizon_crop: needs ../shared/data/{TRAIN_FOLDER}", file=sys.stderr)
+        return 2
+    try:
+        rows = load_tusimple(labels.parent, lambda row: is_validation(row["raw_file"]))
+        print("rows of the frame | " + " | ".join(f"crop_top {c}" for c in crops))
+        for top, bottom in WINDOWS:
+            cells = [score(args.model, rows, labels.parent, top, bottom, c) for c in crops]
+            print(f"{top}-{bottom} | " + " | ".join(" / ".join(f"{v:.3f}" for v in cell)
+                                                   for cell in cells), flush=True)
+    except LanecamError as exc:
+        print(f"horizon_crop: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
