@@ -261,3 +261,17 @@ def test_combined_tusimple_weighs_folders_by_frames_and_names_records_as_its_sco
     assert [rec.name for rec in both.frames] == list(both.score.frames) == [
         "good/images/0000.png", "bad/images/0000.png", "bad/images/0001.png"]
     assert [rec.name for rec in one.frames] == ["images/0000.png"]     # left as they were
+
+
+def test_crop_top_is_used_reported_and_checked(tiny_model, tmp_path, capsys):
+    pytest.importorskip("lanecam.pipeline.roadsim")
+    report = tmp_path / "r.json"
+    code, out, err = run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 1,
+                         "--crop-top", 0.12, "--report", report)
+    assert code == 0, err
+    assert json.loads(report.read_text())["spec"]["crop_top"] == 0.12
+    assert "crop_top 0.12" in out
+    code, out, err = run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 1,
+                         "--crop-top", 0.9)
+    assert code == 2 and "crop_top" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -25,17 +25,19 @@ class Predictor:
         engine: engine name ("auto", "onnxruntime", ...), or an ``Engine`` instance to use as
             it is (``model`` is then ignored), e.g. a Keras model being trained.
         threshold, exist_threshold: lane extraction thresholds (None: the model spec's).
+        crop_top: the share of the frame height cut off above the road (None: the spec's).
 
     Use as a context manager (the engine is opened in ``__enter__`` and closed in
     ``__exit__``), from one thread.
     """
 
     def __init__(self, model: Optional[str] = None, engine="auto",
-                 threshold: Optional[float] = None, exist_threshold: Optional[float] = None):
+                 threshold: Optional[float] = None, exist_threshold: Optional[float] = None,
+                 crop_top: Optional[float] = None):
         from lanecam.pipeline.detector import LaneDetector
 
         self.detector = LaneDetector(model, engine=engine, lane_threshold=threshold,
-                                     exist_threshold=exist_threshold)
+                                     exist_threshold=exist_threshold, crop_top=crop_top)
         self.engine = self.detector.engine
         self.spec = self.detector.spec
         self._warm: set = set()
