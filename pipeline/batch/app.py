@@ -155,7 +155,7 @@ class BatchApp:
             listed = "; ".join(f"{b.text} ({b.reason})" for b in bad) or "no INPUT given"
             raise InputError(f"nothing to process: {listed}; expected video files, folders, "
                              "globs or .txt/.csv manifests")
-        model_id = model_identity(model, c.engine, c.spec, c.calibration, version)
+        model_id = model_identity(model, c.engine, c.spec, c.calibration, version, c.crop_top)
         ledger = Ledger(out).load()
         wanted = self._kinds()
         for b in bad:

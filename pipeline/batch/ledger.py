@@ -51,14 +51,18 @@ def _hash_path(digest, path: Optional[str]) -> None:
 
 
 def model_identity(model_path: str, engine: str, spec: Optional[str] = None,
-                   calibration: Optional[str] = None, version: str = "") -> str:
+                   calibration: Optional[str] = None, version: str = "",
+                   crop_top: Optional[float] = None) -> str:
     """``sha256:<16 hex>`` of what decides the results: the model's bytes (not its name: a
     retrained model under the same name is another model), the ModelSpec and calibration
-    files, the engine asked for and the lanecam version."""
+    files, the engine asked for, the lanecam version and a ``--crop-top`` override (left out
+    when not given, so the folders of earlier jobs stay done)."""
     digest = hashlib.sha256()
     for part in (model_path, spec, calibration):
         _hash_path(digest, part)
     digest.update(f"|{engine}|{version}".encode())
+    if crop_top is not None:
+        digest.update(f"|crop_top={float(crop_top)!r}".encode())
     return "sha256:" + digest.hexdigest()[:16]
 
 

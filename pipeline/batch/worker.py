@@ -222,7 +222,10 @@ class VideoWorker:
             detector.prepare(w, h)
             sinks = [ParquetSink(staged["lanes"], job.video_id, job.path,
                                  {"lanecam.video_id": job.video_id, "lanecam.path": job.path,
-                                  "lanecam.model": self.options.model_id}), VideoTally()]
+                                  "lanecam.model": self.options.model_id,
+                                  # the rows above the road cut off: the model's, or --crop-top
+                                  "lanecam.crop_top": str(detector.spec.crop_top)}),
+                     VideoTally()]
             if "videos" in staged:
                 sinks.append(S.VideoFileSink(str(staged["videos"])))
             if "jsonl" in staged:

@@ -76,5 +76,10 @@ def test_the_model_identity_follows_the_bytes_not_the_name(tmp_path):
     assert model_identity(str(b), "auto") == base
     assert model_identity(str(a), "onnxruntime") != base
     assert model_identity(str(a), "auto", calibration=str(calib)) != base
+    # a --crop-top changes the lanes, so it is another identity; without one, the identity of
+    # a job made before the option existed
+    assert model_identity(str(a), "auto", crop_top=0.1) not in (base, model_identity(
+        str(a), "auto", crop_top=0.2))
+    assert model_identity(str(a), "auto", crop_top=None) == base
     a.write_bytes(b"model two")
     assert model_identity(str(a), "auto") != base

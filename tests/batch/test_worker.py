@@ -59,6 +59,7 @@ def test_a_video_becomes_one_row_per_decoded_frame(tmp_path):
     assert table.column("timestamp_s").to_pylist() == pytest.approx([i / 25 for i in range(30)])
     assert set(table.column("video_id").to_pylist()) == {job.video_id}
     assert table.schema.metadata[b"lanecam.model"] == b"sha256:test"
+    assert float(table.schema.metadata[b"lanecam.crop_top"]) == worker.base.spec.crop_top
     assert summary["duration_s"] == pytest.approx(1.2)
     assert 0.0 <= summary["ego_share"] <= 1.0 and summary["departure_events"] is None
     assert _files(tmp_path / "out") == [f"lanes/{job.video_id}.parquet"]  # nothing hidden left
