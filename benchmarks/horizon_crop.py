@@ -27,23 +27,20 @@ WINDOWS = ((0, 720), (200, 660), (68, 528))
 def score(model, rows, root, top, bottom, crop_top):
     """TuSimple [accuracy, FP, FN] of ``model`` on ``rows`` cut to rows [top, bottom)."""
     from lanecam import LaneDetector
-    from lanecam.tools.evaluate.predict import read_image, tusimple_lanes
-    from lanecam.tools.evaluate.tusimple import score_frames
+    from lanecam.tools.evaluate.geometry import score_views
+    from lanecam.tools.evaluate.predict import read_image
 
-    preds, truth = [], []
-    with LaneDetector(model=model, threads=1, crop_top=crop_top) as det:
-        for i, row in enumerate(rows):
-            frame = read_image(root / row["raw_file"])[top:bottom]
+    def views():
+        for row in rows:
             keep = [k for k, y in enumerate(row["h_samples"]) if top <= y < bottom]
             ys = [row["h_samples"][k] for k in keep]
             lanes = [[lane[k] for k in keep] for lane in row["lanes"]]
             lanes = [lane for lane in lanes if sum(x >= 0 for x in lane) >= 2]
-            result = det(frame, i)
-            preds.append({"raw_file": row["raw_file"], "run_time": 0.0,
-                          "lanes": tusimple_lanes(result, [y - top for y in ys], frame.shape[1])})
-            truth.append({"raw_file": row["raw_file"], "lanes": lanes, "h_samples": ys})
-    s = score_frames(preds, truth)
-    return [s.accuracy, s.fp, s.fn]
+            yield (row["raw_file"], read_image(root / row["raw_file"])[top:bottom], lanes, ys,
+                   [y - top for y in ys])
+
+    with LaneDetector(model=model, threads=1, crop_top=crop_top) as det:
+        return score_views(det, views())
 
 
 def main(argv=None) -> int:

@@ -11,8 +11,9 @@ from lanecam.pipeline.roadsim import random_frame
 from lanecam.tools.train.data import (ASPECT_RANGE, SampleMaker, SyntheticSource, TuSimpleSource,
                                       View)
 
+from .test_augment import H_SAMPLES, _road
+
 SPEC = ModelSpec(crop_top=0.30)
-H_SAMPLES = list(range(400, 720, 10))
 
 
 def _stretch(view: View) -> float:
@@ -67,13 +68,7 @@ def test_slot_mask_maps_a_column_window():
 
 
 def test_real_samples_at_other_aspects_label_the_paint(tmp_path: Path):
-    frame = np.full((720, 1280, 3), 90, np.uint8)
-    lanes = []
-    for x_bottom, x_top in ((300, 600), (1000, 700)):
-        xs = [x_top + (x_bottom - x_top) * (y - 400) / 320 for y in H_SAMPLES]
-        cv2.polylines(frame, [np.array(list(zip(xs, H_SAMPLES)), np.int32)], False,
-                      (255, 255, 255), 12)
-        lanes.append([round(x) for x in xs])
+    frame, lanes = _road()
     name = "clips/0313-1/1/20.jpg"
     (tmp_path / name).parent.mkdir(parents=True)
     cv2.imwrite(str(tmp_path / name), frame)

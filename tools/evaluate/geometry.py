@@ -19,7 +19,8 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
-__all__ = ["GEOMETRIES", "stretch_matrix", "stretch_frame", "stretch_label", "geometry_scores"]
+__all__ = ["GEOMETRIES", "stretch_matrix", "stretch_frame", "stretch_label", "score_views",
+           "geometry_scores"]
 
 # name -> (horizontal scale, vertical scale); both about (width / 2, HORIZON * height)
 GEOMETRIES: Dict[str, Tuple[float, float]] = {
@@ -63,31 +64,49 @@ def stretch_label(lanes: Sequence[Sequence[float]], h_samples: Sequence[int], m:
     return out
 
 
+def score_views(detector, views) -> List[float]:
+    """TuSimple [accuracy, FP, FN] of ``detector`` on altered frames and their moved labels.
+
+    ``views``: (raw_file, frame, label lanes, label rows, frame rows) per frame; the lanes are
+    read off ``frame`` at ``frame rows`` and scored as the label's ``label rows`` (the same
+    rows, shifted when the frame was cut)."""
+    from lanecam.tools.evaluate.predict import tusimple_lanes
+    from lanecam.tools.evaluate.tusimple import score_frames
+
+    preds, truth = [], []
+    for i, (name, frame, lanes, label_rows, frame_rows) in enumerate(views):
+        result = detector(frame, i)
+        preds.append({"raw_file": name, "run_time": 0.0,
+                      "lanes": tusimple_lanes(result, frame_rows, frame.shape[1])})
+        truth.append({"raw_file": name, "lanes": lanes, "h_samples": label_rows})
+    s = score_frames(preds, truth)
+    return [s.accuracy, s.fp, s.fn]
+
+
+def _stretched(frames, sx: float, sy: float):
+    """``score_views`` items of (row, frame) pairs stretched by ``sx``, ``sy``."""
+    for row, frame in frames:
+        h, w = frame.shape[:2]
+        m = stretch_matrix(w, h, sx, sy)
+        ys = row["h_samples"]
+        yield (row["raw_file"], stretch_frame(frame, m), stretch_label(row["lanes"], ys, m, w),
+               ys, ys)
+
+
 def geometry_scores(model, rows: Sequence[dict], root) -> Dict[str, List[float]]:
     """TuSimple [accuracy, FP, FN] of ``model`` on ``rows`` (label rows under ``root``) for
     each of ``GEOMETRIES``, plus ``mean acc - 0.5 FP`` over them (the one number to compare)."""
     from pathlib import Path
 
     from lanecam import LaneDetector
-    from lanecam.tools.evaluate.predict import read_image, tusimple_lanes
-    from lanecam.tools.evaluate.tusimple import score_frames
+    from lanecam.tools.evaluate.predict import read_image
 
     root = Path(root)
     frames = [(row, read_image(root / row["raw_file"])) for row in rows]
     out, objective = {}, []
     with LaneDetector(model=model, threads=1) as det:
         for name, (sx, sy) in GEOMETRIES.items():
-            preds, truth = [], []
-            for i, (row, frame) in enumerate(frames):
-                h, w = frame.shape[:2]
-                m = stretch_matrix(w, h, sx, sy)
-                result = det(stretch_frame(frame, m), i)
-                preds.append({"raw_file": row["raw_file"], "run_time": 0.0,
-                              "lanes": tusimple_lanes(result, row["h_samples"], w)})
-                truth.append({"raw_file": row["raw_file"], "h_samples": row["h_samples"],
-                              "lanes": stretch_label(row["lanes"], row["h_samples"], m, w)})
-            s = score_frames(preds, truth)
-            out[name] = [s.accuracy, s.fp, s.fn]
-            objective.append(s.accuracy - 0.5 * s.fp)
+            out[name] = score_views(det, _stretched(frames, sx, sy))
+            objective.append(out[name][0] - 0.5 * out[name][1])
     out["mean acc - 0.5 FP"] = [float(np.mean(objective))]
     return out
