@@ -13,12 +13,13 @@ geometry estimator) is made once per size, on first use, and kept.
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple, Union
 
 import numpy as np
 
 from lanecam.pipeline.errors import InputError
 from lanecam.pipeline.lanes import LaneExtractor, LaneResult
+from lanecam.pipeline.lanes.horizon import AUTO, AutoCrop, parse_crop_top, vanishing_share
 from lanecam.pipeline.preprocess import Preprocessor
 
 __all__ = ["LaneDetector", "DetectorConfig"]
@@ -44,9 +45,11 @@ class DetectorConfig:
         trust_model_code: let the keras engine load a model with Lambda layers (their Python
             code runs); None follows ``$LANECAM_TRUST_MODEL_CODE``. Off: such models are refused.
         crop_top: the share of the frame height cut off above the road before the model
-            (None: the ModelSpec's, 0.30 for the bundled model). For a camera whose horizon is
-            not near 0.39 of the frame height, where TuSimple's is: about the horizon's height
-            less 0.09 (docs/usage.md, "Another camera").
+            (None: the ModelSpec's, 0.30 for the bundled model, whose training camera's lane
+            lines meet at 0.315 of the height): about 0.015 above where the lane lines meet
+            (docs/usage.md, "Another camera"). ``"auto"``: start at the ModelSpec's and, per
+            frame size, move it up to that for a camera whose found ego lines meet higher
+            (``pipeline.lanes.horizon``).
     """
 
     model: Optional[str] = None
@@ -61,7 +64,7 @@ class DetectorConfig:
     fps: float = 25.0
     hud: bool = True
     trust_model_code: Optional[bool] = None
-    crop_top: Optional[float] = None
+    crop_top: Optional[Union[float, str]] = None
 
 
 class _SizeState:
@@ -73,9 +76,15 @@ class _SizeState:
         self.geometry = None
         if profile is not None and profile.has_distortion:
             self.maps = profile.undistort_maps(width, height)
+        self.spec, self.size, self.config = spec, (width, height), detector.config
         self.pre = Preprocessor(spec, width, height, undistort_maps=self.maps)
         self.ext = LaneExtractor(spec, width, height, threshold=detector.config.lane_threshold,
                                  exist_threshold=detector.config.exist_threshold)
+        # --crop-top auto: the crop in use, and the workers of each crop used so far (the
+        # preprocess and postprocess threads each fill their own dict)
+        self.auto = AutoCrop(spec.crop_top) if detector.auto_crop else None
+        self._pres = {spec.crop_top: self.pre}
+        self._exts = {spec.crop_top: self.ext}
         if profile is not None and profile.birdseye is not None:
             from lanecam.pipeline.geometry import GeometryEstimator
 
@@ -90,6 +99,27 @@ class _SizeState:
             from lanecam.pipeline.heatmap import HeatmapModel
 
             self.heatmap = HeatmapModel(detector.config.heatmap, width, height)
+
+    @property
+    def crop_top(self) -> float:
+        """The crop the next frame of this size gets."""
+        return self.auto.current if self.auto is not None else self.spec.crop_top
+
+    def pre_for(self, crop_top: float) -> Preprocessor:
+        pre = self._pres.get(crop_top)
+        if pre is None:
+            spec = _with_crop_top(self.spec, crop_top)
+            pre = self._pres[crop_top] = Preprocessor(spec, *self.size, undistort_maps=self.maps)
+        return pre
+
+    def ext_for(self, crop_top: float) -> LaneExtractor:
+        ext = self._exts.get(crop_top)
+        if ext is None:
+            spec = _with_crop_top(self.spec, crop_top)
+            ext = self._exts[crop_top] = LaneExtractor(
+                spec, *self.size, threshold=self.config.lane_threshold,
+                exist_threshold=self.config.exist_threshold)
+        return ext
 
 
 class LaneDetector:
@@ -154,14 +184,22 @@ class LaneDetector:
                                       threads=c.threads, cache_dir=c.engine_cache,
                                       trust_model_code=c.trust_model_code)
         self.spec = self.engine.spec
-        if self.config.crop_top is not None:
-            self.spec = _with_crop_top(self.spec, self.config.crop_top)
+        crop = self.config.crop_top
+        if crop is not None:
+            try:
+                crop = parse_crop_top(crop)
+            except ValueError as exc:
+                raise InputError(f"crop_top: expected {exc}, got {crop!r}") from None
+        self.auto_crop = crop == AUTO
+        if crop is not None and not self.auto_crop:
+            self.spec = _with_crop_top(self.spec, crop)
         self._overlay = None
         self._sizes: Dict[Tuple[int, int], _SizeState] = {}
         self._sizes_lock = threading.Lock()
         self._open = False
         # see the class docstring
         self.on_warning: Optional[Callable[[str, str], None]] = None
+        self.on_crop: Optional[Callable[[int, int, float, float], None]] = None
         self._warned = set()
 
     def _load_profile(self, calibration):
@@ -247,19 +285,27 @@ class LaneDetector:
 
     # ---- the steps ---------------------------------------------------------------------------
     def preprocess(self, frame: np.ndarray, out: Optional[np.ndarray] = None,
-                   undistorted: Optional[np.ndarray] = None) -> np.ndarray:
+                   undistorted: Optional[np.ndarray] = None,
+                   crop_top: Optional[float] = None) -> np.ndarray:
         """BGR uint8 frame -> the model input tensor (``spec.input_shape``).
 
         Writes into ``out`` when given (else into a buffer reused by the next call of this
         frame size). With a calibration that has lens distortion, the undistorted frame is
         copied into ``undistorted`` when given (the pipeline passes the frame itself, so the
-        lanes are drawn on the image they were found in).
+        lanes are drawn on the image they were found in). ``crop_top``: the crop to use
+        (``crop_top_for``; None: the current one); pass the same to ``postprocess``.
         """
         state = self.for_size(*self._size_of(frame))
-        tensor = state.pre(frame, out=out)
+        pre = state.pre_for(state.crop_top if crop_top is None else crop_top)
+        tensor = pre(frame, out=out)
         if undistorted is not None and state.maps is not None:
-            np.copyto(undistorted, state.pre.undistorted_frame)
+            np.copyto(undistorted, pre.undistorted_frame)
         return tensor
+
+    def crop_top_for(self, width: int, height: int) -> float:
+        """The crop the next ``width`` x ``height`` frame gets: the ModelSpec's (or the given
+        ``crop_top``), or under ``crop_top="auto"`` the one its ego lines have set so far."""
+        return self.for_size(width, height).crop_top
 
     def infer(self, tensor: np.ndarray) -> Dict[str, np.ndarray]:
         """The model's outputs by name for one input tensor (opens the engine on first use).
@@ -277,7 +323,8 @@ class LaneDetector:
         return self.engine.last_latency_ms
 
     def postprocess(self, outputs: Dict[str, np.ndarray], width: int, height: int,
-                    frame_id: int = 0, frame: Optional[np.ndarray] = None) -> LaneResult:
+                    frame_id: int = 0, frame: Optional[np.ndarray] = None,
+                    crop_top: Optional[float] = None) -> LaneResult:
         """Lanes (frame pixels of a ``width`` x ``height`` frame), the input warnings and, with
         a calibration, the geometry (smoothed over the frames of this size, in ``frame_id``
         order).
@@ -286,12 +333,22 @@ class LaneDetector:
         frame shows no road (black, blank, blown out), and such a frame gets no lanes: nothing
         on it is evidence of paint. The first time each warning code appears,
         ``on_warning(code, text)`` is called (the CLI prints it on stderr).
+
+        ``crop_top``: the crop the outputs were made with (what was passed to ``preprocess``;
+        None: the current one). Under ``crop_top="auto"`` the frame's ego lines then update
+        the crop of later frames; ``on_crop(width, height, old, new)`` is told of a change.
         """
         state = self.for_size(width, height)
-        result = state.ext(outputs, frame_id)
+        crop = state.crop_top if crop_top is None else crop_top
+        result = state.ext_for(crop)(outputs, frame_id)
         result.warnings = state.checks.check(frame)
         if "no_road" in result.warnings:
             result.lanes, result.ego_polygon = [], None
+        elif state.auto is not None:
+            old = state.auto.current
+            new = state.auto.observe(vanishing_share(result, height))
+            if new is not None and self.on_crop is not None:
+                self.on_crop(width, height, old, new)
         for code in result.warnings:
             if code not in self._warned:
                 self._warned.add(code)
@@ -350,8 +407,9 @@ class LaneDetector:
         ``frame_id`` orders the frames for the geometry's smoothing and departure timing.
         """
         width, height = self._size_of(frame)
-        outputs = self.infer(self.preprocess(frame))
-        return self.postprocess(outputs, width, height, frame_id, frame=frame)
+        crop = self.crop_top_for(width, height)
+        outputs = self.infer(self.preprocess(frame, crop_top=crop))
+        return self.postprocess(outputs, width, height, frame_id, frame=frame, crop_top=crop)
 
     def __repr__(self) -> str:
         return f"<LaneDetector {self.spec.name} on {self.engine.describe()}>"

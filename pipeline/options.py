@@ -56,12 +56,14 @@ class _Spec:
     high: Bound
     also: Tuple[type, ...]  # other TOML types accepted (converted with ``kind``)
     cli: bool  # False: config-file only
+    parse: Optional[Callable[[Any], Any]] = None  # value -> value, ValueError("expected ...")
 
 
 def option(default: Any = None, *, help: str, kind: type = str, flags: Sequence[str] = (),
            positional: bool = False, metavar: Optional[str] = None,
            choices: Optional[Sequence[Any]] = None, low: Bound = None, high: Bound = None,
-           also: Sequence[type] = (), cli: bool = True):
+           also: Sequence[type] = (), cli: bool = True,
+           parse: Optional[Callable[[Any], Any]] = None):
     """A config field with its command-line flag and its checks.
 
     Args:
@@ -75,9 +77,13 @@ def option(default: Any = None, *, help: str, kind: type = str, flags: Sequence[
         also: other TOML types accepted and converted with ``kind`` (``--preview`` takes a
             port number or ``"host:port"``).
         cli: False for a config-file-only setting.
+        parse: for a value of more than one form (``--crop-top 0.1`` or ``auto``): takes the
+            text or TOML value and returns the value, or raises ``ValueError`` whose text says
+            what was expected; replaces the ``kind`` and bound checks.
     """
     spec = _Spec(help, kind, tuple(flags), positional, metavar,
-                 tuple(choices) if choices is not None else None, low, high, tuple(also), cli)
+                 tuple(choices) if choices is not None else None, low, high, tuple(also), cli,
+                 parse)
     return field(default=default, metadata={"option": spec})
 
 
@@ -147,6 +153,10 @@ def add_flags(parser, config_cls, skip: Sequence[str] = ()) -> None:
         kwargs = {"help": spec.help + shown, "default": None}
         if spec.kind is bool:
             kwargs["action"] = "store_true"
+        elif spec.parse is not None:
+            kwargs["type"] = str    # checked by spec.parse with the config file's values
+            if spec.metavar:
+                kwargs["metavar"] = spec.metavar
         else:
             kwargs["type"] = {int: int, float: finite_float}.get(spec.kind, str)
             if spec.metavar:
@@ -191,6 +201,11 @@ def _bound(value: Bound):
 
 def _check(name: str, spec: _Spec, value, where: str):
     flag = _flag(name)
+    if spec.parse is not None:
+        try:
+            return spec.parse(value)
+        except ValueError as exc:
+            raise InputError(f"{where}: {flag} expects {exc}, got {value!r}") from None
     kinds = (spec.kind,) + spec.also
     names = " or ".join(_TYPE_NAMES[k] for k in kinds)
     # bool is an int in Python; a TOML ``true`` for a number (or 1 for a switch) is refused

@@ -62,7 +62,9 @@ def model_identity(model_path: str, engine: str, spec: Optional[str] = None,
         _hash_path(digest, part)
     digest.update(f"|{engine}|{version}".encode())
     if crop_top is not None:
-        digest.update(f"|crop_top={float(crop_top)!r}".encode())
+        # a number keeps the identity it had before "auto" existed
+        value = crop_top if isinstance(crop_top, str) else float(crop_top)
+        digest.update(f"|crop_top={value!r}".encode())
     return "sha256:" + digest.hexdigest()[:16]
 
 

@@ -223,8 +223,10 @@ class VideoWorker:
             sinks = [ParquetSink(staged["lanes"], job.video_id, job.path,
                                  {"lanecam.video_id": job.video_id, "lanecam.path": job.path,
                                   "lanecam.model": self.options.model_id,
-                                  # the rows above the road cut off: the model's, or --crop-top
-                                  "lanecam.crop_top": str(detector.spec.crop_top)}),
+                                  # the rows above the road cut off: the model's, --crop-top
+                                  # or "auto" (set per video from its ego lines)
+                                  "lanecam.crop_top": "auto" if detector.auto_crop
+                                  else str(detector.spec.crop_top)}),
                      VideoTally()]
             if "videos" in staged:
                 sinks.append(S.VideoFileSink(str(staged["videos"])))

@@ -23,7 +23,7 @@ Exit status: 0 all done, 2 some inputs bad (listed), 1 runtime failure, 130 inte
 
 import sys
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Union
 
 from lanecam.pipeline.cli.run_config import RunConfig
 from lanecam.pipeline.errors import InputError
@@ -74,7 +74,7 @@ class BatchConfig:
     engine: str = _as_in_run("engine")
     engine_cache: Optional[str] = _as_in_run("engine_cache")
     calibration: Optional[str] = _as_in_run("calibration")
-    crop_top: Optional[float] = _as_in_run("crop_top")
+    crop_top: Optional[Union[float, str]] = _as_in_run("crop_top")
     threads: Optional[int] = option(kind=int, metavar="N", low=1, high=256,
                                     help="ONNX Runtime threads per worker (default: half its "
                                          "--cpus-per-task, at least 1)")

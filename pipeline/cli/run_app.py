@@ -122,6 +122,9 @@ class RunApp:
         # once per kind: the frame's warnings go to the JSON lines and the HUD every time.
         # Called on the postprocess thread while the main thread draws the bar.
         detector.on_warning = lambda code, text: _say_over_bar(f"warning: {text} [{code}]")
+        detector.on_crop = lambda w, h, old, new: _say_over_bar(
+            f"crop-top auto: the ego lines of the {w}x{h} frames meet higher up than the "
+            f"model's camera's; crop {old:.2f} -> {new:.2f}")
         self.source = src = self._open_source()
         w, h = src.width, src.height
         fps = src.fps if src.fps and src.fps > 0 else 25.0

@@ -2,10 +2,11 @@
 (keys = long flag names) and their checks all come from its fields."""
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 from lanecam.pipeline.errors import InputError
+from lanecam.pipeline.lanes.horizon import parse_crop_top
 from lanecam.engines.keras_code_scan import TRUST_HELP
 from lanecam.pipeline.options import (load_config, max_threads, option, source_option,
                                       stream_option, stream_settings)
@@ -79,11 +80,14 @@ class RunConfig:
     threads: Optional[int] = option(kind=int, metavar="N", low=1, high=max_threads,
                                     help="ONNX Runtime intra-op threads (default: half the "
                                          "cores, at least 1; the other stages use the rest)")
-    crop_top: Optional[float] = option(
-        kind=float, metavar="F", low=0.0, high=0.8,
+    crop_top: Optional[Union[float, str]] = option(
+        metavar="F|auto", parse=parse_crop_top,
         help="share of the frame height cut off above the road before the model (default: "
-             "the model's, 0.30 for the bundled one): for a camera whose horizon is not near "
-             "0.39 of the height, about the horizon's height less 0.09")
+             "the model's, 0.30 for the bundled one, whose training camera's lane lines meet "
+             "at 0.315 of the height): about 0.015 above where the lane lines meet; auto: "
+             "start at the model's and move it up to that for a camera whose lines meet "
+             "higher (after about 10 frames with both ego lines; docs/usage.md, \"Another "
+             "camera\")")
     no_hud: bool = option(False, kind=bool, help="do not draw the FPS/latency HUD")
     heatmap: Optional[str] = option(
         metavar="MODEL.onnx",

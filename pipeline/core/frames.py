@@ -32,6 +32,9 @@ class FrameMeta:
             where ``source_ts`` is a float), else None.
         encoded: ``(format, bytes)`` of the frame as recorded when it was a JPEG or PNG
             message (an MCAP sink stores it without encoding again), else None.
+        crop_top: the horizon crop the preprocess stage used for this frame (it can change
+            between frames under ``--crop-top auto``; postprocess maps the lanes back with
+            the same), else None.
     """
 
     frame_id: int = -1
@@ -41,6 +44,7 @@ class FrameMeta:
     source_name: Optional[str] = None
     stamp_ns: Optional[int] = None
     encoded: Optional[Tuple[str, bytes]] = None
+    crop_top: Optional[float] = None
 
     def reset(self, frame_id: int, capture_ts: float, source_ts: float,
               source_name: Optional[str] = None, stamp_ns: Optional[int] = None,
@@ -52,6 +56,7 @@ class FrameMeta:
         self.source_name = source_name
         self.stamp_ns = stamp_ns
         self.encoded = encoded
+        self.crop_top = None
         self.stage_ts.clear()
         return self
 

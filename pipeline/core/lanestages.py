@@ -27,7 +27,11 @@ class PreprocessStage(Stage):
 
     def process(self, slot, meta) -> bool:
         s = self.pool.slots[slot]
-        self.detector.preprocess(s.frame, out=s.tensor, undistorted=s.frame)
+        # the crop travels with the frame: under --crop-top auto the postprocess stage may
+        # change it while this frame is being inferred
+        meta.crop_top = self.detector.crop_top_for(s.frame.shape[1], s.frame.shape[0])
+        self.detector.preprocess(s.frame, out=s.tensor, undistorted=s.frame,
+                                 crop_top=meta.crop_top)
         return True
 
 
@@ -76,7 +80,7 @@ class PostprocessStage(Stage):
         s = self.pool.slots[slot]
         frame = s.frame
         result = self.detector.postprocess(s.outputs, frame.shape[1], frame.shape[0],
-                                           meta.frame_id, frame=frame)
+                                           meta.frame_id, frame=frame, crop_top=meta.crop_top)
         ts = meta.stage_ts
         result.timings_ms = {k: round((ts[k] - meta.capture_ts) * 1e3, 2) for k in ts}
         s.result = result

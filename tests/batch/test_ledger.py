@@ -81,5 +81,8 @@ def test_the_model_identity_follows_the_bytes_not_the_name(tmp_path):
     assert model_identity(str(a), "auto", crop_top=0.1) not in (base, model_identity(
         str(a), "auto", crop_top=0.2))
     assert model_identity(str(a), "auto", crop_top=None) == base
+    # --crop-top auto is another identity again (its crop is set per video)
+    assert model_identity(str(a), "auto", crop_top="auto") not in (
+        base, model_identity(str(a), "auto", crop_top=0.1))
     a.write_bytes(b"model two")
     assert model_identity(str(a), "auto") != base

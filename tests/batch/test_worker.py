@@ -175,3 +175,18 @@ def test_a_video_whose_name_holds_an_exclamation_mark_is_a_video(tmp_path):
     summary = _worker(tmp_path / "out").process(_job(video), Board())
     assert summary["status"] == "done", summary["error"]
     assert summary["frames"] == 5
+
+
+def test_crop_top_auto_is_written_as_auto(tmp_path):
+    """Under ``--crop-top auto`` each video sets its own crop, so the Parquet file says so."""
+    video = write_video(tmp_path / "drive.mp4", frames=12)
+    out = tmp_path / "out"
+    out.mkdir()
+    options = WorkerOptions(out=str(out), detector=DetectorConfig(threads=1, crop_top="auto"),
+                            model_id="sha256:test")
+    Layout(out).make_folders(["lanes"])
+    summary = VideoWorker(options).process(_job(video))
+    assert summary["status"] == "done", summary["error"]
+    table = pq.read_table(next((out / "lanes").glob("*.parquet")))
+    assert table.num_rows == 12
+    assert table.schema.metadata[b"lanecam.crop_top"] == b"auto"

@@ -47,3 +47,112 @@ def test_the_flag_reaches_the_detector_config_in_run_and_batch(tmp_path):
 
     batch = load_config(BatchConfig, parser.parse_args(["--crop-top", "0.2"]))
     assert batch.detector_config().crop_top == 0.2
+
+
+# ---- --crop-top auto ----------------------------------------------------------------------------
+PITCHED = (200, 660)      # the validation drive cut to rows 200-660: a camera pitched down
+
+
+def _validation_frames(shared_data, rows=None):
+    """The 33 validation-drive frames (set 0601), cut to ``rows`` when given."""
+    from lanecam.tools.evaluate.datasets import load_tusimple
+    from lanecam.tools.evaluate.predict import read_image
+    from lanecam.tools.train.split import TRAIN_FOLDER, is_validation
+
+    root = shared_data / TRAIN_FOLDER
+    if not (root / "labels.json").is_file():
+        pytest.skip(f"{root} is absent")
+    labels = load_tusimple(root, lambda row: is_validation(row["raw_file"]))
+    frames = [read_image(root / row["raw_file"]) for row in labels]
+    return [f[rows[0]:rows[1]] if rows else f for f in frames]
+
+
+def test_auto_moves_the_crop_up_for_a_camera_pitched_down(shared_data):
+    frames = _validation_frames(shared_data, PITCHED)
+    changes = []
+    with LaneDetector(threads=1, crop_top="auto") as det:
+        det.on_crop = lambda *change: changes.append(change)
+        assert det.spec.crop_top == 0.3 and det.auto_crop
+        for i, frame in enumerate(frames):
+            det(frame, i)
+        # the lines meet near 0.06-0.08 of these 460 rows (the recorded frames': 0.315)
+        assert len(changes) == 1 and changes[0][:3] == (1280, 460, 0.3)
+        assert 0.02 < det.crop_top_for(1280, 460) < 0.12
+        assert det.crop_top_for(1280, 720) == 0.3       # per frame size
+
+
+def test_auto_keeps_the_models_crop_for_its_own_camera(shared_data):
+    frames = _validation_frames(shared_data)
+    with LaneDetector(threads=1, crop_top="auto") as det:
+        det.on_crop = lambda *change: pytest.fail(f"crop changed: {change}")
+        for i, frame in enumerate(frames):
+            det(frame, i)
+        assert det.crop_top_for(1280, 720) == 0.3
+
+
+def test_auto_in_the_threaded_pipeline_maps_each_frame_with_its_own_crop(shared_data, tmp_path,
+                                                                         capsys):
+    """``lanecam run --crop-top auto``: the change is announced, and the lanes of the frames
+    after it reach the far road the model's crop cut away (rows above 0.3 x 460 = 138)."""
+    import cv2
+    import json
+
+    from lanecam.pipeline.cli import main
+
+    folder = tmp_path / "pitched"
+    folder.mkdir()
+    for i, frame in enumerate(_validation_frames(shared_data, PITCHED)):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), frame)
+    tops = {}
+    for crop in ("0.3", "auto"):
+        out = tmp_path / f"{crop}.jsonl"
+        assert main(["run", str(folder), "--crop-top", crop, "--lanes", str(out),
+                     "--quiet"]) == 0
+        err = capsys.readouterr().err
+        assert ("crop-top auto: the ego lines of the 1280x460 frames meet higher up than the "
+                "model's camera's; crop 0.30 -> 0.0" in err) == (crop == "auto")
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        assert len(rows) == 33
+        tops[crop] = [min((p[1] for lane in row["lanes"] for p in lane["points"]),
+                          default=460) for row in rows]
+    assert min(tops["0.3"]) >= 0.3 * 460 - 1
+    # the first frames are found at the model's crop; by the last third the crop has moved
+    assert min(tops["auto"][:9]) >= 0.3 * 460 - 1
+    assert sum(top < 0.3 * 460 - 20 for top in tops["auto"][22:]) >= 8
+
+
+def test_the_stages_hand_each_frame_its_own_crop():
+    """Frames in flight when the crop changes: postprocess maps each with the crop preprocess
+    used for it, not the one in use when it arrives."""
+    from types import SimpleNamespace
+
+    from lanecam.pipeline.core.frames import FrameMeta
+    from lanecam.pipeline.core.lanestages import PostprocessStage, PreprocessStage
+
+    class Stub:
+        def __init__(self):
+            self.crops = iter([0.3, 0.2, 0.1])
+            self.pre, self.post = [], []
+
+        def crop_top_for(self, width, height):
+            return next(self.crops)
+
+        def preprocess(self, frame, out=None, undistorted=None, crop_top=None):
+            self.pre.append(crop_top)
+
+        def postprocess(self, outputs, width, height, frame_id, frame=None, crop_top=None):
+            self.post.append((frame_id, crop_top))
+            return SimpleNamespace(timings_ms={})
+
+    stub = Stub()
+    slots = [SimpleNamespace(frame=np.zeros((8, 8, 3), np.uint8), tensor=None, outputs={})
+             for _ in range(3)]
+    metas = [FrameMeta().reset(i, 0.0, 0.0) for i in range(3)]
+    pre, post = PreprocessStage(stub), PostprocessStage(stub, draw=False)
+    pre.pool = post.pool = SimpleNamespace(slots=slots)
+    for i in range(3):            # all three preprocessed before the first is postprocessed
+        pre.process(i, metas[i])
+    for i in range(3):
+        post.process(i, metas[i])
+    assert stub.pre == [0.3, 0.2, 0.1]
+    assert stub.post == [(0, 0.3), (1, 0.2), (2, 0.1)]

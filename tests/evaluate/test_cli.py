@@ -271,7 +271,13 @@ def test_crop_top_is_used_reported_and_checked(tiny_model, tmp_path, capsys):
     assert code == 0, err
     assert json.loads(report.read_text())["spec"]["crop_top"] == 0.12
     assert "crop_top 0.12" in out
+    with pytest.raises(SystemExit) as stop:     # argparse refuses it: usage + one line
+        run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 1, "--crop-top", 0.9)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "Traceback" not in err
+    assert "--crop-top: expected a share of the frame height between 0.0 and 0.8, or auto, " \
+           "got '0.9'" in err.strip().splitlines()[-1]
     code, out, err = run(capsys, "--model", tiny_model, "--no-tusimple", "--synthetic", 1,
-                         "--crop-top", 0.9)
-    assert code == 2 and "crop_top" in err and "Traceback" not in err
-    assert len(err.strip().splitlines()) == 1
+                         "--crop-top", "auto", "--report", report)
+    assert code == 0, err
+    assert "crop_top auto" in out

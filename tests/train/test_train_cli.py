@@ -322,3 +322,31 @@ def test_recipe_v6_effnet_trains_on_the_real_training_frames_with_0601_held_out(
                              "--real-fraction", "0.2"])
     _apply_recipe(own)
     assert (own.steps, own.real_fraction) == (10, 0.2)
+
+
+def test_fixed_thresholds_are_written_and_hold_out_can_be_turned_off(tmp_path):
+    """``--thresholds`` skips choosing them (a run fitted on every real frame has none left
+    to choose on) and ``--no-hold-out`` turns off a recipe's held-out drive."""
+    import argparse
+
+    from lanecam.tools.train.cli import _apply_recipe, add_arguments
+
+    export = tmp_path / "export"
+    r = _train("--out", str(tmp_path / "run"), "--epochs", "1", "--thresholds", "0.45,0.65",
+               "--export", str(export), *TINY)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "thresholds: fixed at lane 0.45, exist 0.65" in r.stdout + r.stderr
+    spec = json.loads((export / "lanefcn.spec.json").read_text())
+    assert (spec["lane_threshold"], spec["exist_threshold"]) == (0.45, 0.65)
+    for bad in ("0.5", "0.5,1.5", "a,b", "0.5,0.5,0.5"):
+        r = _train("--out", str(tmp_path / "bad"), "--thresholds", bad, *TINY)
+        assert r.returncode == 2 and "--thresholds: expected two probabilities" in r.stderr
+        assert "Traceback" not in r.stderr
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    for flags, expected in (([], True), (["--no-hold-out"], False), (["--hold-out"], True)):
+        args = parser.parse_args(["--out", "r", "--recipe", "v6", *flags])
+        args.pseudo_videos, args.tusimple_labels, args.tusimple_root = [], [], "x"  # no data
+        _apply_recipe(args)
+        assert args.hold_out is expected

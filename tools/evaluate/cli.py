@@ -29,6 +29,18 @@ REPORT_KEYS = ("model", "spec", "engine", "tusimple_all", "tusimple_val", "synth
                *(f"synthetic_{mix}" for mix in SYNTHETIC_MIXES[1:]))
 
 
+def _crop_top(text: str):
+    """``--crop-top``'s argparse type: a share of the height or ``auto``."""
+    import argparse
+
+    from lanecam.pipeline.lanes.horizon import parse_crop_top
+
+    try:
+        return parse_crop_top(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected {exc}, got {text!r}") from None
+
+
 def add_arguments(parser) -> None:
     """Options of ``lanecam evaluate``."""
     from lanecam.engines.keras_code_scan import add_trust_flag
@@ -81,10 +93,12 @@ def add_arguments(parser) -> None:
                         help="per-pixel lane threshold (default: the model spec's)")
     parser.add_argument("--exist-threshold", type=finite_float, default=None,
                         help="minimum lane existence probability (default: the model spec's)")
-    parser.add_argument("--crop-top", type=finite_float, default=None, metavar="F",
+    parser.add_argument("--crop-top", type=_crop_top, default=None, metavar="F|auto",
                         help="share of the frame height cut off above the road (default: the "
-                             "model spec's); for frames of a camera whose horizon is not near "
-                             "0.39 of the height, about the horizon's height less 0.09")
+                             "model spec's): about 0.015 above where the lane lines meet; "
+                             "auto: moved up to that when the found ego lines meet higher, "
+                             "learnt over the frames of each size in order (lanecam run "
+                             "--help)")
 
 
 def run(args) -> int:
@@ -249,7 +263,8 @@ def _evaluate(args) -> int:
         _print_table([(r.name, len(r.frames), r.score, r.iou) for r in results])
     if lane_results:
         _print_culane(lane_results)
-    crop = f", crop_top {spec.crop_top}" if args.crop_top is not None else ""
+    crop = (f", crop_top {args.crop_top}" if args.crop_top == "auto"
+            else f", crop_top {spec.crop_top}" if args.crop_top is not None else "")
     print(f"model: {spec.name} v{spec.version} ({args.model or 'bundled'}), engine: "
           f"{engine_name}{crop}")
     _write_report(args.report, {

@@ -9,6 +9,7 @@ trained on. It is off by default: the TuSimple frames are test data, and a score
 invites choosing by it.
 """
 
+import argparse
 from pathlib import Path
 
 from lanecam.pipeline.errors import InputError
@@ -109,10 +110,15 @@ def add_arguments(parser) -> None:
                         help="real labelled frames also get camera warps (roll, zoom, shifts; "
                              "labels moved with them) and weather (night, shadows, rain, "
                              "blur, exposure, JPEG); tools/train/augment.py")
-    parser.add_argument("--hold-out", action="store_const", const=True,
+    parser.add_argument("--hold-out", action=argparse.BooleanOptionalAction,
                         help="leave the validation sets of the TuSimple training frames "
                              "(tools/train/split.py: set 0601) out of training and score them "
-                             "after every epoch as tusimple_val")
+                             "after every epoch as tusimple_val; --no-hold-out trains on every "
+                             "frame (a recipe chosen with them held out, fitted on all)")
+    parser.add_argument("--thresholds", metavar="LANE,EXIST",
+                        help="fix the extraction thresholds instead of choosing them after "
+                             "training, e.g. 0.5,0.5 (a run with nothing held out has no real "
+                             "frames to choose them on)")
     parser.add_argument("--freeze-blocks", type=int, metavar="N",
                         help="with --encoder effnet-lite0: keep the ImageNet weights of its "
                              "stem and first N blocks (0-11; default 0: train everything)")
@@ -150,7 +156,8 @@ BASE = {"epochs": 22, "lr": 3e-3, "seed": 0, "init_from": None, "teacher": None,
         "pseudo_night": 0.0, "pseudo_outer": None, "scene_mix": "v2", "pseudo_absent": None,
         "strong_augment": False, "hold_out": False, "encoder": "lanefcn", "freeze_blocks": 0,
         "steps": 250, "real_fraction": 0.5, "tusimple_labels": [], "tusimple_root": None,
-        "exist_weight": 0.5, "erase_outer": 0.0, "barriers": 0.0, "aspect_jitter": 0.0}
+        "exist_weight": 0.5, "erase_outer": 0.0, "barriers": 0.0, "aspect_jitter": 0.0,
+        "thresholds": None}
 # The recorded recipes: settings that differ from BASE. v1 is the shipped v1's recipe except
 # that the renderer now draws its v2 scene mix. "<videos>" is every video in the data folder's
 # videos/ (the teacher files ship with the package, tools/train/teacher).
@@ -260,6 +267,20 @@ def _widths(text: str) -> tuple:
     return w
 
 
+def _thresholds(text):
+    """``--thresholds LANE,EXIST`` as two probabilities, or None (choose after training)."""
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 2 or not all(0.0 <= v <= 1.0 for v in values):
+        raise InputError(f"--thresholds: expected two probabilities LANE,EXIST like 0.5,0.5, "
+                         f"got {text!r}")
+    return values
+
+
 def _size(text: str) -> tuple:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -326,7 +347,8 @@ def run(args) -> int:
                       hold_out=args.hold_out, encoder=args.encoder,
                       freeze_blocks=args.freeze_blocks, exist_weight=args.exist_weight,
                       erase_outer=args.erase_outer, barriers=args.barriers,
-                      aspect_jitter=args.aspect_jitter)
+                      aspect_jitter=args.aspect_jitter,
+                      thresholds=_thresholds(args.thresholds))
     check_config(cfg)
     model, spec = train(cfg, resume=args.resume, epochs_given=epochs_given)
     if args.export:

@@ -75,6 +75,7 @@ class TrainConfig:
     erase_outer: float = 0.0                   # real frames with an outer line painted out
     barriers: float = 0.0                      # of those, a wall or guardrail stands there
     aspect_jitter: float = 0.0                 # samples seen at another camera's aspect ratio
+    thresholds: Optional[tuple] = None         # (lane, exist) fixed instead of chosen
 
 
 VAL_SEED = 800_000          # the fixed synthetic validation set: seeds VAL_SEED + i
@@ -293,7 +294,10 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
 
     final = build_lanefcn(_net_config(cfg, spec), encoder=cfg.encoder, pretrained=False)
     final.set_weights(model.get_weights())
-    if cfg.threshold_frames:
+    if cfg.thresholds is not None:
+        spec = spec.replace(lane_threshold=cfg.thresholds[0], exist_threshold=cfg.thresholds[1])
+        log(f"thresholds: fixed at lane {cfg.thresholds[0]:.2f}, exist {cfg.thresholds[1]:.2f}")
+    elif cfg.threshold_frames:
         from lanecam.tools.train.keras_engine import InMemoryKerasEngine
         from lanecam.tools.train.thresholds import choose_thresholds
 
