@@ -153,6 +153,9 @@ class LaneDetector:
             raised; every frame's ``LaneResult.warnings`` still lists its codes. An exception
             raised by it propagates out of ``postprocess`` (in the pipeline, the run stops
             with a ``PipelineError`` like any stage failure).
+        on_crop: None, or a callable ``(width, height, old, new)`` told when
+            ``crop_top="auto"`` moves the crop of one frame size; called like ``on_warning``,
+            from the thread that runs postprocess.
     """
 
     def __init__(self, model=None, engine="auto", spec=None, calibration=None,
