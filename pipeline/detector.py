@@ -85,6 +85,8 @@ class _SizeState:
         self.auto = AutoCrop(spec.crop_top) if detector.auto_crop else None
         self._pres = {spec.crop_top: self.pre}
         self._exts = {spec.crop_top: self.ext}
+        self.preprocessed = self.postprocessed = 0     # frames of this size, in order
+        self.last_crop = spec.crop_top                 # the crop of the last preprocessed one
         if profile is not None and profile.birdseye is not None:
             from lanecam.pipeline.geometry import GeometryEstimator
 
@@ -103,7 +105,9 @@ class _SizeState:
     @property
     def crop_top(self) -> float:
         """The crop the next frame of this size gets."""
-        return self.auto.current if self.auto is not None else self.spec.crop_top
+        if self.auto is None:
+            return self.spec.crop_top
+        return self.auto.crop_for(self.preprocessed)
 
     def pre_for(self, crop_top: float) -> Preprocessor:
         pre = self._pres.get(crop_top)
@@ -296,11 +300,15 @@ class LaneDetector:
         frame size). With a calibration that has lens distortion, the undistorted frame is
         copied into ``undistorted`` when given (the pipeline passes the frame itself, so the
         lanes are drawn on the image they were found in). ``crop_top``: the crop to use
-        (``crop_top_for``; None: the current one); pass the same to ``postprocess``.
+        (``crop_top_for``; None: the current one). Steps run one after the other need not
+        pass it on: ``postprocess`` takes the last preprocessed frame's by default.
         """
         state = self.for_size(*self._size_of(frame))
-        pre = state.pre_for(state.crop_top if crop_top is None else crop_top)
+        crop = state.crop_top if crop_top is None else crop_top
+        pre = state.pre_for(crop)
         tensor = pre(frame, out=out)
+        state.preprocessed += 1
+        state.last_crop = crop
         if undistorted is not None and state.maps is not None:
             np.copyto(undistorted, pre.undistorted_frame)
         return tensor
@@ -337,21 +345,24 @@ class LaneDetector:
         on it is evidence of paint. The first time each warning code appears,
         ``on_warning(code, text)`` is called (the CLI prints it on stderr).
 
-        ``crop_top``: the crop the outputs were made with (what was passed to ``preprocess``;
-        None: the current one). Under ``crop_top="auto"`` the frame's ego lines then update
+        ``crop_top``: the crop the outputs were made with (what ``preprocess`` used; None: the
+        last preprocessed frame's of this size, right when the steps run one after the
+        other; the pipeline, with frames in flight, passes each frame's own). Under
+        ``crop_top="auto"`` the frame's ego lines then update
         the crop of later frames; ``on_crop(width, height, old, new)`` is told of a change.
         """
         state = self.for_size(width, height)
-        crop = state.crop_top if crop_top is None else crop_top
+        crop = state.last_crop if crop_top is None else crop_top
         result = state.ext_for(crop)(outputs, frame_id)
         result.warnings = state.checks.check(frame)
         if "no_road" in result.warnings:
             result.lanes, result.ego_polygon = [], None
         elif state.auto is not None:
-            old = state.auto.current
-            new = state.auto.observe(vanishing_share(result, height))
+            old = state.auto.latest
+            new = state.auto.observe(vanishing_share(result, height), state.postprocessed, crop)
             if new is not None and self.on_crop is not None:
                 self.on_crop(width, height, old, new)
+        state.postprocessed += 1
         for code in result.warnings:
             if code not in self._warned:
                 self._warned.add(code)

@@ -6,7 +6,6 @@ from typing import Optional, Union
 
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
 from lanecam.pipeline.errors import InputError
-from lanecam.pipeline.lanes.horizon import parse_crop_top
 from lanecam.engines.keras_code_scan import TRUST_HELP
 from lanecam.pipeline.options import (load_config, max_threads, option, source_option,
                                       stream_option, stream_settings)
@@ -18,6 +17,14 @@ ENGINES = ("auto", "onnxruntime", "tensorrt", "keras")
 ROBOTICS_PLUGINS = ("mcap", "rosbag")
 # TuSimple rows per frame: more than an 8K frame has rows is a mistake, not a request
 MAX_H_SAMPLES = 4320
+
+
+def _crop_top(value):
+    """``--crop-top``'s check (``pipeline.lanes.horizon``, imported when a value is given:
+    that package needs OpenCV, and ``lanecam --help`` must not)."""
+    from lanecam.pipeline.lanes.horizon import parse_crop_top
+
+    return parse_crop_top(value)
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ class RunConfig:
                                     help="ONNX Runtime intra-op threads (default: half the "
                                          "cores, at least 1; the other stages use the rest)")
     crop_top: Optional[Union[float, str]] = option(
-        metavar="F|auto", parse=parse_crop_top,
+        metavar="F|auto", parse=_crop_top,
         help="share of the frame height cut off above the road before the model (default: "
              "the model's, 0.30 for the bundled one, whose training camera's lane lines meet "
              "at 0.315 of the height): about 0.015 above where the lane lines meet; auto: "

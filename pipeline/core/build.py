@@ -52,6 +52,16 @@ def build_lane_pipeline(source, detector, sinks: Sequence, *, draw: bool = True,
     stages = [SourceStage(source), PreprocessStage(detector), InferStage(detector),
               PostprocessStage(detector, draw=draw, clean_for=sinks)]
     links, record_link = ring_links(live, file_capacity)
+    # --crop-top auto switches crops a fixed number of frames after deciding (AutoCrop.LAG),
+    # so that the switch lands on the same frame on every run: more frames than that between
+    # preprocess and postprocess (two rings, plus one in each of the three stages) would make
+    # a frame's crop depend on thread timing again
+    if getattr(detector, "auto_crop", False):
+        from lanecam.pipeline.lanes.horizon import AutoCrop
+
+        if links[1][0] + links[2][0] + 3 >= AutoCrop.LAG:
+            raise ValueError(f"file_capacity {file_capacity}: too many frames in flight for "
+                             f"--crop-top auto (AutoCrop.LAG {AutoCrop.LAG})")
     capacity = sum(c for c, _ in links) + (record_link[0] if record else 0) + (1 if display else 0)
     pool = FramePool(capacity + len(stages) + 2 + 1, source.height, source.width,
                      tensor_shape=detector.spec.input_shape, tensor_dtype=detector.spec.dtype)

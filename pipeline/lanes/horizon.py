@@ -21,7 +21,9 @@ that the vanishing point sits where it sat in training:
   and cropping closer would magnify it. Measured on the shared clips, whose lines meet near
   0.59 of the height: a crop moved down to 0.57 drew a false L2 in 26 % of the highway clip's
   frames, against 1.2 % at the model's 0.30;
-- after a change the estimates start again (those found at the old crop are a little off).
+- after a change the estimates start again (those found at the old crop are a little off),
+  and the change takes effect ``AutoCrop.LAG`` frames later, so that a file's lanes do not
+  depend on thread timing.
 
 Estimates made at a wrong crop are still close: at crop 0.30, the validation drive cut to a
 pitched-down window gave a median of 0.076 where the recorded frames say 0.058, and a wide
@@ -102,25 +104,46 @@ def vanishing_share(result, height: int) -> Optional[float]:
 class AutoCrop:
     """The crop of one frame size under ``--crop-top auto`` (see the module docstring).
 
-    ``current`` is read by the preprocess thread, ``observe`` called by the postprocess
-    thread; a float assignment is atomic, and the estimates are guarded by a lock.
+    Frames are counted in the order they are preprocessed and, separately, in the order they
+    are postprocessed (the same order: the pipeline keeps it). A change decided at the
+    postprocessed frame ``n`` takes effect from the preprocessed frame ``n + LAG``. The frames
+    between were preprocessed already, or may have been: in the threaded pipeline up to
+    about seven frames are between the two steps at once (``core.build``, file mode). Where
+    the crop changes is then a fact of the video, not of thread timing: a file gives the same
+    lanes on every run. Only estimates from frames seen at the latest crop count.
+
+    ``crop_for`` is read by the preprocess thread and ``observe`` called by the postprocess
+    thread; the plan they share is one tuple, replaced whole.
     """
+
+    LAG = 16
 
     def __init__(self, start: float, window: int = 30, min_frames: int = 10,
                  hysteresis: float = 0.05, max_spread: float = 0.08):
         """``start``: the model's own crop, also the largest this may choose."""
         self.start = float(start)
-        self.current = float(start)
         self.window, self.min_frames = int(window), int(min_frames)
         self.hysteresis, self.max_spread = float(hysteresis), float(max_spread)
         self._estimates = deque(maxlen=self.window)
         self._lock = threading.Lock()
+        self._plan = (self.start, self.start, 0)    # (old crop, new crop, first frame of new)
         self.changes = 0
 
-    def observe(self, share: Optional[float]) -> Optional[float]:
-        """Take one frame's vanishing-point estimate (None: none in that frame); returns the
-        new crop when this estimate changed it, else None."""
-        if share is None:
+    @property
+    def latest(self) -> float:
+        """The crop decided last (in effect now, or from a frame soon)."""
+        return self._plan[1]
+
+    def crop_for(self, index: int) -> float:
+        """The crop of the ``index``-th preprocessed frame of this size (0, 1, 2 ...)."""
+        old, new, first = self._plan
+        return new if index >= first else old
+
+    def observe(self, share: Optional[float], index: int, crop: float) -> Optional[float]:
+        """Take the vanishing-point estimate of the ``index``-th postprocessed frame, found
+        at ``crop`` (None: no estimate in that frame); returns the new crop when this
+        estimate changed it (for frames from ``index + LAG`` on), else None."""
+        if share is None or crop != self.latest:
             return None
         with self._lock:
             self._estimates.append(float(share))
@@ -131,9 +154,10 @@ class AutoCrop:
             if q3 - q1 > self.max_spread:
                 return None
             target = float(np.clip(median - MARGIN, 0.0, self.start))
-            if abs(target - self.current) <= self.hysteresis:
+            if abs(target - self.latest) <= self.hysteresis:
                 return None
-            self.current = round(target, 3)
+            new = round(target, 3)
+            self._plan = (self.latest, new, index + self.LAG)
             self.changes += 1
             self._estimates.clear()
-            return self.current
+            return new

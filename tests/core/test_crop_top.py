@@ -92,33 +92,59 @@ def test_auto_keeps_the_models_crop_for_its_own_camera(shared_data):
 
 def test_auto_in_the_threaded_pipeline_maps_each_frame_with_its_own_crop(shared_data, tmp_path,
                                                                          capsys):
-    """``lanecam run --crop-top auto``: the change is announced, and the lanes of the frames
-    after it reach the far road the model's crop cut away (rows above 0.3 x 460 = 138)."""
+    """``lanecam run --crop-top auto`` on the pitched-down frames (twice over, 66 frames): the
+    change is announced; the frames before the switch are found at the model's crop, the
+    frames after it reach the far road that crop cut away (rows above 0.3 x 460 = 138); and
+    the lanes are the same on every run (the switch lands on a frame, not on thread timing)."""
     import cv2
     import json
 
     from lanecam.pipeline.cli import main
+    from lanecam.pipeline.lanes.horizon import AutoCrop
 
     folder = tmp_path / "pitched"
     folder.mkdir()
-    for i, frame in enumerate(_validation_frames(shared_data, PITCHED)):
+    frames = _validation_frames(shared_data, PITCHED)
+    for i, frame in enumerate(frames + frames):
         cv2.imwrite(str(folder / f"{i:03d}.png"), frame)
-    tops = {}
-    for crop in ("0.3", "auto"):
-        out = tmp_path / f"{crop}.jsonl"
+    runs = []
+    for crop in ("0.3", "auto", "auto"):
+        out = tmp_path / f"{len(runs)}.jsonl"
         assert main(["run", str(folder), "--crop-top", crop, "--lanes", str(out),
                      "--quiet"]) == 0
         err = capsys.readouterr().err
         assert ("crop-top auto: the ego lines of the 1280x460 frames meet higher up than the "
                 "model's camera's; crop 0.30 -> 0.0" in err) == (crop == "auto")
         rows = [json.loads(line) for line in out.read_text().splitlines()]
-        assert len(rows) == 33
-        tops[crop] = [min((p[1] for lane in row["lanes"] for p in lane["points"]),
-                          default=460) for row in rows]
-    assert min(tops["0.3"]) >= 0.3 * 460 - 1
-    # the first frames are found at the model's crop; by the last third the crop has moved
-    assert min(tops["auto"][:9]) >= 0.3 * 460 - 1
-    assert sum(top < 0.3 * 460 - 20 for top in tops["auto"][22:]) >= 8
+        assert len(rows) == 66
+        runs.append(rows)
+    fixed, auto, again = ([min((p[1] for lane in row["lanes"] for p in lane["points"]),
+                               default=460) for row in rows] for rows in runs)
+    assert min(fixed) >= 0.3 * 460 - 1
+    # ten frames with both ego lines decide; the switch comes AutoCrop.LAG (16) frames later
+    switch = next(i for i, (a, f) in enumerate(zip(auto, fixed)) if a != f)
+    assert 9 + AutoCrop.LAG <= switch <= 33
+    assert sum(top < 0.3 * 460 - 20 for top in auto[switch:]) >= 0.9 * (66 - switch)
+    assert [r["lanes"] for r in runs[1]] == [r["lanes"] for r in runs[2]]
+
+
+def test_postprocess_and_preprocess_use_the_crop_they_are_given(shared_data):
+    """The per-frame crop, without the pipeline: a frame preprocessed at one crop and
+    postprocessed at it, while the detector has moved on to another, gives the lanes a
+    detector fixed at that crop gives."""
+    frame = _validation_frames(shared_data, PITCHED)[0]
+    with LaneDetector(threads=1, crop_top=0.1) as fixed, \
+            LaneDetector(threads=1, crop_top="auto") as auto:
+        want = fixed(frame)
+        assert np.array_equal(auto.preprocess(frame, crop_top=0.1), fixed.preprocess(frame))
+        outputs = {k: v.copy() for k, v in auto.infer(auto.preprocess(frame, crop_top=0.1))
+                   .items()}
+        assert auto.crop_top_for(1280, 460) == 0.3     # ... while the detector's is another
+        got = auto.postprocess(outputs, 1280, 460, frame=frame, crop_top=0.1)
+    assert [lane.slot for lane in got.lanes] == [lane.slot for lane in want.lanes]
+    for a, b in zip(got.lanes, want.lanes):
+        assert np.allclose(a.points, b.points)
+    assert min(float(lane.points[:, 1].min()) for lane in got.lanes) < 0.3 * 460 - 20
 
 
 def test_the_stages_hand_each_frame_its_own_crop():

@@ -281,3 +281,4 @@ def test_crop_top_is_used_reported_and_checked(tiny_model, tmp_path, capsys):
                          "--crop-top", "auto", "--report", report)
     assert code == 0, err
     assert "crop_top auto" in out
+    assert json.loads(report.read_text())["crop_top"] == "auto"

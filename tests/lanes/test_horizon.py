@@ -58,37 +58,55 @@ def test_no_estimate_without_both_ego_lines_or_when_they_do_not_converge():
     assert vanishing_share(short, 720) is None
 
 
-def test_the_crop_moves_up_after_enough_agreeing_frames_then_starts_again():
+def _feed(auto, shares, start=0, crop=None):
+    """Observe ``shares`` as postprocessed frames ``start``, ``start + 1`` ...; the changes."""
+    changes = []
+    for i, share in enumerate(shares, start):
+        new = auto.observe(share, i, auto.crop_for(i) if crop is None else crop)
+        if new is not None:
+            changes.append((i, new))
+    return changes
+
+
+def test_the_crop_moves_up_after_enough_agreeing_frames_lag_frames_later():
     auto = AutoCrop(0.3)
-    for _ in range(9):
-        assert auto.observe(0.10) is None and auto.current == 0.3
-    assert auto.observe(None) is None          # a frame without an estimate counts nothing
-    assert auto.observe(0.10) == pytest.approx(0.10 - MARGIN)
-    assert auto.current == pytest.approx(0.085) and auto.changes == 1
-    # the old estimates are gone: nine more frames elsewhere change nothing yet
-    for _ in range(9):
-        assert auto.observe(0.25) is None
-    assert auto.current == pytest.approx(0.085)
+    assert _feed(auto, [0.10] * 9 + [None]) == []      # a frame without an estimate: nothing
+    assert auto.latest == 0.3
+    assert _feed(auto, [0.10], start=10) == [(10, pytest.approx(0.10 - MARGIN))]
+    assert auto.latest == pytest.approx(0.085) and auto.changes == 1
+    # frames preprocessed up to LAG after the deciding one keep the old crop: they may have
+    # been preprocessed already, and where the switch lands must not depend on thread timing
+    assert auto.crop_for(10 + AutoCrop.LAG - 1) == 0.3
+    assert auto.crop_for(10 + AutoCrop.LAG) == pytest.approx(0.085)
+
+
+def test_estimates_from_frames_at_the_old_crop_do_not_count():
+    auto = AutoCrop(0.3)
+    assert _feed(auto, [0.10] * 10) == [(9, pytest.approx(0.085))]
+    first = 9 + AutoCrop.LAG
+    # the frames between the decision and the switch, at 0.30, would pull the median back
+    assert _feed(auto, [0.35] * (first - 10), start=10) == []
+    assert auto.latest == pytest.approx(0.085)
+    # from the switch on the estimates count again, starting from none
+    assert _feed(auto, [0.25] * 9, start=first) == []
+    assert _feed(auto, [0.25], start=first + 9) == [(first + 9, pytest.approx(0.235))]
 
 
 def test_a_camera_like_the_models_keeps_its_crop():
     auto = AutoCrop(0.3)
-    for share in np.linspace(0.28, 0.35, 30):       # TuSimple's lines meet near 0.315
-        assert auto.observe(float(share)) is None
-    assert auto.current == 0.3 and auto.changes == 0
+    assert _feed(auto, [float(v) for v in np.linspace(0.28, 0.35, 30)]) == []
+    assert auto.latest == 0.3 and auto.changes == 0      # TuSimple's lines meet near 0.315
 
 
 def test_the_crop_never_moves_below_the_models_own():
     # lines meeting low in the frame: the road is all there, and a closer crop magnifies it
     auto = AutoCrop(0.3)
-    for _ in range(30):
-        auto.observe(0.6)
-    assert auto.current == 0.3 and auto.changes == 0
+    assert _feed(auto, [0.6] * 30) == []
+    assert auto.latest == 0.3
 
 
 def test_estimates_that_disagree_change_nothing():
     auto = AutoCrop(0.3)
     rng = np.random.default_rng(0)
-    for share in rng.uniform(-0.2, 0.5, 30):        # interquartile range far above 0.08
-        assert auto.observe(float(share)) is None
-    assert auto.current == 0.3
+    assert _feed(auto, [float(v) for v in rng.uniform(-0.2, 0.5, 30)]) == []  # IQR >> 0.08
+    assert auto.latest == 0.3

@@ -269,6 +269,9 @@ def _evaluate(args) -> int:
           f"{engine_name}{crop}")
     _write_report(args.report, {
         "model": str(args.model or "bundled"), "spec": spec.to_dict(), "engine": engine_name,
+        # under --crop-top auto the spec holds the starting crop; each frame size's own
+        # may have moved from it
+        **({"crop_top": "auto"} if args.crop_top == "auto" else {}),
         **{r.name: r.to_dict() for r in results + lane_results}})
     return 0
 

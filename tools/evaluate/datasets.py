@@ -160,7 +160,8 @@ def evaluate_synthetic(predictor: Predictor, count: int, seed: int = SYNTHETIC_S
         if iou is not None:
             pred_mask = _argmax_mask(predictor.last_outputs[spec.seg_output], spec.output_layout)
             gt_mask = gt.slot_mask(pred_mask.shape[0], pred_mask.shape[1],
-                                   crop_top=spec.crop_top, crop_bottom=spec.crop_bottom)
+                                   crop_top=getattr(predictor, "last_crop_top", spec.crop_top),
+                                   crop_bottom=spec.crop_bottom)
             iou.add(pred_mask, gt_to_model[gt_mask])
     return DatasetResult("synthetic", score_frames(preds, gts), records,
                          iou=iou.result() if iou is not None else None,

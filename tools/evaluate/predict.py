@@ -42,6 +42,7 @@ class Predictor:
         self.spec = self.detector.spec
         self._warm: set = set()
         self.last_outputs: Dict[str, np.ndarray] = {}
+        self.last_crop_top = self.spec.crop_top     # the crop of the last frame's outputs
 
     def __enter__(self) -> "Predictor":
         self.detector.open()
@@ -68,10 +69,12 @@ class Predictor:
             self._warm.add((w, h))
             d.infer(d.preprocess(np.zeros((h, w, 3), np.uint8)))
         t0 = time.perf_counter()
-        outputs = d.infer(d.preprocess(frame))
-        result = d.postprocess(outputs, w, h, frame_id, frame=frame)
+        crop = d.crop_top_for(w, h)     # moves under crop_top="auto"
+        outputs = d.infer(d.preprocess(frame, crop_top=crop))
+        result = d.postprocess(outputs, w, h, frame_id, frame=frame, crop_top=crop)
         ms = (time.perf_counter() - t0) * 1e3
         self.last_outputs = {k: np.array(v) for k, v in outputs.items()}
+        self.last_crop_top = crop
         return result, ms
 
 

@@ -9,7 +9,6 @@ trained on. It is off by default: the TuSimple frames are test data, and a score
 invites choosing by it.
 """
 
-import argparse
 from pathlib import Path
 
 from lanecam.pipeline.errors import InputError
@@ -110,11 +109,15 @@ def add_arguments(parser) -> None:
                         help="real labelled frames also get camera warps (roll, zoom, shifts; "
                              "labels moved with them) and weather (night, shadows, rain, "
                              "blur, exposure, JPEG); tools/train/augment.py")
-    parser.add_argument("--hold-out", action=argparse.BooleanOptionalAction,
+    # two flags rather than argparse.BooleanOptionalAction, which Python 3.8 lacks
+    parser.add_argument("--hold-out", action="store_const", const=True,
                         help="leave the validation sets of the TuSimple training frames "
                              "(tools/train/split.py: set 0601) out of training and score them "
-                             "after every epoch as tusimple_val; --no-hold-out trains on every "
-                             "frame (a recipe chosen with them held out, fitted on all)")
+                             "after every epoch as tusimple_val")
+    parser.add_argument("--no-hold-out", dest="hold_out", action="store_const", const=False,
+                        help="train on every TuSimple training frame, also where the recipe "
+                             "holds some out (a recipe chosen with them held out, fitted on "
+                             "all)")
     parser.add_argument("--thresholds", metavar="LANE,EXIST",
                         help="fix the extraction thresholds instead of choosing them after "
                              "training, e.g. 0.5,0.5 (a run with nothing held out has no real "
