@@ -15,6 +15,11 @@ window and scored as a frame of that size:
 Labels above the model's crop cannot be reached, so a crop below the horizon costs whole lanes
 (the TuSimple rule wants 85 % of a lane's labelled rows). Reports, chooses nothing.
 
+``--drives N`` adds N renderer drives (``RoadRenderer``, 1280x720, ``--drive-frames`` frames each,
+scored against the renderer's labels), each twice: as rendered, and with the camera pitched down
+so that the flat-ground horizon sits at 0.12 of the height. A second camera with labels, made,
+where the rows above are one real camera cut.
+
 ``auto`` is ``--crop-top auto``, which learns the crop from the ego lines of the frames it
 has seen; it gets two columns: ``auto`` scores the frames in order from a fresh detector (its
 first frames still at the model's crop, as the first second of a video), ``auto, warm`` scores
@@ -53,11 +58,53 @@ def score(model, rows, root, top, bottom, crop_top, passes=1):
         return score_views(det, views())
 
 
+PITCHED_HORIZON = 0.12     # the drives' pitched-down camera: the flat horizon at this share
+
+
+def drive_score(model, seed, frames, crop_top, pitched, passes=1):
+    """TuSimple [accuracy, FP, FN] of ``model`` on ``frames`` frames of renderer drive
+    ``seed``, in order with one detector (``auto`` learns as it goes), of the last of
+    ``passes`` runs over the drive."""
+    import math
+
+    from lanecam import LaneDetector
+    from lanecam.pipeline.constants import DEFAULT_H_SAMPLES
+    from lanecam.pipeline.roadsim import RoadRenderer
+    from lanecam.tools.evaluate.predict import tusimple_lanes
+    from lanecam.tools.evaluate.tusimple import score_frames
+
+    rows = [r for r in DEFAULT_H_SAMPLES if r < 720]
+    with LaneDetector(model=model, threads=1, crop_top=crop_top) as det:
+        for _ in range(passes):
+            drive = RoadRenderer(1280, 720, seed=seed)    # the same drive again
+            if pitched:
+                s = drive.scene
+                s.pitch = math.atan((s.cy - PITCHED_HORIZON * s.height) / s.fy)
+            preds, truth = [], []
+            for i in range(frames):
+                frame, gt = drive.next()
+                name = f"drive{seed}/{i}"
+                preds.append({"raw_file": name, "run_time": 0.0,
+                              "lanes": tusimple_lanes(det(frame, i), rows, 1280)})
+                truth.append({"raw_file": name, "lanes": gt.tusimple_lanes(rows),
+                              "h_samples": rows})
+    s = score_frames(preds, truth)
+    return [s.accuracy, s.fp, s.fn]
+
+
+def _mean(cells):
+    return [sum(c[k] for c in cells) / len(cells) for k in range(3)]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="ONNX model (default: the bundled one)")
     ap.add_argument("--crops", default="0.3,0.2,0.1,0.05,auto",
                     help="crop_top values, comma-separated (default 0.3,0.2,0.1,0.05,auto)")
+    ap.add_argument("--drives", type=int, default=0, metavar="N",
+                    help="also N renderer drives, as rendered and pitched down (default 0)")
+    ap.add_argument("--drive-frames", type=int, default=100, metavar="N",
+                    help="frames per renderer drive (default 100)")
     args = ap.parse_args(argv)
     crops = [c if c == "auto" else float(c) for c in args.crops.split(",")]
     runs = [(c, 1) for c in crops] + [("auto", 2)] * ("auto" in crops)
@@ -79,6 +126,15 @@ def main(argv=None) -> int:
                      for c, passes in runs]
             print(f"{top}-{bottom} | " + " | ".join(" / ".join(f"{v:.3f}" for v in cell)
                                                    for cell in cells), flush=True)
+        for pitched in (False, True):
+            if not args.drives:
+                break
+            cells = [_mean([drive_score(args.model, 900_000 + k, args.drive_frames, c, pitched,
+                                        passes) for k in range(args.drives)])
+                     for c, passes in runs]
+            what = f"horizon {PITCHED_HORIZON}" if pitched else "as rendered"
+            print(f"{args.drives} drives, {what} | " + " | ".join(
+                " / ".join(f"{v:.3f}" for v in cell) for cell in cells), flush=True)
     except LanecamError as exc:
         print(f"horizon_crop: {exc}", file=sys.stderr)
         return exc.exit_code
