@@ -25,10 +25,10 @@ that the vanishing point sits where it sat in training:
   and the change takes effect ``AutoCrop.LAG`` frames later, so that a file's lanes do not
   depend on thread timing.
 
-Estimates made at a wrong crop are still close: at crop 0.30, the validation drive cut to a
-pitched-down window gave a median of 0.076 where the recorded frames say 0.058, and a wide
-window 0.361 against 0.345 (``tests/lanes/test_horizon.py`` holds the geometry; the numbers
-are in docs/usage.md, "Another camera").
+Estimates made at a wrong crop are still close: with the bundled model at crop 0.30, the
+validation drive cut to a pitched-down window gave a median of 0.076 where the recorded frames
+say 0.058, and a wide window 0.361 against 0.345. What the crop then does to the scores, on
+that drive and on renderer drives: docs/usage.md, "Another camera".
 """
 
 import math
