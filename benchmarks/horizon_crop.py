@@ -96,6 +96,11 @@ def _mean(cells):
     return [sum(c[k] for c in cells) / len(cells) for k in range(3)]
 
 
+def _row(name, cells) -> str:
+    """One table row: ``name | acc / FP / FN | ...``."""
+    return f"{name} | " + " | ".join(" / ".join(f"{v:.3f}" for v in cell) for cell in cells)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="ONNX model (default: the bundled one)")
@@ -124,17 +129,13 @@ def main(argv=None) -> int:
         for top, bottom in WINDOWS:
             cells = [score(args.model, rows, labels.parent, top, bottom, c, passes)
                      for c, passes in runs]
-            print(f"{top}-{bottom} | " + " | ".join(" / ".join(f"{v:.3f}" for v in cell)
-                                                   for cell in cells), flush=True)
-        for pitched in (False, True):
-            if not args.drives:
-                break
+            print(_row(f"{top}-{bottom}", cells), flush=True)
+        for pitched in (False, True) if args.drives else ():
             cells = [_mean([drive_score(args.model, 900_000 + k, args.drive_frames, c, pitched,
                                         passes) for k in range(args.drives)])
                      for c, passes in runs]
             what = f"horizon {PITCHED_HORIZON}" if pitched else "as rendered"
-            print(f"{args.drives} drives, {what} | " + " | ".join(
-                " / ".join(f"{v:.3f}" for v in cell) for cell in cells), flush=True)
+            print(_row(f"{args.drives} drives, {what}", cells), flush=True)
     except LanecamError as exc:
         print(f"horizon_crop: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -77,14 +77,14 @@ class _SizeState:
         if profile is not None and profile.has_distortion:
             self.maps = profile.undistort_maps(width, height)
         self.spec, self.size, self.config = spec, (width, height), detector.config
-        self.pre = Preprocessor(spec, width, height, undistort_maps=self.maps)
-        self.ext = LaneExtractor(spec, width, height, threshold=detector.config.lane_threshold,
-                                 exist_threshold=detector.config.exist_threshold)
-        # --crop-top auto: the crop in use, and the workers of each crop used so far (the
-        # preprocess and postprocess threads each fill their own dict)
+        # the workers of each crop used so far (only --crop-top auto uses more than one; the
+        # preprocess and postprocess threads each fill their own dict). The spec's are made
+        # now, so that prepare() reports a bad size before a pipeline's threads start.
+        self._pres: Dict[float, Preprocessor] = {}
+        self._exts: Dict[float, LaneExtractor] = {}
+        self.pre_for(spec.crop_top)
+        self.ext_for(spec.crop_top)
         self.auto = AutoCrop(spec.crop_top) if detector.auto_crop else None
-        self._pres = {spec.crop_top: self.pre}
-        self._exts = {spec.crop_top: self.ext}
         self.preprocessed = self.postprocessed = 0     # frames of this size, in order
         self.last_crop = spec.crop_top                 # the crop of the last preprocessed one
         if profile is not None and profile.birdseye is not None:
