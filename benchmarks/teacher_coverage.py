@@ -1,7 +1,7 @@
 """Would TwinLiteNet's lane-line masks teach LaneFCN anything? Coverage of labelled lines.
 
   python benchmarks/teacher_coverage.py [--model M.onnx] [--split val|train] [--tolerance PX]
-                                        [--limit N]
+                                        [--limit N] [--look night|rain|shadows] [--clips]
 
 On the real labelled frames of ``tusimple-train`` (by default its validation drive, the frames
 models are chosen on; ``tools/train/split.py``), for TwinLiteNet (the real-data teacher in
@@ -18,6 +18,17 @@ LaneFCN's positives are the pixels where any slot's probability exceeds the mode
 threshold (the input to lane extraction). The labels continue behind vehicles, so neither
 model can reach 1.0. This measures masks, not lanes: the TuSimple metric is
 ``lanecam evaluate``'s job. It reports; it chooses nothing.
+
+``--look`` first gives every frame a look the training augmentation draws (``night``: the
+car's headlights only, ``rain``: haze and streaks, ``shadows``; one fixed draw per frame), the
+same for both models: BDD100K's night and rain frames are what TwinLiteNet knows and the
+TuSimple frames lack.
+
+``--clips`` instead counts, on the two real clips where the car drives in the leftmost lane
+(left of L1 is the shoulder and a barrier, never another lane), the share of frames in which
+TwinLiteNet marks a line left of LaneFCN's L1 (positive pixels more than ``--tolerance`` px
+left of it on at least 30 % of L1's rows), beside the share in which LaneFCN reports an L2:
+how often each would teach "a line here" on the barrier side.
 """
 
 import argparse
@@ -62,12 +73,82 @@ def lanefcn_mask(engine, spec, pre, frame):
     return mask
 
 
+LOOKS = ("none", "night", "rain", "shadows")
+
+
+def with_look(frame, look: str, seed: int):
+    """The BGR ``frame`` with one draw of a training look (``none``: unchanged)."""
+    import cv2
+
+    from lanecam.tools.train import augment
+    from lanecam.tools.train.data import night_transfer
+
+    if look == "none":
+        return frame
+    rng = np.random.default_rng(seed)
+    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    if look == "night":
+        rgb = night_transfer(rgb, rng)
+    else:
+        step = augment._rain if look == "rain" else augment._shadows
+        rgb = np.clip(step(rgb.astype(np.float32), rng), 0, 255).astype(np.uint8)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+def clip_counts(session, model: str, tol: int) -> dict:
+    """clip -> (frames, frames where TwinLiteNet marks a line left of L1, frames with an L2),
+    with LaneFCN's L1 as the reference (frames without an L1 are skipped)."""
+    import cv2
+
+    from lanecam import LaneDetector
+    from compare_models import LEFT_LANE_CLIPS
+
+    out = {}
+    for name in LEFT_LANE_CLIPS:
+        path = data_path("videos", name)
+        if path is None:
+            continue
+        cap = cv2.VideoCapture(str(path))
+        seen = teacher_left = l2 = index = 0
+        with LaneDetector(model=model, threads=1) as det:
+            try:
+                while True:
+                    ok, frame = cap.read()
+                    if not ok:
+                        break
+                    result = det(frame, index)
+                    index += 1
+                    lanes = {lane.slot: lane for lane in result.lanes}
+                    if "L1" not in lanes:
+                        continue
+                    seen += 1
+                    l2 += "L2" in lanes
+                    h, w = frame.shape[:2]
+                    ys = np.arange(0, h)
+                    xs = lanes["L1"].x_at(ys.astype(float))
+                    rows = np.flatnonzero(np.isfinite(xs))
+                    mask = twinlitenet_mask(session, frame)
+                    left = 0
+                    for y in rows:
+                        edge = int(xs[y]) - tol
+                        left += edge > 0 and bool(mask[y, :edge].any())
+                    teacher_left += len(rows) > 0 and left >= 0.3 * len(rows)
+            finally:
+                cap.release()
+        out[name] = (seen, teacher_left, l2)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=str(ROOT / "engines" / "models" / "lanefcn" / "lanefcn.onnx"))
     ap.add_argument("--split", choices=("val", "train"), default="val")
     ap.add_argument("--tolerance", type=int, default=16, help="px at the frame's size (default 16)")
     ap.add_argument("--limit", type=int, default=0, help="at most N frames (0: all)")
+    ap.add_argument("--look", choices=LOOKS, default="none",
+                    help="give every frame this training look first (default none)")
+    ap.add_argument("--clips", action="store_true",
+                    help="count lines left of L1 on the left-lane clips instead")
     args = ap.parse_args(argv)
 
     import cv2
@@ -88,6 +169,11 @@ def main(argv=None) -> int:
     if args.limit:
         rows = rows[:args.limit]
     session = ort.InferenceSession(str(teacher), providers=["CPUExecutionProvider"])
+    if args.clips:
+        for name, (seen, left, l2) in clip_counts(session, args.model, args.tolerance).items():
+            print(f"{name}: {seen} frames with an L1; TwinLiteNet marks a line left of it in "
+                  f"{left / max(seen, 1):.3f}; LaneFCN reports an L2 in {l2 / max(seen, 1):.3f}")
+        return 0
     engine = open_engine(args.model).open()
     spec = engine.spec
     tol = args.tolerance
@@ -95,8 +181,8 @@ def main(argv=None) -> int:
     hits = {m: np.zeros((len(SLOTS), 2)) for m in ("TwinLiteNet", "LaneFCN")}
     precision = {m: [] for m in hits}
     pres = {}
-    for row in rows:
-        frame = cv2.imread(str(folder / row["raw_file"]))
+    for k, row in enumerate(rows):
+        frame = with_look(cv2.imread(str(folder / row["raw_file"])), args.look, 6100 + k)
         h, w = frame.shape[:2]
         pre = pres.setdefault((w, h), Preprocessor(spec, w, h))
         lanes = assign_slots(row["lanes"], row["h_samples"], w, h)
@@ -119,8 +205,8 @@ def main(argv=None) -> int:
             if positive.any():
                 precision[name].append(float(near_label[first:][positive].mean()))
     engine.close()
-    print(f"{len(rows)} frames of {TRAIN_FOLDER} ({args.split}), tolerance {tol} px; "
-          f"LaneFCN = {args.model}")
+    print(f"{len(rows)} frames of {TRAIN_FOLDER} ({args.split}), look {args.look}, tolerance "
+          f"{tol} px; LaneFCN = {args.model}")
     for name in hits:
         recall = " ".join(f"{s} {h / max(n, 1):.3f}" for s, (h, n) in zip(SLOTS, hits[name]))
         print(f"{name:12s} recall of labelled points: {recall}; pixel precision "
