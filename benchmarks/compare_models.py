@@ -25,6 +25,9 @@ MODEL defaults to the teacher v1 (tools/train/teacher) and the bundled LaneFCN. 
   the share it finds when painted;
 - the validation drive's frames stretched as another camera's aspect would show them
   (``tools/evaluate/geometry.py``): TuSimple scores per stretch and their mean accuracy - 0.5 FP;
+- the validation drive's frames with a road marking painted on (``tools/evaluate/marked.py``:
+  arrow, crosswalk, stop line, word, diamond, hatching; labels unchanged): TuSimple scores per
+  kind and their mean accuracy - 0.5 FP;
 - model-only latency on one ONNX Runtime thread (p50, ms).
 
 The real data comes from ``../shared/data`` (or $LANECAM_DATA); measures whose data is absent
@@ -201,6 +204,10 @@ def measure_model(model, args, culane_dir, erased=()) -> dict:
 
         for name, values in geometry_scores(model, rows, root).items():
             row[f"val seen as another camera: {name}"] = values
+        from lanecam.tools.evaluate.marked import marking_scores
+
+        for name, values in marking_scores(model, rows, root).items():
+            row[f"val with road markings: {name}"] = values
     row["model only p50 ms (1 thread)"] = [latency_p50(model)]
     return row
 

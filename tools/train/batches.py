@@ -21,7 +21,8 @@ _SOURCES = None
 def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Optional[str],
                 pseudo: Optional[str], pseudo_night: float = 0.0, scene_mix: str = "v2",
                 strong: bool = False, hold_out: bool = False, own_labels: Sequence[str] = (),
-                erase_outer: float = 0.0, barriers: float = 0.0, aspect_jitter: float = 0.0):
+                erase_outer: float = 0.0, barriers: float = 0.0, aspect_jitter: float = 0.0,
+                markings: float = 0.0):
     """Pool initializer: the sample sources of this worker process."""
     global _SOURCES
     import cv2
@@ -33,7 +34,8 @@ def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Option
                         aspect_jitter=aspect_jitter)
     real = (TuSimpleSource(maker, [Path(p) for p in labels], Path(root), strong=strong,
                            skip_validation=hold_out, own_labels=[Path(p) for p in own_labels],
-                           erase_outer=erase_outer, barriers=barriers)
+                           erase_outer=erase_outer, barriers=barriers,
+                           markings=markings)
             if labels else None)
     pseudo_src = (TuSimpleSource(maker, [Path(pseudo) / "labels.json"], Path(pseudo),
                                  night=pseudo_night)

@@ -139,6 +139,12 @@ def add_arguments(parser) -> None:
                              "roadside wall or guardrail is drawn standing in their place, "
                              "the slot still labelled absent (default 0): a barrier's base "
                              "one lane out is what a model mistakes for a line")
+    parser.add_argument("--markings", type=finite_float, metavar="P",
+                        help="share of the augmented real labelled frames that get a road "
+                             "marking that is not a lane line painted on their road (an "
+                             "arrow, crosswalk, stop line, word, diamond or hatching; "
+                             "default 0): the training frames are highways with nothing "
+                             "painted between the lines, town roads are not")
     parser.add_argument("--aspect-jitter", type=finite_float, metavar="P",
                         help="share of the samples (real, pseudo-labelled and rendered) seen "
                              "through a window of another aspect ratio, from a 4:3 to a "
@@ -160,6 +166,7 @@ BASE = {"epochs": 22, "lr": 3e-3, "seed": 0, "init_from": None, "teacher": None,
         "strong_augment": False, "hold_out": False, "encoder": "lanefcn", "freeze_blocks": 0,
         "steps": 250, "real_fraction": 0.5, "tusimple_labels": [], "tusimple_root": None,
         "exist_weight": 0.5, "erase_outer": 0.0, "barriers": 0.0, "aspect_jitter": 0.0,
+        "markings": 0.0,
         "thresholds": None}
 # The recorded recipes: settings that differ from BASE. v1 is the shipped v1's recipe except
 # that the renderer now draws its v2 scene mix. "<videos>" is every video in the data folder's
@@ -350,7 +357,7 @@ def run(args) -> int:
                       hold_out=args.hold_out, encoder=args.encoder,
                       freeze_blocks=args.freeze_blocks, exist_weight=args.exist_weight,
                       erase_outer=args.erase_outer, barriers=args.barriers,
-                      aspect_jitter=args.aspect_jitter,
+                      aspect_jitter=args.aspect_jitter, markings=args.markings,
                       thresholds=_thresholds(args.thresholds))
     check_config(cfg)
     model, spec = train(cfg, resume=args.resume, epochs_given=epochs_given)

@@ -29,6 +29,7 @@ from lanecam.pipeline.safe_load import json_loads
 from lanecam.tools.evaluate.tusimple import image_path
 from lanecam.tools.train.augment import camera_warp, erase_line, warp_points, weather
 from lanecam.tools.train.barriers import paste_barrier
+from lanecam.tools.train.markings import paint_marking
 from lanecam.tools.train.split import is_validation
 
 __all__ = ["SampleMaker", "SyntheticSource", "TuSimpleSource", "flip_sample", "assign_slots",
@@ -334,7 +335,9 @@ class TuSimpleSource:
     teacher's) that get one of their outer lines painted out (``augment.erase_line``) and that
     slot labelled absent. ``barriers``: the share of those erased lines that get a roadside
     wall or guardrail standing where the paint was (``barriers.paste_barrier``), still labelled
-    absent.
+    absent. ``markings``: the share of augmented samples of position-labelled rows that get a
+    road marking which is not a lane line (arrow, crosswalk, ...: ``markings.paint_marking``)
+    painted on their road, the labels unchanged.
 
     A label file is data, maybe from elsewhere: every ``raw_file`` must be a path inside
     ``root`` (``tusimple.image_path``), never an absolute path or one climbing out with ``..``.
@@ -344,8 +347,9 @@ class TuSimpleSource:
     def __init__(self, maker: SampleMaker, labels: Sequence[Path], root: Path,
                  night: float = 0.0, strong: bool = False, skip_validation: bool = False,
                  own_labels: Sequence[Path] = (), erase_outer: float = 0.0,
-                 barriers: float = 0.0):
+                 barriers: float = 0.0, markings: float = 0.0):
         self.maker = maker
+        self.markings = float(markings)
         self.erase_outer = float(erase_outer)
         self.barriers = float(barriers)
         own = {Path(p).resolve() for p in own_labels}
@@ -418,6 +422,12 @@ class TuSimpleSource:
             if self.barriers > 0 and ego is not None and rng.random() < self.barriers:
                 frame = paste_barrier(frame, pts, ego, -1 if slot == 0 else 1, rng)
             lanes = lanes[:i] + lanes[i + 1:]   # the slot is now background, existence 0
+        # no draw when off, as above
+        if (self.markings > 0 and augment and "slots" not in row
+                and rng.random() < self.markings):
+            ego = dict(lanes)
+            if 1 in ego and 2 in ego:
+                frame = paint_marking(frame, ego[1], ego[2], rng)
         warp = None
         if augment and self.strong and rng.random() < 0.8:
             frame, warp = camera_warp(frame, rng)

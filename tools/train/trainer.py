@@ -75,6 +75,7 @@ class TrainConfig:
     erase_outer: float = 0.0                   # real frames with an outer line painted out
     barriers: float = 0.0                      # of those, a wall or guardrail stands there
     aspect_jitter: float = 0.0                 # samples seen at another camera's aspect ratio
+    markings: float = 0.0                      # real frames with an arrow, crosswalk... painted on
     thresholds: Optional[tuple] = None         # (lane, exist) fixed instead of chosen
 
 
@@ -262,7 +263,7 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
     init = (spec.to_dict(), cfg.thickness, _real_labels(cfg), cfg.data_root or ".",
             str(pseudo) if pseudo else None, cfg.pseudo_night, cfg.scene_mix,
             cfg.strong_augment, cfg.hold_out, _own_labels(cfg), cfg.erase_outer,
-            cfg.barriers, cfg.aspect_jitter)
+            cfg.barriers, cfg.aspect_jitter, cfg.markings)
     with ctx.Pool(cfg.workers, initializer=init_worker, initargs=init) as pool:
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
@@ -397,7 +398,7 @@ def check_config(cfg: TrainConfig) -> None:
     if not 0.0 <= cfg.exist_weight <= 100.0:
         raise InputError(f"--exist-weight: expected a weight in [0, 100], got {cfg.exist_weight}")
     for name in ("real_fraction", "pseudo_fraction", "pseudo_night", "erase_outer",
-                 "barriers", "aspect_jitter"):
+                 "barriers", "aspect_jitter", "markings"):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             raise InputError(f"--{name.replace('_', '-')}: expected a fraction in [0, 1], got "
                              f"{getattr(cfg, name)}")
