@@ -62,4 +62,10 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from lanecam.pipeline.errors import LanecamError
+
+    try:
+        sys.exit(main())
+    except LanecamError as exc:     # a bad model path or data file: one line, not a traceback
+        print(f"road_markings: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
