@@ -3,9 +3,9 @@
   python benchmarks/road_markings.py [MODEL ...] [--split val|train] [--save DIR]
 
 On the real labelled frames of ``tusimple-train`` (by default its validation drive, the frames
-models are chosen on; ``tools/train/split.py``), each frame gets one marking of each kind
-(``tools/evaluate/marked.py``: arrow, crosswalk, stop line, word, diamond, hatching; fixed
-seeds) with its labels unchanged, and each model (default the bundled one) is scored by the
+models are chosen on; ``tools/train/split.py``), each frame gets three markings of each kind,
+one at a time (``tools/evaluate/marked.py``: arrow, crosswalk, stop line, word, diamond,
+hatching; fixed seeds) with its labels unchanged, and each model (default the bundled one) is scored by the
 TuSimple rule, as recorded and per kind. FP rising over "as recorded" is a marking read as a
 line; FN rising, a line lost beside or under one. It reports; it chooses nothing on its own.
 ``--save`` writes the painted frames as PNGs to look at. ``compare_models.py`` prints the same
@@ -51,8 +51,8 @@ def main(argv=None) -> int:
         frames = [(row, read_image(root / row["raw_file"])) for row in rows]
         for kind in MARKING_KINDS:
             for name, frame, *_ in marked_views(frames, kind):
-                cv2.imwrite(str(out / f"{kind}_{name.replace('/', '_')}.png"), frame)
-    print(f"{len(rows)} frames of {TRAIN_FOLDER} ({args.split}), one marking of each kind; "
+                cv2.imwrite(str(out / f"{kind}_{name.replace('/', '_').replace('#', '_')}.png"), frame)
+    print(f"{len(rows)} frames of {TRAIN_FOLDER} ({args.split}), three markings of each kind; "
           f"TuSimple accuracy / FP / FN")
     for model in args.models:
         print(model)

@@ -155,13 +155,17 @@ def test_marked_validation_frames_score_with_the_real_model():
         pytest.skip("needs ../shared/data/tusimple-train")
     rows = load_tusimple(labels.parent, lambda r: is_validation(r["raw_file"]))[:3]
     frames = [(r, read_image(labels.parent / r["raw_file"])) for r in rows]
-    views = list(marked_views(frames, "crosswalk"))
-    assert len(views) == 3
-    for (row, frame), (name, painted, lanes, ys, _) in zip(frames, views):
-        assert name == row["raw_file"] and lanes == row["lanes"] and ys == row["h_samples"]
+    views = list(marked_views(frames, "crosswalk", draws=2))
+    assert len(views) == 6
+    for k, (name, painted, lanes, ys, _) in enumerate(views):
+        row, frame = frames[k // 2]
+        assert name == f"{row['raw_file']}#{k % 2}"
+        assert lanes == row["lanes"] and ys == row["h_samples"]
         assert not np.array_equal(painted, frame)
+    # two draws on one frame: two different crosswalks
+    assert not np.array_equal(views[0][1], views[1][1])
     # fixed seeds: every model sees the same painted frames
-    again = list(marked_views(frames, "crosswalk"))
+    again = list(marked_views(frames, "crosswalk", draws=2))
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(views, again))
     scores = marking_scores(None, rows, labels.parent)
     assert set(scores) == {"as recorded", *MARKING_KINDS, "mean acc - 0.5 FP"}

@@ -2,9 +2,9 @@
 
 The real labelled frames are highways with nothing painted between the lines; town roads carry
 arrows, crosswalks, stop lines, words, diamonds and hatched islands. Here each labelled frame
-gets one marking of each kind (``tools/train/markings.py``, fixed seeds, so every model sees
-the same frames), its labels unchanged, and is scored by the TuSimple rule beside the frames as
-recorded. A marking the model reads as a line shows as FP, a line it loses beside or under the
+gets markings of each kind (``tools/train/markings.py``; three draws per frame and kind, fixed
+seeds, so every model sees the same frames), its labels unchanged, and is scored by the
+TuSimple rule beside the frames as recorded. A marking the model reads as a line shows as FP, a line it loses beside or under the
 marking as FN.
 
 The painter is also what ``lanecam train --markings`` trains with, so a model trained with it
@@ -19,26 +19,30 @@ import numpy as np
 __all__ = ["marked_views", "marking_scores"]
 
 SEED = 7100
+DRAWS = 3   # markings per frame and kind: one draw's place and size moves a kind's score by ~0.01
 
 
-def marked_views(frames, kind: str):
-    """``geometry.score_views`` items: each (row, frame) with one ``kind`` marking painted on
-    (frames whose ego lines give no marking, after five draws, are skipped)."""
+def marked_views(frames, kind: str, draws: int = DRAWS):
+    """``geometry.score_views`` items: each (row, frame) ``draws`` times, each time with one
+    ``kind`` marking painted on (named ``raw_file#n``); a frame whose ego lines give no marking
+    after five tries is skipped."""
     from lanecam.tools.train.data import assign_slots
-    from lanecam.tools.train.markings import paint_marking
+    from lanecam.tools.train.markings import MARKING_KINDS, paint_marking
 
+    kind_index = MARKING_KINDS.index(kind)
     for k, (row, frame) in enumerate(frames):
         h, w = frame.shape[:2]
         lanes = dict(assign_slots(row["lanes"], row["h_samples"], w, h))
         if 1 not in lanes or 2 not in lanes:
             continue
-        for attempt in range(5):
-            rng = np.random.default_rng([SEED, k, attempt, len(kind)])
-            out = paint_marking(frame, lanes[1], lanes[2], rng, kind)
-            if out is not frame:
-                ys = row["h_samples"]
-                yield row["raw_file"], out, row["lanes"], ys, ys
-                break
+        for draw in range(draws):
+            for attempt in range(5):
+                rng = np.random.default_rng([SEED, kind_index, k, draw, attempt])
+                out = paint_marking(frame, lanes[1], lanes[2], rng, kind)
+                if out is not frame:
+                    ys = row["h_samples"]
+                    yield f"{row['raw_file']}#{draw}", out, row["lanes"], ys, ys
+                    break
 
 
 def marking_scores(model, rows: Sequence[dict], root) -> Dict[str, List[float]]:
