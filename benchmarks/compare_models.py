@@ -224,36 +224,44 @@ def clips_fresh(model) -> dict:
     return out
 
 
+def video_frames(path):
+    """The BGR frames of a video file, in order (the capture is released when the loop ends
+    or is left)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                return
+            yield frame
+    finally:
+        cap.release()
+
+
 def _one_clip(det, name) -> dict:
     """Share of frames with an L2 (false on these clips), share with both ego lines, and the
     median frame-to-frame move of the ego lines near the bottom of the frame (px): label-free
     signs of how a model does on real footage."""
-    import cv2
     import numpy as np
 
     path = data_path("videos", name)
     if path is None:
         return {}
-    cap = cv2.VideoCapture(str(path))
     frames = l2 = ego = 0
     prev, moves = {}, []
-    try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            result = det(frame, frames)
-            frames += 1
-            lanes = {lane.slot: lane for lane in result.lanes}
-            l2 += "L2" in lanes
-            ego += "L1" in lanes and "R1" in lanes
-            y = 0.9 * frame.shape[0]
-            now = {s: float(lanes[s].x_at(np.array([y]))[0]) for s in ("L1", "R1") if s in lanes}
-            moves += [abs(x - prev[s]) for s, x in now.items() if s in prev and np.isfinite(x)
-                      and np.isfinite(prev[s])]
-            prev = now
-    finally:
-        cap.release()
+    for frame in video_frames(path):
+        result = det(frame, frames)
+        frames += 1
+        lanes = {lane.slot: lane for lane in result.lanes}
+        l2 += "L2" in lanes
+        ego += "L1" in lanes and "R1" in lanes
+        y = 0.9 * frame.shape[0]
+        now = {s: float(lanes[s].x_at(np.array([y]))[0]) for s in ("L1", "R1") if s in lanes}
+        moves += [abs(x - prev[s]) for s, x in now.items() if s in prev and np.isfinite(x)
+                  and np.isfinite(prev[s])]
+        prev = now
     if not frames:
         return {}
     return {name: [l2 / frames, ego / frames, float(np.median(moves)) if moves else float("nan")]}

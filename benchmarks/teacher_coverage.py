@@ -98,43 +98,28 @@ def with_look(frame, look: str, seed: int):
 def clip_counts(session, model: str, tol: int) -> dict:
     """clip -> (frames, frames where TwinLiteNet marks a line left of L1, frames with an L2),
     with LaneFCN's L1 as the reference (frames without an L1 are skipped)."""
-    import cv2
-
     from lanecam import LaneDetector
-    from compare_models import LEFT_LANE_CLIPS
+    from compare_models import LEFT_LANE_CLIPS, video_frames
 
     out = {}
     for name in LEFT_LANE_CLIPS:
         path = data_path("videos", name)
         if path is None:
             continue
-        cap = cv2.VideoCapture(str(path))
-        seen = teacher_left = l2 = index = 0
+        seen = teacher_left = l2 = 0
         with LaneDetector(model=model, threads=1) as det:
-            try:
-                while True:
-                    ok, frame = cap.read()
-                    if not ok:
-                        break
-                    result = det(frame, index)
-                    index += 1
-                    lanes = {lane.slot: lane for lane in result.lanes}
-                    if "L1" not in lanes:
-                        continue
-                    seen += 1
-                    l2 += "L2" in lanes
-                    h, w = frame.shape[:2]
-                    ys = np.arange(0, h)
-                    xs = lanes["L1"].x_at(ys.astype(float))
-                    rows = np.flatnonzero(np.isfinite(xs))
-                    mask = twinlitenet_mask(session, frame)
-                    left = 0
-                    for y in rows:
-                        edge = int(xs[y]) - tol
-                        left += edge > 0 and bool(mask[y, :edge].any())
-                    teacher_left += len(rows) > 0 and left >= 0.3 * len(rows)
-            finally:
-                cap.release()
+            for index, frame in enumerate(video_frames(path)):
+                lanes = {lane.slot: lane for lane in det(frame, index).lanes}
+                if "L1" not in lanes:
+                    continue
+                seen += 1
+                l2 += "L2" in lanes
+                xs = lanes["L1"].x_at(np.arange(frame.shape[0], dtype=float))
+                rows = np.flatnonzero(np.isfinite(xs))
+                mask = twinlitenet_mask(session, frame)
+                left = sum(int(xs[y]) - tol > 0 and bool(mask[y, :int(xs[y]) - tol].any())
+                           for y in rows)
+                teacher_left += len(rows) > 0 and left >= 0.3 * len(rows)
         out[name] = (seen, teacher_left, l2)
     return out
 
