@@ -45,6 +45,8 @@ sys.path.insert(0, str(ROOT))
 
 from lanecam.pipeline.data_paths import data_path  # noqa: E402
 from lanecam.pipeline.errors import LanecamError  # noqa: E402
+from lanecam.pipeline.options import SEED, int_at_least  # noqa: E402
+from lanecam.pipeline.outputs import check_outputs, write_atomic  # noqa: E402
 from lanecam.tools.evaluate.datasets import SYNTHETIC_SEED  # noqa: E402
 
 TEACHER_V1 = ROOT / "tools" / "train" / "teacher" / "lanefcn-v1.onnx"
@@ -274,9 +276,9 @@ def fmt(values) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*", help="ONNX models (default: teacher v1 and the bundled)")
-    ap.add_argument("--synthetic", type=int, default=100, metavar="N",
+    ap.add_argument("--synthetic", type=int_at_least(0), default=100, metavar="N",
                     help="renderer hold-out frames per mix (0: skip)")
-    ap.add_argument("--seed", type=int, default=SYNTHETIC_SEED,
+    ap.add_argument("--seed", type=SEED, default=SYNTHETIC_SEED,
                     help="first seed of the renderer frames (default: the hold-out, "
                          f"{SYNTHETIC_SEED}; 700100: frames for choosing between candidates)")
     ap.add_argument("--mixes", default="v2,v1",
@@ -284,7 +286,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-tusimple", action="store_true",
                     help="skip the TuSimple frames (when choosing between candidates: they are "
                          "the test set)")
-    ap.add_argument("--no-road", type=int, default=200, metavar="N",
+    ap.add_argument("--no-road", type=int_at_least(0), default=200, metavar="N",
                     help="rendered no-road frames (0: skip)")
     ap.add_argument("--json", metavar="OUT", help="also write the table as JSON")
     args = ap.parse_args(argv)
@@ -298,6 +300,9 @@ def main(argv=None) -> int:
     models = args.models or [str(TEACHER_V1), str(default_model_path())]
     table = {}
     try:
+        if args.json:   # before minutes of measuring: never over a model, into a real folder
+            check_outputs({f"model #{i + 1}": m for i, m in enumerate(models)},
+                          {"--json": args.json})
         with tempfile.TemporaryDirectory() as tmp:
             culane_dir = Path(tmp) if culane_from_tusimple(Path(tmp)) else None
             erased = validation_erased_cases()
@@ -316,7 +321,11 @@ def main(argv=None) -> int:
         print(r.ljust(width) + "".join(
             f" | {fmt(table[m][r]) if r in table[m] else '-'}".ljust(26) for m in models))
     if args.json:
-        Path(args.json).write_text(json.dumps(table, indent=1))
+        try:
+            write_atomic(args.json, json.dumps(table, indent=1), "--json")
+        except LanecamError as exc:
+            print(f"compare_models: {exc}", file=sys.stderr)
+            return exc.exit_code
     return 0
 
 

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lanecam.pipeline.data_paths import data_path  # noqa: E402
+from lanecam.pipeline.outputs import make_folder  # noqa: E402
 
 BUNDLED = ROOT / "engines" / "models" / "lanefcn" / "lanefcn.onnx"
 
@@ -53,8 +54,7 @@ def main(argv=None) -> int:
     rows = [r for r in rows if is_validation(r["raw_file"]) == (args.split == "val")]
     cases = list(erased_cases(rows, folder))
     if args.save:
-        out = Path(args.save)
-        out.mkdir(parents=True, exist_ok=True)
+        out = make_folder(args.save, "--save")
         for case in cases:
             name = case.name.replace("/", "_").replace(":", "_")
             cv2.imwrite(str(out / f"{name}.png"), case.erased)
@@ -68,4 +68,10 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from lanecam.pipeline.errors import LanecamError
+
+    try:
+        sys.exit(main())
+    except LanecamError as exc:     # a bad model path or data file: one line, not a traceback
+        print(f"erased_lines: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)

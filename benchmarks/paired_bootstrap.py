@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lanecam.pipeline.data_paths import data_path  # noqa: E402
+from lanecam.pipeline.options import SEED, int_at_least  # noqa: E402
+from lanecam.pipeline.roadsim.mix import MIXES  # noqa: E402
 
 
 def without_outer_gap() -> None:
@@ -87,10 +89,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("baseline")
     ap.add_argument("candidates", nargs="+")
-    ap.add_argument("--synthetic", type=int, default=200, help="renderer frames (default 200)")
-    ap.add_argument("--seed", type=int, default=700100, help="first renderer seed (700100)")
-    ap.add_argument("--mix", default="v3", help="renderer scene mix (default v3)")
-    ap.add_argument("--resamples", type=int, default=5000)
+    ap.add_argument("--synthetic", type=int_at_least(1), default=200,
+                    help="renderer frames (default 200)")
+    ap.add_argument("--seed", type=SEED, default=700100, help="first renderer seed (700100)")
+    ap.add_argument("--mix", default="v3", choices=sorted(MIXES),
+                    help="renderer scene mix (default v3)")
+    ap.add_argument("--resamples", type=int_at_least(100), default=5000)
     ap.add_argument("--no-outer-gap", action="store_true",
                     help="lane extraction without its outer-gap check, for every model")
     args = ap.parse_args(argv)

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lanecam.pipeline.data_paths import data_path  # noqa: E402
+from lanecam.pipeline.outputs import make_folder  # noqa: E402
 
 BUNDLED = ROOT / "engines" / "models" / "lanefcn" / "lanefcn.onnx"
 
@@ -46,8 +47,7 @@ def main(argv=None) -> int:
     root = labels.parent
     rows = load_tusimple(root, lambda row: is_validation(row["raw_file"]) == (args.split == "val"))
     if args.save:
-        out = Path(args.save)
-        out.mkdir(parents=True, exist_ok=True)
+        out = make_folder(args.save, "--save")
         frames = [(row, read_image(root / row["raw_file"])) for row in rows]
         for kind in MARKING_KINDS:
             for name, frame, *_ in marked_views(frames, kind):

@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lanecam.pipeline.data_paths import data_path  # noqa: E402
+from lanecam.pipeline.options import int_at_least  # noqa: E402
 
 SLOTS = ("L2", "L1", "R1", "R2")
 TEACHER = ("models", "teachers", "twinlitenet", "twinlitenet_bdd100k_640x360.onnx")
@@ -128,8 +129,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=str(ROOT / "engines" / "models" / "lanefcn" / "lanefcn.onnx"))
     ap.add_argument("--split", choices=("val", "train"), default="val")
-    ap.add_argument("--tolerance", type=int, default=16, help="px at the frame's size (default 16)")
-    ap.add_argument("--limit", type=int, default=0, help="at most N frames (0: all)")
+    ap.add_argument("--tolerance", type=int_at_least(0, 200), default=16,
+                    help="px at the frame's size (default 16)")
+    ap.add_argument("--limit", type=int_at_least(0), default=0,
+                    help="at most N frames (0: all)")
     ap.add_argument("--look", choices=LOOKS, default="none",
                     help="give every frame this training look first (default none)")
     ap.add_argument("--clips", action="store_true",
@@ -200,4 +203,10 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from lanecam.pipeline.errors import LanecamError
+
+    try:
+        sys.exit(main())
+    except LanecamError as exc:     # a bad model path or data file: one line, not a traceback
+        print(f"teacher_coverage: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)

@@ -19,6 +19,7 @@ import numpy as np
 
 from lanecam.engines.base import Engine
 from lanecam.engines.inputspec import find_spec
+from lanecam.engines.keras_file import KerasFile
 from lanecam.engines.keras_loader import (KERAS_SUFFIXES, flatten_outputs, import_tensorflow,
                                           is_saved_model, load_model)
 from lanecam.engines.modelspec import ModelSpec
@@ -54,6 +55,9 @@ class KerasEngine(Engine):
         if self.model_path.is_file() and self.model_path.suffix.lower() not in KERAS_SUFFIXES:
             raise InputError(f"{self.model_path}: the keras engine reads .keras, .h5 or SavedModel "
                              "models; use --engine onnxruntime or tensorrt for this file")
+        if self.model_path.is_file():
+            with KerasFile(self.model_path):   # not a Keras file at all: say so before the spec
+                pass
         # a Keras file embeds no spec: the argument, else the sidecar
         self.spec = find_spec(self.model_path, ModelSpec, spec,
                               hint="pass --spec SPEC.json (lanecam export writes one)")

@@ -117,7 +117,8 @@ def open_engine(model=None, engine: str = "auto", spec: Optional[ModelSpec] = No
     if not path.is_file() and not is_saved_model(path):
         if model is None or str(model) in NAMED_MODELS:
             raise InputError(f"{path}: the bundled model is missing; pass --model PATH")
-        raise InputError(f"{path}: model file not found")
+        raise InputError(f"{path}: is a folder, expected a model file" if path.is_dir()
+                         else f"{path}: model file not found")
     if engine not in ENGINE_NAMES and engine not in _ENGINES:
         raise InputError(f"engine {engine!r}: expected one of {', '.join(ENGINE_NAMES)}")
     name = _auto(path) if engine == "auto" else engine

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional, Sequence, Tuple, Type, TypeVar, Unio
 
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["finite_float", "option", "source_option", "stream_option", "stream_settings",
+__all__ = ["finite_float", "int_at_least", "SEED", "option", "source_option", "stream_option", "stream_settings",
            "STREAM_SETTINGS", "add_flags", "load_config", "load_toml", "max_threads", "Bound"]
 
 C = TypeVar("C")
@@ -42,6 +42,25 @@ def finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+def int_at_least(low: int, high: Optional[int] = None) -> Callable[[str], int]:
+    """An argparse ``type``: an integer from ``low`` (to ``high``), refused when the command
+    line is parsed (one line, exit 2) rather than deep inside numpy or an empty loop."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            span = f"{low} or more" if high is None else f"{low} to {high}"
+            raise argparse.ArgumentTypeError(f"expected {span}, got {value}")
+        return value
+    parse.__name__ = "integer"   # argparse names the type in its messages
+    return parse
+
+
+SEED = int_at_least(0, 2**32 - 1)   # a numpy random seed
 
 
 @dataclass(frozen=True)

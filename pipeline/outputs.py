@@ -24,7 +24,7 @@ from typing import Dict, Iterator, Optional
 
 from lanecam.pipeline.errors import InputError, LanecamError
 
-__all__ = ["check_outputs", "check_writable_folder", "PartialFile", "write_atomic",
+__all__ = ["check_outputs", "check_writable_folder", "make_folder", "PartialFile", "write_atomic",
            "atomic_path", "is_special_file", "same_file"]
 
 
@@ -62,12 +62,27 @@ def check_writable_folder(flag: str, path) -> None:
     if path.is_dir():
         raise InputError(f"{flag} {path}: is a folder, expected a file name")
     folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{flag} {path}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise InputError(f"{flag} {path}: output folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"{flag} {path}: output folder {folder} is not writable")
     if path.exists() and not os.access(path, os.W_OK):
         raise InputError(f"{flag} {path}: exists and is read-only")
+
+
+def make_folder(path, flag: str) -> Path:
+    """Make the output folder ``path`` with its parents, or refuse it (``InputError`` naming the
+    flag: a file of that name, no permission, a read-only file system)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{flag} {path}: is a file, expected a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{flag} {path}: cannot make the folder ({exc.strerror})") from None
+    return path
 
 
 def check_outputs(inputs: Dict[str, Optional[str]], files: Dict[str, Optional[str]],

@@ -136,3 +136,31 @@ def test_a_config_file_nan_or_infinity_is_refused_naming_the_key(tmp_path, body)
     cfg.write_text(body)
     with pytest.raises(InputError, match=r"per-task expects a finite number, got (nan|-?inf)"):
         load_config(BatchConfig, _parse(BatchConfig, "--config", cfg))
+
+
+def test_integer_bounds_are_refused_when_the_command_line_is_parsed():
+    from lanecam.pipeline.options import SEED, int_at_least
+
+    assert int_at_least(0)("0") == 0 and int_at_least(1, 3)("3") == 3
+    assert SEED("0") == 0 and SEED(str(2**32 - 1)) == 2**32 - 1
+    for parse, text, match in ((int_at_least(1), "0", "expected 1 or more, got 0"),
+                               (int_at_least(0, 200), "201", "expected 0 to 200, got 201"),
+                               (int_at_least(0), "1.5", "expected an integer"),
+                               (SEED, "-1", "expected 0 to 4294967295, got -1"),
+                               (SEED, str(2**32), "expected 0 to 4294967295")):
+        with pytest.raises(argparse.ArgumentTypeError, match=match):
+            parse(text)
+
+
+def test_every_seed_option_of_every_command_refuses_a_negative_seed():
+    """numpy refuses negative seeds with a traceback deep inside the run (round 3)."""
+    from lanecam.pipeline.cli import _build_parser
+
+    parser = _build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    seeds = [(command, action) for command, p in sub.choices.items() for action in p._actions
+             if "--seed" in action.option_strings]
+    assert {c for c, _ in seeds} >= {"train", "evaluate"}, seeds
+    for command, action in seeds:
+        with pytest.raises(argparse.ArgumentTypeError):
+            action.type("-1")

@@ -223,6 +223,9 @@ def test_open_engine_auto_is_onnxruntime_on_a_cpu_machine(model, spec, monkeypat
 def test_open_engine_errors(tmp_path, model):
     with pytest.raises(InputError, match="model file not found"):
         open_engine(tmp_path / "missing.onnx")
+    (tmp_path / "folder.onnx").mkdir()
+    with pytest.raises(InputError, match="folder.onnx: is a folder, expected a model file"):
+        open_engine(tmp_path / "folder.onnx")
     with pytest.raises(InputError, match="expected one of auto, onnxruntime"):
         open_engine(model, engine="openvino")
     keras_file = tmp_path / "m.keras"

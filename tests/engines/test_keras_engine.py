@@ -86,6 +86,12 @@ def test_bad_files_are_refused_naming_them(tmp_path, spec):
     spec.save(spec_path_for(junk))
     with pytest.raises(InputError, match="junk.keras: not a Keras model file"):
         KerasEngine(junk)
+    # without a spec beside it: the file is still what is wrong, not the missing spec (before:
+    # "no ModelSpec ...; pass --spec", a flag lanecam evaluate does not have)
+    bare = tmp_path / "bare.keras"
+    bare.write_bytes(b"a text file under a model's name")
+    with pytest.raises(InputError, match="bare.keras: not a Keras model file"):
+        KerasEngine(bare)
 
 
 def test_without_tensorflow_the_error_names_the_train_extra(kmodel, monkeypatch):

@@ -82,3 +82,14 @@ def test_sigterm_is_exit_143_in_one_line_and_leaves_no_partial_report(tmp_path, 
     assert proc.returncode == 143, err
     assert err.strip().splitlines() == ["lanecam evaluate: interrupted (SIGTERM)"], err
     assert sorted(p.name for p in out.iterdir()) == []
+
+
+def test_a_file_where_a_folder_is_expected_is_named_as_such(tmp_path, capsys):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    assert main(["evaluate", "--culane", str(taken)]) == 2
+    assert "notes.txt: is a file, expected a CULane folder" in _one_line(capsys)
+    # before: "output folder ... does not exist", of a path that exists (as a file)
+    assert main(["evaluate", "--synthetic", "1", "--sheet", str(taken / "s.png")]) == 2
+    assert "notes.txt is a file, not a folder" in _one_line(capsys)
+    assert taken.read_text() == "mine"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import List
 
 from lanecam.pipeline.constants import DEFAULT_H_SAMPLES, range_text
-from lanecam.pipeline.options import finite_float
+from lanecam.pipeline.options import SEED, finite_float, int_at_least
 
 __all__ = ["add_arguments", "run", "SYNTHETIC_MIXES", "REPORT_KEYS"]
 
@@ -64,14 +64,15 @@ def add_arguments(parser) -> None:
                              "recursively): F1 at IoU 0.5 with 30 px lanes, the share of "
                              "frames with a false outer line and the share with both ego "
                              "lines found")
-    parser.add_argument("--synthetic", metavar="N", type=int, default=0,
+    parser.add_argument("--synthetic", metavar="N", type=int_at_least(0), default=0,
                         help="also score N synthetic renderer frames (fixed seeds)")
     parser.add_argument("--synthetic-mix", choices=SYNTHETIC_MIXES, default=SYNTHETIC_MIXES[0],
                         help="scene distribution of --synthetic: v2 (barriers, traffic, night, "
                              "no-road frames; default), v1 (the first renderer's, to compare "
                              "with numbers measured before v2) or v3 (v2 with lanes of unequal "
                              "widths)")
-    parser.add_argument("--seed", type=int, default=None, help="first seed of the synthetic frames")
+    parser.add_argument("--seed", type=SEED, default=None,
+                        help="first seed of the synthetic frames")
     parser.add_argument("--images", metavar="DIR",
                         help="extra unlabelled frames for the contact sheet (default "
                              "<data>/images when present)")
@@ -122,6 +123,9 @@ def run(args) -> int:
         raise InputError(f"--synthetic: expected a number of frames >= 0, got {args.synthetic}")
     if args.videos and not args.sheet:
         raise InputError("--videos: also give --sheet OUT.png (the video frames go on the sheet)")
+    if args.sheet and Path(args.sheet).suffix.lower() not in ("", ".png", ".jpg", ".jpeg"):
+        # checked now, not once every frame is scored and the sheet cannot be encoded
+        raise InputError(f"--sheet {args.sheet}: expected an image name (.png, .jpg)")
     if not 1 <= args.video_frames <= 100:
         raise InputError(f"--video-frames: expected 1..100, got {args.video_frames}")
     if args.videos:

@@ -214,7 +214,8 @@ def list_culane(folder) -> List[Tuple[Path, Path]]:
     (or ``.png``) with a ``.lines.txt`` beside it."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError(f"{folder}: CULane folder not found")
+        raise InputError(f"{folder}: is a file, expected a CULane folder" if folder.exists()
+                         else f"{folder}: CULane folder not found")
     pairs = []
     for img in sorted(itertools.chain(folder.rglob("*.jpg"), folder.rglob("*.png"))):
         labels = img.with_suffix(".lines.txt")

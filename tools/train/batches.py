@@ -3,17 +3,32 @@
 Each worker holds the sample sources (renderer, real labelled frames, pseudo-labelled frames);
 batch ``step`` of epoch ``e`` is a list of integer seeds and the source each sample comes from,
 so a batch depends only on the run's seed, the epoch and the step, never on scheduling.
+
+Stop signals are the main process's to handle. A signal sent to the whole process group
+(``timeout``, ``kill -- -PGID``, a closing terminal) used to kill the workers too, and a
+worker killed while it held the task queue's lock (``multiprocessing.Pool``) or half way
+through writing a batch (``ProcessPoolExecutor``) left the main process waiting for good. So
+the workers ignore SIGINT, SIGTERM and SIGHUP; the main process stops, the running batches
+finish, and the pool (a ``ProcessPoolExecutor``: its shutdown asks the workers to exit instead
+of killing them, and a failing initializer stops it rather than being retried forever) closes.
 """
 
+import multiprocessing as mp
+import signal
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 import numpy as np
 
 from lanecam.engines.modelspec import ModelSpec
+from lanecam.pipeline import signals
+from lanecam.pipeline.errors import LanecamError
 
-__all__ = ["init_worker", "Batches"]
+__all__ = ["init_worker", "start_pool", "Batches"]
 
 _SOURCES = None
 
@@ -23,8 +38,11 @@ def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Option
                 strong: bool = False, hold_out: bool = False, own_labels: Sequence[str] = (),
                 erase_outer: float = 0.0, barriers: float = 0.0, aspect_jitter: float = 0.0,
                 markings: float = 0.0):
-    """Pool initializer: the sample sources of this worker process."""
+    """Worker initializer: the sample sources of this worker process."""
     global _SOURCES
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):   # the main process handles them (above)
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
     import cv2
 
     cv2.setNumThreads(1)  # one worker, one core: OpenCV's own threads would fight TensorFlow
@@ -43,6 +61,24 @@ def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Option
     _SOURCES = (SyntheticSource(maker, mix=scene_mix), real, pseudo_src)
 
 
+def start_pool(workers: int, initargs: tuple) -> ProcessPoolExecutor:
+    """The sample workers' pool (spawned: forking after TensorFlow has started threads is
+    unsafe); ``initargs`` are ``init_worker``'s arguments."""
+    ctx = mp.get_context("spawn")
+    if hasattr(signal, "SIGHUP") and hasattr(resource_tracker, "ensure_running"):
+        # multiprocessing's resource tracker, a helper process in our process group, ignores
+        # SIGINT and SIGTERM but dies of SIGHUP, and the pool's shared locks then leave a
+        # traceback per lock at exit. An ignored signal stays ignored across exec, so it is
+        # started with SIGHUP ignored.
+        previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            signal.signal(signal.SIGHUP, previous)
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker,
+                               initargs=initargs)
+
+
 def _make_batch(task):
     seeds, kinds, augment = task
     samples = [_SOURCES[k](s, augment) for s, k in zip(seeds, kinds)]
@@ -53,7 +89,8 @@ class Batches:
     """Batches of one epoch, made ahead by a process pool (at most ``ahead`` in flight)."""
 
     def __init__(self, pool, cfg, epoch: int, ahead: int = 6):
-        """``cfg``: the run's ``TrainConfig``."""
+        """``pool``: a ``ProcessPoolExecutor`` whose workers ran ``init_worker``; ``cfg``: the
+        run's ``TrainConfig``."""
         self.pool, self.cfg, self.epoch, self.ahead = pool, cfg, epoch, ahead
         rng = np.random.default_rng([cfg.seed, epoch, 3])
         n = cfg.steps * cfg.batch
@@ -74,6 +111,13 @@ class Batches:
         nxt = 0
         for step in range(self.cfg.steps):
             while nxt < self.cfg.steps and len(pending) < self.ahead:
-                pending.append(self.pool.apply_async(_make_batch, (self._task(nxt),)))
+                pending.append(self.pool.submit(_make_batch, self._task(nxt)))
                 nxt += 1
-            yield pending.popleft().get(timeout=600)
+            try:
+                batch = pending.popleft().result(timeout=600)
+            except BrokenProcessPool as exc:
+                if signals.received():  # the stop signal killed the workers first
+                    raise signals.Interrupted(signals.received()) from None
+                raise LanecamError(f"training: a sample worker process died ({exc}); "
+                                   "out of memory? --workers 1 uses less") from None
+            yield batch

@@ -12,7 +12,7 @@ invites choosing by it.
 from pathlib import Path
 
 from lanecam.pipeline.errors import InputError
-from lanecam.pipeline.options import finite_float
+from lanecam.pipeline.options import SEED, finite_float
 
 
 
@@ -43,7 +43,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=finite_float,
                         help="peak learning rate of the cosine schedule (default 3e-3)")
-    parser.add_argument("--seed", type=int, help="default 0")
+    parser.add_argument("--seed", type=SEED, help="default 0")
     parser.add_argument("--workers", type=int, default=2, help="sample-making processes")
     parser.add_argument("--crop-top", type=finite_float, default=0.30,
                         help="fraction of the frame height cut off at the top (default 0.30)")
@@ -339,7 +339,6 @@ def run(args) -> int:
     epochs_given = args.epochs is not None   # a resume keeps the run's own unless given
     _apply_recipe(args)
     ev = args.eval_tusimple      # "none" is still accepted, as before the default changed
-    _check_paths(args, None if ev in (None, "none") else ev)
     cfg = TrainConfig(out=args.out, epochs=args.epochs, steps=args.steps, batch=args.batch,
                       lr=args.lr, seed=args.seed, workers=args.workers, crop_top=args.crop_top,
                       val_count=args.val_count, threshold_frames=args.threshold_frames,
@@ -360,6 +359,8 @@ def run(args) -> int:
                       aspect_jitter=args.aspect_jitter, markings=args.markings,
                       thresholds=_thresholds(args.thresholds))
     check_config(cfg)
+    # after the option checks: a refused option leaves no --export folder behind
+    _check_paths(args, None if ev in (None, "none") else ev)
     model, spec = train(cfg, resume=args.resume, epochs_given=epochs_given)
     if args.export:
         from lanecam.tools.export import export_keras

@@ -14,7 +14,6 @@ have seen.
 """
 
 import json
-import multiprocessing as mp
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from lanecam.engines.keras_code_scan import refuse_code_layers
 from lanecam.engines.modelspec import ModelSpec
 from lanecam.pipeline.errors import InputError, LanecamError
 from lanecam.pipeline.outputs import atomic_path, write_atomic
-from lanecam.tools.train.batches import Batches, init_worker
+from lanecam.tools.train.batches import Batches, start_pool
 
 __all__ = ["TrainConfig", "train", "check_config"]
 
@@ -220,7 +219,10 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
                          f"choose another --out")
     if cfg.tusimple_eval and not (Path(cfg.tusimple_eval) / "labels.json").is_file():
         raise InputError(f"{cfg.tusimple_eval}: expected a TuSimple folder with labels.json")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot make the run folder ({exc.strerror})") from None
     spec = _spec(cfg)
     keras.utils.set_random_seed(cfg.seed)
     total = cfg.epochs * cfg.steps
@@ -259,12 +261,12 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
                              outer_min_exists=cfg.pseudo_outer, absent_below=cfg.pseudo_absent)
     _check_real_sources(spec, cfg, pseudo)
 
-    ctx = mp.get_context("spawn")  # fork after TensorFlow has started threads is unsafe
     init = (spec.to_dict(), cfg.thickness, _real_labels(cfg), cfg.data_root or ".",
             str(pseudo) if pseudo else None, cfg.pseudo_night, cfg.scene_mix,
             cfg.strong_augment, cfg.hold_out, _own_labels(cfg), cfg.erase_outer,
             cfg.barriers, cfg.aspect_jitter, cfg.markings)
-    with ctx.Pool(cfg.workers, initializer=init_worker, initargs=init) as pool:
+    pool = start_pool(cfg.workers, init)
+    try:
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
             bar = tqdm(Batches(pool, cfg, epoch), total=cfg.steps, unit="step",
@@ -292,6 +294,9 @@ def train(cfg: TrainConfig, resume: bool = False, log=print, epochs_given: bool 
             with open(out / "history.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
             log("train: " + _summary(record))
+    finally:
+        # the batches made ahead are dropped; a running one finishes (a second or two)
+        pool.shutdown(wait=True, cancel_futures=True)
 
     final = build_lanefcn(_net_config(cfg, spec), encoder=cfg.encoder, pretrained=False)
     final.set_weights(model.get_weights())
@@ -379,9 +384,18 @@ def _summary(r: dict) -> str:
 
 def check_config(cfg: TrainConfig) -> None:
     """Refuse impossible settings with one line each."""
-    for name in ("epochs", "steps", "batch", "workers"):
+    for name in ("epochs", "steps", "batch", "workers", "val_count", "decoder_width"):
         if getattr(cfg, name) < 1:
-            raise InputError(f"--{name}: expected a positive integer, got {getattr(cfg, name)}")
+            raise InputError(f"--{name.replace('_', '-')}: expected a positive integer, got "
+                             f"{getattr(cfg, name)}")
+    for name in ("threshold_frames", "synthetic_eval"):
+        if getattr(cfg, name) < 0:
+            raise InputError(f"--{name.replace('_', '-')}: expected 0 or more, got "
+                             f"{getattr(cfg, name)}")
+    if not 0 <= cfg.seed < 2**32:   # numpy's seeds
+        raise InputError(f"--seed: expected 0 to {2**32 - 1}, got {cfg.seed}")
+    if Path(cfg.out).exists() and not Path(cfg.out).is_dir():
+        raise InputError(f"--out {cfg.out}: expected a run folder, found a file")
     if not 0.0 <= cfg.crop_top < 0.9:
         raise InputError(f"--crop-top: expected a fraction in [0, 0.9), got {cfg.crop_top}")
     if cfg.data_labels and not cfg.data_root:
