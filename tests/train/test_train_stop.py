@@ -66,3 +66,23 @@ def test_a_signal_to_the_process_group_stops_the_run(tmp_path, signum):
     while _group(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _group(proc.pid), "processes of the run outlived it"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux /proc")
+def test_workers_do_not_outlive_a_killed_main_process(tmp_path):
+    """SIGKILL to the main process alone (the out-of-memory killer): its workers, which
+    leave stopping to their parent, notice it is gone and exit."""
+    proc = subprocess.Popen([sys.executable, "-m", "lanecam", "train", *QUICK,
+                             "--out", str(tmp_path / "run")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert _workers_started(proc), "the run did not start its workers"
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while _group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _group(proc.pid), "workers outlived their killed parent"
+    finally:
+        if _group(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)

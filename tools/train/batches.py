@@ -8,13 +8,18 @@ Stop signals are the main process's to handle. A signal sent to the whole proces
 (``timeout``, ``kill -- -PGID``, a closing terminal) used to kill the workers too, and a
 worker killed while it held the task queue's lock (``multiprocessing.Pool``) or half way
 through writing a batch (``ProcessPoolExecutor``) left the main process waiting for good. So
-the workers ignore SIGINT, SIGTERM and SIGHUP; the main process stops, the running batches
-finish, and the pool (a ``ProcessPoolExecutor``: its shutdown asks the workers to exit instead
-of killing them, and a failing initializer stops it rather than being retried forever) closes.
+a worker ignores SIGINT and SIGHUP, and obeys SIGTERM only from its parent (the pool's own
+way to end a worker, when another one died); the main process stops, the running batches
+finish, and the pool closes. The pool is a ``ProcessPoolExecutor``: its shutdown asks the
+workers to exit, a dead worker fails the batches instead of losing one, and a failing
+initializer stops it rather than being retried forever. A worker whose parent is gone (killed
+with SIGKILL) exits within a second.
 """
 
 import multiprocessing as mp
+import os
 import signal
+import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -40,9 +45,7 @@ def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Option
                 markings: float = 0.0):
     """Worker initializer: the sample sources of this worker process."""
     global _SOURCES
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):   # the main process handles them (above)
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    _leave_stopping_to_the_parent()
     import cv2
 
     cv2.setNumThreads(1)  # one worker, one core: OpenCV's own threads would fight TensorFlow
@@ -59,6 +62,31 @@ def init_worker(spec_dict: dict, thickness: int, labels: List[str], root: Option
                                  night=pseudo_night)
                   if pseudo else None)
     _SOURCES = (SyntheticSource(maker, mix=scene_mix), real, pseudo_src)
+
+
+def _leave_stopping_to_the_parent() -> None:
+    """In a worker: ignore SIGINT and SIGHUP; exit on SIGTERM only when the parent sent it,
+    and when the parent is gone (module docstring). Where the platform cannot tell who sent a
+    signal (no ``sigtimedwait``), SIGTERM keeps its default action."""
+    for name in ("SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    if not (hasattr(signal, "sigtimedwait") and hasattr(signal, "pthread_sigmask")):
+        return
+    parent = os.getppid()
+    # blocked here, before any other thread starts, so that every thread of the worker
+    # (OpenCV's, numpy's) inherits the mask and only the waiting thread below receives it
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+    def wait() -> None:
+        while True:
+            info = signal.sigtimedwait({signal.SIGTERM}, 1.0)
+            if os.getppid() != parent:
+                os._exit(1)          # the main process died without closing the pool
+            if info is not None and info.si_pid == parent:
+                os._exit(128 + signal.SIGTERM)
+
+    threading.Thread(target=wait, name="stop-from-parent", daemon=True).start()
 
 
 def start_pool(workers: int, initargs: tuple) -> ProcessPoolExecutor:
@@ -107,17 +135,20 @@ class Batches:
         return seeds, self.kinds[i0:i0 + c.batch].tolist(), True
 
     def __iter__(self):
+        try:
+            yield from self._batches()
+        except BrokenProcessPool as exc:   # a worker killed (out of memory?) or failing to start
+            if signals.received():  # stopping anyway: say so, not that a worker broke
+                raise signals.Interrupted(signals.received()) from None
+            hint = "" if "initializer" in str(exc) else "; out of memory? --workers 1 uses less"
+            raise LanecamError(f"training: a sample worker process failed ({exc}){hint}"
+                               ) from None
+
+    def _batches(self):
         pending = deque()
         nxt = 0
         for step in range(self.cfg.steps):
             while nxt < self.cfg.steps and len(pending) < self.ahead:
                 pending.append(self.pool.submit(_make_batch, self._task(nxt)))
                 nxt += 1
-            try:
-                batch = pending.popleft().result(timeout=600)
-            except BrokenProcessPool as exc:
-                if signals.received():  # the stop signal killed the workers first
-                    raise signals.Interrupted(signals.received()) from None
-                raise LanecamError(f"training: a sample worker process died ({exc}); "
-                                   "out of memory? --workers 1 uses less") from None
-            yield batch
+            yield pending.popleft().result(timeout=600)
