@@ -241,3 +241,21 @@ def test_culane_conversion_refuses_non_finite_or_absurd_points(tmp_path, value):
     with pytest.raises(InputError, match=f"^{labels}: line 1: lane: expected finite pixel"):
         culane_to_tusimple([root], tmp_path / "run" / "labels.json")
     assert not (tmp_path / "run" / "labels.json").exists()
+
+
+@pytest.mark.parametrize("row", [
+    {"lanes": [[-2, -2, -2], [-2, -2, -2]], "h_samples": [10, 20, 30]},   # no lane anywhere
+    {"lanes": [[1, 2, 3]], "h_samples": [-30, -20, -10]},                # rows above the image
+    {"lanes": [], "h_samples": [10, 20, 30]},
+])
+def test_tusimple_source_refuses_labels_without_a_single_lane_point(tmp_path, row):
+    """Before: such a file trained (on "no lanes anywhere") and the run exited 0."""
+    (tmp_path / "a.png").write_bytes(b"")
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"raw_file": "a.png", **row}) + "\n")
+    with pytest.raises(InputError, match="no lane point in any labelled frame"):
+        TuSimpleSource(SampleMaker(SPEC), [labels], tmp_path)
+    # one frame with no lanes among labelled ones is fine: a real negative example
+    good = {"raw_file": "a.png", "lanes": [[1, 2, 3]], "h_samples": [10, 20, 30]}
+    labels.write_text(json.dumps(good) + "\n" + json.dumps({"raw_file": "a.png", **row}) + "\n")
+    assert len(TuSimpleSource(SampleMaker(SPEC), [labels], tmp_path)) == 2

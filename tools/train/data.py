@@ -390,6 +390,12 @@ class TuSimpleSource:
             raise InputError(f"{self.root}: {len(missing)} labelled images not found, e.g. "
                              f"{missing[0]!r} (is --tusimple-root the folder the raw_file paths "
                              f"are relative to?)")
+        if not any(x >= 0 and y >= 0 for r in self.rows for lane in r["lanes"]
+                   for x, y in zip(lane, r["h_samples"])):
+            # every x is -2 (no lane) or every row above the image: training would learn "no
+            # lanes anywhere" from these frames, certainly not what the file was meant to say
+            raise InputError(f"{', '.join(map(str, labels))}: no lane point in any labelled "
+                             f"frame (expected x >= 0 at h_samples rows >= 0)")
 
     def __len__(self) -> int:
         return len(self.rows)
