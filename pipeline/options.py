@@ -18,8 +18,9 @@ from typing import Any, Callable, Optional, Sequence, Tuple, Type, TypeVar, Unio
 
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["finite_float", "int_at_least", "SEED", "option", "source_option", "stream_option", "stream_settings",
-           "STREAM_SETTINGS", "add_flags", "load_config", "load_toml", "max_threads", "Bound"]
+__all__ = ["finite_float", "int_at_least", "SEED", "option", "source_option", "stream_option",
+           "stream_settings", "STREAM_SETTINGS", "add_flags", "load_config", "load_toml",
+           "max_threads", "Bound"]
 
 C = TypeVar("C")
 # an inclusive bound: a number, or a function giving it (evaluated when checked)
