@@ -34,6 +34,13 @@ def _group(pgid: int):
     return pids
 
 
+def _default_stop_signals() -> None:
+    """In the child before exec: SIGHUP as a terminal session has it. Under ``nohup`` (a CI
+    runner started that way) it is inherited ignored, and lanecam rightly leaves an ignored
+    signal ignored, so the test would not be sending what it means to send."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _workers_started(proc, limit=120.0) -> bool:
     """Wait until the run has its two sample workers and a training step is past."""
     start = time.monotonic()
@@ -50,7 +57,8 @@ def _workers_started(proc, limit=120.0) -> bool:
 def test_a_signal_to_the_process_group_stops_the_run(tmp_path, signum):
     proc = subprocess.Popen([sys.executable, "-m", "lanecam", "train", *QUICK,
                              "--out", str(tmp_path / "run")], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_default_stop_signals)
     try:
         assert _workers_started(proc), "the run did not start its workers"
         os.killpg(proc.pid, signum)
