@@ -106,6 +106,11 @@ def main(argv=None) -> int:
     if data_path(TRAIN_FOLDER, "labels.json") is None:
         print(f"needs {TRAIN_FOLDER}/ in ../shared/data", file=sys.stderr)
         return 2
+    from lanecam.tools.evaluate.predict import Predictor
+
+    for model in [args.baseline, *args.candidates]:   # a bad file now, not after minutes
+        with Predictor(model):
+            pass
     base = frame_scores(args.baseline, args.synthetic, args.seed, args.mix)
     print(f"baseline {args.baseline}: objective {0.5 * (base[0].mean() + base[1].mean()):.4f} "
           f"({len(base[0])} validation frames, {len(base[1])} renderer {args.mix} frames "

@@ -55,3 +55,15 @@ def test_save_naming_a_file_and_a_missing_model_are_one_line(tmp_path, name):
     rc, err = _script(name, tmp_path / "missing.onnx")
     assert rc == 2 and "missing.onnx: model file not found" in err, err
     assert "Traceback" not in err
+
+
+def test_paired_bootstrap_refuses_a_broken_candidate_before_scoring_anything(tmp_path):
+    broken = tmp_path / "empty.onnx"
+    broken.write_bytes(b"")
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "paired_bootstrap.py"),
+                           str(BUNDLED), str(broken)], capture_output=True, text=True,
+                           timeout=300, cwd=ROOT)
+    assert proc.returncode == 2 and "empty.onnx" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    # before: the baseline was scored in full (233 frames) and its line printed first
+    assert "baseline" not in proc.stdout, proc.stdout
