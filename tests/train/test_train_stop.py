@@ -94,3 +94,42 @@ def test_workers_do_not_outlive_a_killed_main_process(tmp_path):
     finally:
         if _group(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _workers(pid: int):
+    """The pids of ``pid``'s sample workers (multiprocessing's spawned children)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"spawn_main" not in cmdline.read_bytes():
+                continue
+            stat = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == pid:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux /proc")
+def test_a_worker_ignores_sigterm_from_anyone_but_its_parent(tmp_path):
+    """Every thread of a worker blocks SIGTERM but the one that checks who sent it: before,
+    a thread numpy started at import left it unblocked, and any SIGTERM killed the worker."""
+    proc = subprocess.Popen([sys.executable, "-m", "lanecam", "train", *QUICK,
+                             "--out", str(tmp_path / "run")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert _workers_started(proc), "the run did not start its workers"
+        workers = _workers(proc.pid)
+        assert len(workers) == 2, workers
+        for pid in workers:
+            os.kill(pid, signal.SIGTERM)     # from the test, not from the parent
+        time.sleep(3)
+        assert proc.poll() is None and sorted(_workers(proc.pid)) == sorted(workers)
+        proc.send_signal(signal.SIGTERM)     # the run itself still stops as it should
+        _, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 143 and "interrupted (SIGTERM)" in err, err[-2000:]

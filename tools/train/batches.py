@@ -74,8 +74,9 @@ def _leave_stopping_to_the_parent() -> None:
     if not (hasattr(signal, "sigtimedwait") and hasattr(signal, "pthread_sigmask")):
         return
     parent = os.getppid()
-    # blocked here, before any other thread starts, so that every thread of the worker
-    # (OpenCV's, numpy's) inherits the mask and only the waiting thread below receives it
+    # the worker was started with SIGTERM blocked (``_submit``), so every thread it has, the
+    # ones numpy and OpenCV started as they were imported included, blocks it and only the
+    # waiting thread below receives it; blocked here again for a caller that did not
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 
     def wait() -> None:
@@ -105,6 +106,22 @@ def start_pool(workers: int, initargs: tuple) -> ProcessPoolExecutor:
             signal.signal(signal.SIGHUP, previous)
     return ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker,
                                initargs=initargs)
+
+
+def _submit(pool: ProcessPoolExecutor, fn, arg):
+    """``pool.submit(fn, arg)`` with SIGTERM blocked in this thread: the executor starts its
+    workers inside ``submit``, and a started process keeps the signal mask it was started
+    with. So every thread of a worker, numpy's and OpenCV's started as it imports them
+    included, blocks SIGTERM, and only its waiting thread (``_leave_stopping_to_the_parent``)
+    takes it; one unblocked thread would let a SIGTERM from anyone kill the worker. A SIGTERM
+    that arrives meanwhile is delivered here as soon as the mask is restored."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return pool.submit(fn, arg)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        return pool.submit(fn, arg)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _make_batch(task):
@@ -149,6 +166,6 @@ class Batches:
         nxt = 0
         for step in range(self.cfg.steps):
             while nxt < self.cfg.steps and len(pending) < self.ahead:
-                pending.append(self.pool.submit(_make_batch, self._task(nxt)))
+                pending.append(_submit(self.pool, _make_batch, self._task(nxt)))
                 nxt += 1
             yield pending.popleft().result(timeout=600)
