@@ -226,27 +226,13 @@ def clips_fresh(model) -> dict:
     return out
 
 
-def video_frames(path):
-    """The BGR frames of a video file, in order (the capture is released when the loop ends
-    or is left)."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                return
-            yield frame
-    finally:
-        cap.release()
-
-
 def _one_clip(det, name) -> dict:
     """Share of frames with an L2 (false on these clips), share with both ego lines, and the
     median frame-to-frame move of the ego lines near the bottom of the frame (px): label-free
     signs of how a model does on real footage."""
     import numpy as np
+
+    from lanecam.tools.evaluate.video_frames import video_frames
 
     path = data_path("videos", name)
     if path is None:

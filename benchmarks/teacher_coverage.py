@@ -100,7 +100,9 @@ def clip_counts(session, model: str, tol: int) -> dict:
     """clip -> (frames, frames where TwinLiteNet marks a line left of L1, frames with an L2),
     with LaneFCN's L1 as the reference (frames without an L1 are skipped)."""
     from lanecam import LaneDetector
-    from compare_models import LEFT_LANE_CLIPS, video_frames
+    from compare_models import LEFT_LANE_CLIPS
+
+    from lanecam.tools.evaluate.video_frames import video_frames
 
     out = {}
     for name in LEFT_LANE_CLIPS:

@@ -8,7 +8,7 @@ import numpy as np
 from lanecam.pipeline.constants import VIDEO_EXTENSIONS
 from lanecam.pipeline.errors import InputError
 
-__all__ = ["VIDEO_EXTENSIONS", "list_videos", "check_videos", "spaced_frames"]
+__all__ = ["VIDEO_EXTENSIONS", "list_videos", "check_videos", "video_frames", "spaced_frames"]
 
 
 
@@ -62,30 +62,33 @@ def check_videos(paths: Sequence, flag: str = "--videos") -> List[Path]:
     return videos
 
 
+def video_frames(path) -> Iterator[np.ndarray]:
+    """Every BGR frame of a video, in order (the capture is released when the loop ends or is
+    left); a file OpenCV cannot open is an ``InputError``."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise InputError(f"{path}: cannot open this video")
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                return
+            yield frame
+    finally:
+        cap.release()
+
+
 def spaced_frames(path: Path, count: int) -> Iterator[Tuple[int, np.ndarray]]:
     """(index, BGR frame) of ``count`` frames spread evenly over the video, first to last.
 
     Two passes: one counts the decodable frames (a container's frame count is an estimate),
     one decodes again and yields the chosen frames, so memory holds one frame at a time."""
-    import cv2
-
-    def frames():
-        cap = cv2.VideoCapture(str(path))
-        if not cap.isOpened():
-            raise InputError(f"{path}: cannot open this video")
-        try:
-            while True:
-                ok, frame = cap.read()
-                if not ok:
-                    return
-                yield frame
-        finally:
-            cap.release()
-
-    total = sum(1 for _ in frames())
+    total = sum(1 for _ in video_frames(path))
     if not total:
         raise InputError(f"{path}: no decodable frame in this video")
     picks = set(np.linspace(0, total - 1, min(count, total)).round().astype(int).tolist())
-    for i, frame in enumerate(frames()):
+    for i, frame in enumerate(video_frames(path)):
         if i in picks:
             yield i, frame
